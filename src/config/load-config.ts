@@ -1,0 +1,96 @@
+/**
+ * Configuration is read from the environment once, here, strictly: a bad value is an
+ * error naming the variable, never a silent default. Only config/ and cli/ read process.env.
+ */
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string | null;
+  rateLimits: { singlePerMin: number; batchPerMin: number; apiPerMin: number };
+  dedupWindowMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How often the authentication cache reloads keys (revocation reaches every process within this). */
+  keyRefreshMs: number;
+  worker: {
+    batchSize: number;
+    pollMs: number;
+    leaseMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every environment variable the product reads, for `--help`. */
+export const ENV_HELP: [string, string][] = [
+  ['PORT', 'listen port (default 3000)'],
+  ['HOST', 'listen address (default 127.0.0.1)'],
+  ['DATABASE_URL', 'sqlite:PATH (default sqlite:./data/smashsend.db) or postgres://…'],
+  ['REDIS_URL', 'optional; rate-limit counters shared by every API process'],
+  ['RATE_LIMIT_SINGLE_PER_MIN', 'POST /v1/events per workspace per minute (default 1000)'],
+  ['RATE_LIMIT_BATCH_PER_MIN', 'POST /v1/events/batch per workspace per minute (default 50)'],
+  ['RATE_LIMIT_API_PER_MIN', 'read and contacts endpoints per workspace per minute (default 6000)'],
+  ['DEDUP_WINDOW_SECONDS', 'how long a messageId stays reserved (default 86400)'],
+  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info)'],
+  ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
+  ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 500)'],
+  ['WORKER_POLL_MS', 'idle poll interval of a worker (default 100)'],
+  ['WORKER_LEASE_MS', 'how long a claimed event stays leased (default 30000)'],
+  ['PROCESSING_MAX_ATTEMPTS', 'attempts before an event is marked failed (default 5)'],
+  ['PROCESSING_RETRY_BASE_MS', 'first retry delay, doubled per attempt, with jitter (default 1000)'],
+];
+
+export function loadConfig(env: Env): Config {
+  const level = env.LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  }
+  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/smashsend.db';
+  if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must be sqlite:PATH or postgres://…, got ${JSON.stringify(databaseUrl)}`);
+  }
+  if (databaseUrl === 'sqlite:') throw new ConfigError('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/smashsend.db');
+  const redisUrl = env.REDIS_URL || null;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError(`REDIS_URL must be redis://…, got ${JSON.stringify(redisUrl)}`);
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 3000, 0, 65535),
+    databaseUrl,
+    redisUrl,
+    rateLimits: {
+      singlePerMin: int(env, 'RATE_LIMIT_SINGLE_PER_MIN', 1000, 1, 1e9),
+      batchPerMin: int(env, 'RATE_LIMIT_BATCH_PER_MIN', 50, 1, 1e9),
+      apiPerMin: int(env, 'RATE_LIMIT_API_PER_MIN', 6000, 1, 1e9),
+    },
+    dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS', 86400, 1, 10 * 365 * 86400) * 1000,
+    logLevel: level as Config['logLevel'],
+    keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
+    worker: {
+      batchSize: int(env, 'WORKER_BATCH_SIZE', 500, 1, 10000),
+      pollMs: int(env, 'WORKER_POLL_MS', 100, 1, 60000),
+      leaseMs: int(env, 'WORKER_LEASE_MS', 30000, 100, 3600000),
+      maxAttempts: int(env, 'PROCESSING_MAX_ATTEMPTS', 5, 1, 100),
+      retryBaseMs: int(env, 'PROCESSING_RETRY_BASE_MS', 1000, 1, 3600000),
+    },
+  };
+}

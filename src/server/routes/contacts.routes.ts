@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import { normalizeEmail } from '../../core/email.js';
+import { CONTACT_STATUSES, type ContactStatus, type JsonObject } from '../../core/types.js';
+import { checkPropertyBag, isPlainObject } from '../../core/validate-properties.js';
+import type { ContactMutation, ContactQuery } from '../../storage/ports.js';
+import { Errors } from '../errors.js';
+import { decodeCursor, encodeCursor, presentContact } from '../presenters.js';
+import { queryLimit } from './events.routes.js';
+import type { RouteDeps } from './route-deps.js';
+
+const CONTACT_BODY_LIMIT = 256 * 1024;
+
+/** Validates `{properties: {...}}` of POST/PUT; returns the properties with the email normalised. */
+function contactProperties(body: unknown, emailRequired: boolean): JsonObject {
+  if (!isPlainObject(body)) throw Errors.invalidBody();
+  const props = body.properties;
+  if (props === undefined || props === null) throw Errors.validation('INVALID_PROPERTIES', '"properties" is required');
+  if (!isPlainObject(props)) throw Errors.validation('INVALID_PROPERTIES', '"properties" must be an object');
+  const bagError = checkPropertyBag(props, 'Properties');
+  if (bagError) throw Errors.validation(bagError.code, bagError.message);
+  const out: JsonObject = { ...props };
+  if (props.email !== undefined || emailRequired) {
+    if (props.email === undefined || props.email === null || props.email === '') {
+      throw Errors.validation('MISSING_EMAIL', '"properties.email" is required');
+    }
+    const email = typeof props.email === 'string' ? normalizeEmail(props.email) : null;
+    if (email === null) throw Errors.validation('INVALID_EMAIL', '"properties.email" must be a valid email');
+    out.email = email;
+  }
+  if (props.status !== undefined && props.status !== null && !(CONTACT_STATUSES as readonly unknown[]).includes(props.status)) {
+    throw Errors.validation('INVALID_PROPERTIES', `"properties.status" must be one of ${CONTACT_STATUSES.join(', ')}`);
+  }
+  if (props.status === null) delete out.status;
+  return out;
+}
+
+function mutationResult(m: ContactMutation) {
+  if (m.kind === 'not_found') throw Errors.contactNotFound();
+  if (m.kind === 'conflict') throw Errors.emailTaken();
+  if (m.kind === 'invalid') throw Errors.validation('INVALID_PROPERTIES', m.message);
+  return m;
+}
+
+export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { store, clock, guard } = deps;
+  const opts = { onRequest: guard('api'), bodyLimit: CONTACT_BODY_LIMIT };
+
+  app.post('/v1/contacts', opts, async (req, reply) => {
+    const props = contactProperties(req.body, true);
+    const m = mutationResult(await store.contacts.upsert(req.workspaceId, props, clock()));
+    if (m.kind !== 'ok') throw Errors.internal();
+    return reply.code(m.created ? 201 : 200).send({ contact: presentContact(m.contact) });
+  });
+
+  app.get<{ Querystring: { email?: string } }>('/v1/contacts/search', opts, async (req) => {
+    const raw = req.query.email;
+    if (raw === undefined || raw === '') throw Errors.invalidQuery('"email" is required');
+    const email = normalizeEmail(raw);
+    const c = email === null ? null : await store.contacts.findByEmail(req.workspaceId, email);
+    return { contact: c ? presentContact(c) : null };
+  });
+
+  app.get('/v1/contacts/properties', opts, async (req) => {
+    return { properties: await store.contacts.listPropertyNames(req.workspaceId) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
+    const c = await store.contacts.get(req.workspaceId, req.params.id);
+    if (!c) throw Errors.contactNotFound();
+    return { contact: presentContact(c) };
+  });
+
+  app.put<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
+    const props = contactProperties(req.body, false);
+    const m = mutationResult(await store.contacts.update(req.workspaceId, req.params.id, props, clock()));
+    if (m.kind !== 'ok') throw Errors.internal();
+    return { contact: presentContact(m.contact) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
+    const c = await store.contacts.delete(req.workspaceId, { id: req.params.id });
+    if (!c) throw Errors.contactNotFound();
+    return { isDeleted: true, contact: presentContact(c) };
+  });
+
+  app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts, async (req) => {
+    const email = normalizeEmail(req.params.email);
+    const c = email === null ? null : await store.contacts.delete(req.workspaceId, { email });
+    if (!c) throw Errors.contactNotFound();
+    return { isDeleted: true, contact: presentContact(c) };
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts, async (req) => {
+    const q = req.query;
+    const query: ContactQuery = { workspaceId: req.workspaceId, limit: 50, sort: 'createdAt.desc' };
+    if (q.limit !== undefined) query.limit = queryLimit(q.limit, 100);
+    if (q.sort !== undefined) {
+      if (q.sort !== 'createdAt.desc' && q.sort !== 'createdAt.asc') throw Errors.invalidQuery('"sort" must be createdAt.desc or createdAt.asc');
+      query.sort = q.sort;
+    }
+    if (q.search !== undefined && q.search !== '') query.search = q.search.slice(0, 254);
+    if (q.status !== undefined && q.status !== '') {
+      if (!(CONTACT_STATUSES as readonly string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${CONTACT_STATUSES.join(', ')}`);
+      query.status = q.status as ContactStatus;
+    }
+    if (q.cursor !== undefined && q.cursor !== '') {
+      const c = decodeCursor(q.cursor);
+      if (!c || c.length !== 2 || typeof c[0] !== 'number' || typeof c[1] !== 'string') throw Errors.invalidQuery('"cursor" is not valid');
+      query.after = { createdAt: c[0], id: c[1] };
+    }
+    const rows = await store.contacts.list({ ...query, limit: query.limit + 1 });
+    const hasMore = rows.length > query.limit;
+    const page = hasMore ? rows.slice(0, query.limit) : rows;
+    const last = page[page.length - 1];
+    return {
+      contacts: {
+        items: page.map(presentContact),
+        cursor: hasMore && last ? encodeCursor([last.createdAt, last.id]) : null,
+        hasMore,
+      },
+    };
+  });
+}

@@ -1,0 +1,13 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
+import type { Config } from '../../config/load-config.js';
+import type { Store } from '../../storage/ports.js';
+import type { Metrics } from '../metrics.js';
+import type { RateBucket } from '../rate-limit/rate-limiter.js';
+
+export interface RouteDeps {
+  store: Store;
+  config: Config;
+  metrics: Metrics;
+  clock: () => number;
+  guard: (bucket: RateBucket) => onRequestAsyncHookHandler;
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import type { ApiKeyRecord, KeyStore, Workspace } from '../ports.js';
+import type { PgDatabase } from './database.postgres.js';
+
+interface KeyRow {
+  id: string;
+  workspace_id: string;
+  workspace_name: string;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const KEY_COLUMNS = `k.id, k.workspace_id, w.name AS workspace_name, k.name, k.key_prefix, k.key_hash,
+  k.created_at, k.revoked_at`;
+const SELECT_KEY = `SELECT ${KEY_COLUMNS} FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id`;
+
+function toRecord(r: KeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    workspaceName: r.workspace_name,
+    name: r.name,
+    prefix: r.key_prefix,
+    hash: r.key_hash,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export class PostgresKeyStore implements KeyStore {
+  constructor(private readonly db: PgDatabase) {}
+
+  async ensureWorkspace(name: string, now: number): Promise<Workspace> {
+    const found = await this.db.query<Workspace>('SELECT id, name FROM workspaces WHERE name = $1', [name]);
+    if (found.rows[0]) return found.rows[0];
+    // Two processes creating one workspace at once: the loser's insert does nothing and it
+    // reads the winner's row (READ COMMITTED: the SELECT sees the committed insert).
+    const id = `ws_${randomBytes(8).toString('hex')}`;
+    await this.db.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
+      id,
+      name,
+      now,
+    ]);
+    const { rows } = await this.db.query<Workspace>('SELECT id, name FROM workspaces WHERE name = $1', [name]);
+    return rows[0]!;
+  }
+
+  async createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord> {
+    const id = `key_${randomBytes(8).toString('hex')}`;
+    // Insert and read back with the workspace name in one round trip.
+    const { rows } = await this.db.query<KeyRow>(
+      `WITH k AS (
+         INSERT INTO api_keys (id, workspace_id, name, key_prefix, key_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)
+       SELECT ${KEY_COLUMNS} FROM k JOIN workspaces w ON w.id = k.workspace_id`,
+      [id, input.workspaceId, input.name, input.prefix, input.hash, input.now],
+    );
+    return toRecord(rows[0]!);
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.db.query<KeyRow>(`${SELECT_KEY} ORDER BY k.created_at, k.id`)).rows.map(toRecord);
+  }
+
+  async listActiveKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.db.query<KeyRow>(`${SELECT_KEY} WHERE k.revoked_at IS NULL ORDER BY k.created_at, k.id`)).rows.map(toRecord);
+  }
+
+  async findActiveKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.db.query<KeyRow>(`${SELECT_KEY} WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, [hash], 'key_by_hash');
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async revokeKey(idOrHash: string, now: number): Promise<ApiKeyRecord | null> {
+    // By id or by secret hash; revoking twice keeps the first revocation time.
+    const { rows } = await this.db.query<KeyRow>(
+      `WITH k AS (
+         UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2)
+         WHERE id = (SELECT id FROM api_keys WHERE id = $1 OR key_hash = $1 LIMIT 1)
+         RETURNING *)
+       SELECT ${KEY_COLUMNS} FROM k JOIN workspaces w ON w.id = k.workspace_id`,
+      [idOrHash, now],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async countActiveKeys(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL');
+    return rows[0]!.n;
+  }
+}

@@ -1,0 +1,241 @@
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
+import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
+import type { JsonObject } from '../../core/types.js';
+import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
+import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
+
+export interface ContactRow {
+  id: string;
+  workspace_id: string;
+  email: string;
+  properties: string;
+  clocks: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** API writes happen "at the time of the call" and win ties against events of the same millisecond. */
+export const API_SEQ = Number.MAX_SAFE_INTEGER;
+
+export function toContactRecord(r: ContactRow): ContactRecord {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    email: r.email,
+    properties: JSON.parse(r.properties) as JsonObject,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function stateOf(r: ContactRow): ContactState {
+  return {
+    properties: JSON.parse(r.properties) as JsonObject,
+    clocks: JSON.parse(r.clocks) as Record<string, PropertyClock>,
+  };
+}
+
+export function newContactState(email: string): ContactState {
+  return { properties: { email, status: DEFAULT_CONTACT_STATUS }, clocks: {} };
+}
+
+/** Shared SQL helpers for contacts, used by the contact store and the queue's apply step. */
+export class SqliteContactWriter {
+  private readonly byEmail: Database.Statement;
+  private readonly insertStmt: Database.Statement;
+  private readonly updateStmt: Database.Statement;
+  private readonly nameStmt: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.byEmail = db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND email = ?');
+    this.insertStmt = db.prepare(`INSERT INTO contacts (id, workspace_id, email, properties, clocks, status, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.updateStmt = db.prepare(
+      'UPDATE contacts SET email = ?, properties = ?, clocks = ?, status = ?, updated_at = ? WHERE id = ?',
+    );
+    // Remember custom property names and their latest type, for GET /v1/contacts/properties.
+    this.nameStmt = db.prepare(`INSERT INTO contact_property_names (workspace_id, name, type) VALUES (?, ?, ?)
+      ON CONFLICT (workspace_id, name) DO UPDATE SET type = excluded.type WHERE type <> excluded.type`);
+  }
+
+  findByEmail(workspaceId: string, email: string): ContactRow | undefined {
+    return this.byEmail.get(workspaceId, email) as ContactRow | undefined;
+  }
+
+  /** Merges `patch` at `clock` into the contact (created if missing); returns the row written. */
+  mergeInto(
+    workspaceId: string,
+    email: string,
+    existing: ContactRow | undefined,
+    patches: { patch: JsonObject; clock: PropertyClock }[],
+    now: number,
+  ): { row: ContactRow; created: boolean } {
+    let state = existing ? stateOf(existing) : newContactState(email);
+    let changed = !existing;
+    for (const { patch, clock } of patches) {
+      const r = mergeProperties(state, patch, clock);
+      state = r.state;
+      changed ||= r.changed;
+      this.recordNames(workspaceId, patch);
+    }
+    const status = String(state.properties.status ?? DEFAULT_CONTACT_STATUS);
+    if (!existing) {
+      const row: ContactRow = {
+        id: randomUUID(),
+        workspace_id: workspaceId,
+        email,
+        properties: JSON.stringify(state.properties),
+        clocks: JSON.stringify(state.clocks),
+        status,
+        created_at: now,
+        updated_at: now,
+      };
+      this.insertStmt.run(row.id, row.workspace_id, row.email, row.properties, row.clocks, row.status, now, now);
+      return { row, created: true };
+    }
+    if (!changed) return { row: existing, created: false };
+    const row: ContactRow = {
+      ...existing,
+      properties: JSON.stringify(state.properties),
+      clocks: JSON.stringify(state.clocks),
+      status,
+      updated_at: now,
+    };
+    this.updateStmt.run(row.email, row.properties, row.clocks, row.status, now, row.id);
+    return { row, created: false };
+  }
+
+  moveEmail(row: ContactRow, email: string, now: number): ContactRow {
+    const properties = { ...(JSON.parse(row.properties) as JsonObject), email };
+    const moved = { ...row, email, properties: JSON.stringify(properties), updated_at: now };
+    this.updateStmt.run(moved.email, moved.properties, moved.clocks, moved.status, now, moved.id);
+    return moved;
+  }
+
+  private recordNames(workspaceId: string, patch: JsonObject): void {
+    for (const name of Object.keys(patch)) {
+      const value = patch[name];
+      if (value === null || value === undefined || isStandardProperty(name)) continue;
+      this.nameStmt.run(workspaceId, name, propertyType(value));
+    }
+  }
+}
+
+function withoutEmail(properties: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(properties)) if (k !== 'email') out[k] = properties[k]!;
+  return out;
+}
+
+export class SqliteContactStore implements ContactStore {
+  private readonly writer: SqliteContactWriter;
+
+  constructor(private readonly db: Database.Database) {
+    this.writer = new SqliteContactWriter(db);
+  }
+
+  async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
+    const email = String(properties.email);
+    try {
+      return this.db.transaction((): ContactMutation => {
+        const existing = this.writer.findByEmail(workspaceId, email);
+        const r = this.writer.mergeInto(workspaceId, email, existing, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
+      }).immediate();
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
+  async get(workspaceId: string, id: string): Promise<ContactRecord | null> {
+    const r = this.db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as
+      | ContactRow
+      | undefined;
+    return r ? toContactRecord(r) : null;
+  }
+
+  async findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null> {
+    const r = this.writer.findByEmail(workspaceId, email);
+    return r ? toContactRecord(r) : null;
+  }
+
+  async update(workspaceId: string, id: string, properties: JsonObject, now: number): Promise<ContactMutation> {
+    try {
+      return this.db.transaction((): ContactMutation => {
+        let row = this.db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as
+          | ContactRow
+          | undefined;
+        if (!row) return { kind: 'not_found' };
+        const newEmail = typeof properties.email === 'string' ? properties.email : undefined;
+        if (newEmail !== undefined && newEmail !== row.email) {
+          const other = this.writer.findByEmail(workspaceId, newEmail);
+          if (other) return { kind: 'conflict' };
+          row = this.writer.moveEmail(row, newEmail, now);
+        }
+        const r = this.writer.mergeInto(workspaceId, row.email, row, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        return { kind: 'ok', contact: toContactRecord(r.row), created: false };
+      }).immediate();
+    } catch (err) {
+      if (isUniqueViolation(err)) return { kind: 'conflict' };
+      throw sqliteFailure(err);
+    }
+  }
+
+  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null> {
+    try {
+      return this.db.transaction((): ContactRecord | null => {
+        const row = (
+          'id' in by
+            ? this.db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?').get(workspaceId, by.id)
+            : this.writer.findByEmail(workspaceId, by.email)
+        ) as ContactRow | undefined;
+        if (!row) return null;
+        // Every event of the contact goes with it: processed ones by contact id, queued or
+        // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
+        this.db
+          .prepare('DELETE FROM events WHERE workspace_id = ? AND (contact_id = ? OR email = ?)')
+          .run(workspaceId, row.id, row.email);
+        this.db.prepare('DELETE FROM contacts WHERE id = ?').run(row.id);
+        return toContactRecord(row);
+      }).immediate();
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
+  async list(q: ContactQuery): Promise<ContactRecord[]> {
+    const where = ['workspace_id = ?'];
+    const args: unknown[] = [q.workspaceId];
+    if (q.status) {
+      where.push('status = ?');
+      args.push(q.status);
+    }
+    if (q.search) {
+      const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(email LIKE ? ESCAPE '\\'
+        OR lower(json_extract(properties, '$.firstName')) LIKE ? ESCAPE '\\'
+        OR lower(json_extract(properties, '$.lastName')) LIKE ? ESCAPE '\\')`);
+      args.push(like, like, like);
+    }
+    const desc = q.sort === 'createdAt.desc';
+    if (q.after) {
+      where.push(desc ? '(created_at < ? OR (created_at = ? AND id < ?))' : '(created_at > ? OR (created_at = ? AND id > ?))');
+      args.push(q.after.createdAt, q.after.createdAt, q.after.id);
+    }
+    args.push(q.limit);
+    const dir = desc ? 'DESC' : 'ASC';
+    const rows = this.db
+      .prepare(`SELECT * FROM contacts WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`)
+      .all(...args) as ContactRow[];
+    return rows.map(toContactRecord);
+  }
+
+  async listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]> {
+    return this.db
+      .prepare('SELECT name, type FROM contact_property_names WHERE workspace_id = ? ORDER BY name')
+      .all(workspaceId) as { name: string; type: string }[];
+  }
+}

@@ -1,0 +1,180 @@
+import type Database from 'better-sqlite3';
+import type { JsonObject } from '../../core/types.js';
+import {
+  StoreUnavailableError,
+  type AppendItem,
+  type AppendOutcome,
+  type EventQuery,
+  type EventStore,
+  type StoredEvent,
+} from '../ports.js';
+import { sqliteFailure } from './errors.sqlite.js';
+
+export interface EventRow {
+  id: number;
+  workspace_id: string;
+  message_id: string;
+  event: string;
+  email: string;
+  properties: string | null;
+  traits: string | null;
+  ts: number;
+  received_at: number;
+  status: number;
+  attempts: number;
+  error: string | null;
+  contact_id: string | null;
+}
+
+const STATUS = ['queued', 'processed', 'failed'] as const;
+
+export const EVENT_COLUMNS =
+  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
+
+function parseJsonColumn(text: string | null): JsonObject | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as JsonObject;
+  } catch {
+    return null;
+  }
+}
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    seq: r.id,
+    workspaceId: r.workspace_id,
+    messageId: r.message_id,
+    event: r.event,
+    email: r.email,
+    contactId: r.contact_id,
+    properties: parseJsonColumn(r.properties),
+    traits: parseJsonColumn(r.traits),
+    timestamp: r.ts,
+    receivedAt: r.received_at,
+    status: STATUS[r.status] ?? 'queued',
+    attempts: r.attempts,
+    error: r.error,
+  };
+}
+
+interface PendingAppend {
+  items: AppendItem[];
+  now: number;
+  windowMs: number;
+  resolve: (o: AppendOutcome[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: every append that arrives while the event loop is busy joins one
+ * transaction, committed (WAL + synchronous=FULL, so fsynced) on the next turn.
+ * One fsync then covers many requests instead of one each: on this machine an fsync
+ * costs ~0.2 ms, i.e. at most ~5,000 commits/s, far below the request rate we serve.
+ */
+export class SqliteEventStore implements EventStore {
+  private pending: PendingAppend[] = [];
+  private scheduled = false;
+  private readonly reserve: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly commitGroup: Database.Transaction<(group: PendingAppend[]) => AppendOutcome[][]>;
+
+  constructor(private readonly db: Database.Database) {
+    // Reserve the messageId: a new row, or an entry older than the window taken over.
+    // `changes` is 0 exactly when a live entry exists, i.e. a duplicate.
+    this.reserve = db.prepare(`INSERT INTO dedup (workspace_id, message_id, accepted_at) VALUES (?, ?, ?)
+      ON CONFLICT (workspace_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
+      WHERE dedup.accepted_at <= ?`);
+    this.insert = db.prepare(`INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.commitGroup = db.transaction((group: PendingAppend[]) =>
+      group.map((p) => {
+        const cutoff = p.now - p.windowMs;
+        return p.items.map((it): AppendOutcome => {
+          if (this.reserve.run(it.workspaceId, it.messageId, p.now, cutoff).changes === 0) return 'duplicate';
+          this.insert.run(it.workspaceId, it.messageId, it.event, it.email, it.properties, it.traits, it.timestamp, p.now);
+          return 'accepted';
+        });
+      }),
+    );
+  }
+
+  append(items: AppendItem[], now: number, dedupWindowMs: number): Promise<AppendOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ items, now, windowMs: dedupWindowMs, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits everything pending now. Also called on shutdown. */
+  flush(): void {
+    this.scheduled = false;
+    const group = this.pending;
+    if (group.length === 0) return;
+    this.pending = [];
+    let results: AppendOutcome[][];
+    try {
+      results = this.commitGroup.immediate(group);
+    } catch (err) {
+      const failure = sqliteFailure(err);
+      for (const p of group) p.reject(failure);
+      return;
+    }
+    group.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  async get(workspaceId: string, messageId: string): Promise<StoredEvent | null> {
+    const r = this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = ? AND message_id = ? ORDER BY id DESC LIMIT 1`)
+      .get(workspaceId, messageId) as EventRow | undefined;
+    return r ? toStoredEvent(r) : null;
+  }
+
+  async list(q: EventQuery): Promise<StoredEvent[]> {
+    const where = ['workspace_id = ?'];
+    const args: unknown[] = [q.workspaceId];
+    if (q.email !== undefined) {
+      where.push('email = ?');
+      args.push(q.email);
+    }
+    if (q.event !== undefined) {
+      where.push('event = ?');
+      args.push(q.event);
+    }
+    if (q.since !== undefined) {
+      where.push('ts >= ?');
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('ts < ?');
+      args.push(q.until);
+    }
+    if (q.after) {
+      // Keyset paging on (ts desc, id desc): never repeats or skips, even among equal timestamps.
+      where.push('(ts < ? OR (ts = ? AND id < ?))');
+      args.push(q.after.timestamp, q.after.timestamp, q.after.seq);
+    }
+    args.push(q.limit);
+    const rows = this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`)
+      .all(...args) as EventRow[];
+    return rows.map(toStoredEvent);
+  }
+
+  async purgeDedup(cutoff: number): Promise<number> {
+    try {
+      return this.db.prepare('DELETE FROM dedup WHERE accepted_at <= ?').run(cutoff).changes;
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
+  hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+}
+
+export { StoreUnavailableError };

@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { ApiKeyRecord, KeyStore, Workspace } from '../ports.js';
+
+interface KeyRow {
+  id: string;
+  workspace_id: string;
+  workspace_name: string;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const SELECT_KEY = `SELECT k.id, k.workspace_id, w.name AS workspace_name, k.name, k.key_prefix, k.key_hash,
+  k.created_at, k.revoked_at FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id`;
+
+function toRecord(r: KeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    workspaceName: r.workspace_name,
+    name: r.name,
+    prefix: r.key_prefix,
+    hash: r.key_hash,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export class SqliteKeyStore implements KeyStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async ensureWorkspace(name: string, now: number): Promise<Workspace> {
+    const found = this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace | undefined;
+    if (found) return found;
+    const id = `ws_${randomBytes(8).toString('hex')}`;
+    this.db.prepare('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(id, name, now);
+    return this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace;
+  }
+
+  async createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord> {
+    const id = `key_${randomBytes(8).toString('hex')}`;
+    this.db
+      .prepare('INSERT INTO api_keys (id, workspace_id, name, key_prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, input.workspaceId, input.name, input.prefix, input.hash, input.now);
+    return toRecord(this.db.prepare(`${SELECT_KEY} WHERE k.id = ?`).get(id) as KeyRow);
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return (this.db.prepare(`${SELECT_KEY} ORDER BY k.created_at, k.id`).all() as KeyRow[]).map(toRecord);
+  }
+
+  async listActiveKeys(): Promise<ApiKeyRecord[]> {
+    return (this.db.prepare(`${SELECT_KEY} WHERE k.revoked_at IS NULL`).all() as KeyRow[]).map(toRecord);
+  }
+
+  async findActiveKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const r = this.db.prepare(`${SELECT_KEY} WHERE k.key_hash = ? AND k.revoked_at IS NULL`).get(hash) as KeyRow | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  async revokeKey(idOrHash: string, now: number): Promise<ApiKeyRecord | null> {
+    const r = this.db.prepare(`${SELECT_KEY} WHERE k.id = ? OR k.key_hash = ?`).get(idOrHash, idOrHash) as KeyRow | undefined;
+    if (!r) return null;
+    this.db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, r.id);
+    return toRecord(this.db.prepare(`${SELECT_KEY} WHERE k.id = ?`).get(r.id) as KeyRow);
+  }
+
+  async countActiveKeys(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL').get() as { n: number }).n;
+  }
+}

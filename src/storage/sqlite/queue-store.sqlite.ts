@@ -1,0 +1,108 @@
+import type Database from 'better-sqlite3';
+import type { JsonObject } from '../../core/types.js';
+import type { ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
+import { SqliteContactWriter } from './contact-store.sqlite.js';
+import { sqliteFailure } from './errors.sqlite.js';
+
+interface ClaimRow {
+  id: number;
+  workspace_id: string;
+  email: string;
+  traits: string | null;
+  ts: number;
+  attempts: number;
+}
+
+export class SqliteQueueStore implements QueueStore {
+  private readonly writer: SqliteContactWriter;
+  private readonly claimStmt: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.writer = new SqliteContactWriter(db);
+    // Lease the oldest due queued events. The partial index events_queue holds only
+    // queued rows, so this never walks processed history. An expired lease (a worker
+    // killed mid-batch) makes the row claimable again.
+    this.claimStmt = db.prepare(`UPDATE events SET lease_owner = ?, lease_until = ?
+      WHERE id IN (SELECT id FROM events WHERE status = 0 AND next_attempt_at <= ? AND lease_until <= ?
+                   ORDER BY id LIMIT ?)
+      RETURNING id, workspace_id, email, traits, ts, attempts`);
+  }
+
+  async claim(input: { workerId: string; limit: number; now: number; leaseMs: number }): Promise<ClaimedEvent[]> {
+    try {
+      const rows = this.claimStmt.all(input.workerId, input.now + input.leaseMs, input.now, input.now, input.limit) as ClaimRow[];
+      rows.sort((a, b) => a.id - b.id);
+      return rows.map((r) => ({
+        seq: r.id,
+        workspaceId: r.workspace_id,
+        email: r.email,
+        traitsJson: r.traits,
+        timestamp: r.ts,
+        attempts: r.attempts,
+      }));
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
+  async applyToContact(input: {
+    workerId: string;
+    workspaceId: string;
+    email: string;
+    events: { seq: number; patch: JsonObject | null; timestamp: number }[];
+    now: number;
+  }): Promise<ApplyResult> {
+    try {
+      return this.db.transaction((): ApplyResult => {
+        const seqs = input.events.map((e) => e.seq);
+        const marks = seqs.map(() => '?').join(',');
+        // Still ours? Erasing the contact deletes its events, so nothing here can bring it back.
+        const live = new Set(
+          (
+            this.db
+              .prepare(`SELECT id FROM events WHERE id IN (${marks}) AND status = 0 AND lease_owner = ?`)
+              .all(...seqs, input.workerId) as { id: number }[]
+          ).map((r) => r.id),
+        );
+        const skipped = seqs.filter((s) => !live.has(s));
+        if (live.size === 0) return { processed: [], skipped, contactId: null };
+        const patches = input.events
+          .filter((e) => live.has(e.seq) && e.patch !== null)
+          .map((e) => ({ patch: e.patch!, clock: [e.timestamp, e.seq] as const }));
+        const existing = this.writer.findByEmail(input.workspaceId, input.email);
+        const { row } = this.writer.mergeInto(input.workspaceId, input.email, existing, patches, input.now);
+        const processed = [...live];
+        this.db
+          .prepare(`UPDATE events SET status = 1, contact_id = ?, processed_at = ?, lease_owner = NULL, lease_until = 0, error = NULL
+            WHERE id IN (${processed.map(() => '?').join(',')})`)
+          .run(row.id, input.now, ...processed);
+        return { processed, skipped, contactId: row.id };
+      }).immediate();
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
+  async fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void> {
+    if (input.seqs.length === 0) return;
+    try {
+      this.db
+        .prepare(`UPDATE events SET attempts = attempts + 1, error = ?, status = ?, next_attempt_at = ?,
+            lease_owner = NULL, lease_until = 0
+          WHERE id IN (${input.seqs.map(() => '?').join(',')}) AND lease_owner = ?`)
+        .run(input.error, input.retryAt === null ? 2 : 0, input.retryAt ?? 0, ...input.seqs, input.workerId);
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
+  async stats(_now: number): Promise<QueueStats> {
+    // Both read the partial indexes only; ids follow acceptance, so the lowest queued id is the oldest.
+    const q = this.db.prepare('SELECT COUNT(*) AS depth FROM events WHERE status = 0').get() as { depth: number };
+    const o = this.db.prepare('SELECT received_at FROM events WHERE status = 0 ORDER BY id LIMIT 1').get() as
+      | { received_at: number }
+      | undefined;
+    const f = this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE status = 2').get() as { n: number };
+    return { depth: q.depth, oldestReceivedAt: o?.received_at ?? null, failed: f.n };
+  }
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { patchFromTraits } from '../core/merge-properties.js';
+import { retryDelayMs } from '../core/retry.js';
+import type { JsonObject } from '../core/types.js';
+import type { Config } from '../config/load-config.js';
+import type { ClaimedEvent, Store } from '../storage/ports.js';
+import type { Metrics } from '../server/metrics.js';
+
+/** A failure that retrying cannot fix: the event is marked failed at once. */
+export class PermanentProcessingError extends Error {
+  override readonly name = 'PermanentProcessingError';
+}
+
+export interface WorkerDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  clock?: () => number;
+  metrics?: Metrics;
+  random?: () => number;
+}
+
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * Background processing: claims queued events in batches, groups them by contact, and
+ * applies each group in one store transaction (create or update the contact, merge traits
+ * by event time, mark processed). Failures are retried with backoff, then marked failed.
+ */
+export class Worker {
+  readonly id = `worker_${randomBytes(6).toString('hex')}`;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private lastPurge = 0;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.clock = deps.clock ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming; resolves when the batch in hand is finished. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+  }
+
+  private async run(): Promise<void> {
+    const { log, config } = this.deps;
+    let backoff = 0;
+    while (this.running) {
+      let done = 0;
+      try {
+        done = await this.runOnce();
+        backoff = 0;
+      } catch (err) {
+        // The store itself failed (down, busy): wait and try again; leased events come back on expiry.
+        backoff = Math.min(backoff ? backoff * 2 : 200, 5000);
+        log.warn({ err, worker: this.id }, 'worker cycle failed; retrying');
+      }
+      if (!this.running) break;
+      if (done === 0 || backoff) await this.sleep(backoff || config.worker.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((res) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        res();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        res();
+      };
+    });
+  }
+
+  /** One claim-and-apply cycle; returns how many events it handled. */
+  async runOnce(): Promise<number> {
+    const { store, config } = this.deps;
+    const now = this.clock();
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await store.events.purgeDedup(now - config.dedupWindowMs);
+    }
+    const claimed = await store.queue.claim({ workerId: this.id, limit: config.worker.batchSize, now, leaseMs: config.worker.leaseMs });
+    if (claimed.length === 0) return 0;
+    const groups = new Map<string, ClaimedEvent[]>();
+    for (const e of claimed) {
+      const k = `${e.workspaceId}\u0000${e.email}`;
+      const g = groups.get(k);
+      if (g) g.push(e);
+      else groups.set(k, [e]);
+    }
+    for (const group of groups.values()) await this.applyGroup(group);
+    return claimed.length;
+  }
+
+  private async applyGroup(group: ClaimedEvent[]): Promise<void> {
+    const { store, metrics } = this.deps;
+    const ready: { seq: number; patch: JsonObject | null; timestamp: number }[] = [];
+    for (const e of group) {
+      try {
+        const traits = e.traitsJson === null ? null : (JSON.parse(e.traitsJson) as JsonObject);
+        ready.push({ seq: e.seq, patch: traits === null ? null : patchFromTraits(traits), timestamp: e.timestamp });
+      } catch (err) {
+        await this.failed([e], err);
+      }
+    }
+    if (ready.length === 0) return;
+    try {
+      const r = await store.queue.applyToContact({
+        workerId: this.id,
+        workspaceId: group[0]!.workspaceId,
+        email: group[0]!.email,
+        events: ready,
+        now: this.clock(),
+      });
+      metrics?.processed.inc(r.processed.length);
+    } catch (err) {
+      await this.failed(group.filter((e) => ready.some((r) => r.seq === e.seq)), err);
+    }
+  }
+
+  private async failed(events: ClaimedEvent[], err: unknown): Promise<void> {
+    const { store, config, log, metrics } = this.deps;
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const now = this.clock();
+    // Events of one group share attempts only approximately; decide per event.
+    for (const e of events) {
+      const attempt = e.attempts + 1;
+      const final = err instanceof PermanentProcessingError || attempt >= config.worker.maxAttempts;
+      const retryAt = final ? null : now + retryDelayMs(attempt, config.worker.retryBaseMs, this.random());
+      metrics?.processingFailures.inc({ outcome: final ? 'failed' : 'retry' });
+      log.warn({ seq: e.seq, attempt, final, error: message }, 'event processing failed');
+      await store.queue.fail({ workerId: this.id, seqs: [e.seq], error: message, retryAt, now });
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, ev } from './support/http.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+let s: TestServer;
+
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+describe('operations and HTTP edges', () => {
+  it('GET /health answers without a key', async () => {
+    const r = await call(`${s.url}/health`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /metrics exposes the Prometheus series', async () => {
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'metrics-1' }) });
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'metrics-1' }) });
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: '' }) });
+    const r = await call(`${s.url}/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    expect(r.text).toMatch(/smashsend_events_accepted_total\{endpoint="single"\} 1/);
+    expect(r.text).toMatch(/smashsend_events_duplicate_total\{endpoint="single"\} 1/);
+    expect(r.text).toMatch(/smashsend_events_failed_total\{endpoint="single"\} 1/);
+    expect(r.text).toMatch(/smashsend_http_request_duration_seconds_bucket\{.*route="\/v1\/events"/);
+    expect(r.text).toMatch(/smashsend_queue_depth 1/);
+    expect(r.text).toMatch(/smashsend_queue_lag_seconds \d/);
+  });
+
+  it('unknown paths are JSON 404s, with or without a key', async () => {
+    for (const key of [null, s.key]) {
+      const r = await call(`${s.url}/v2/nothing`, { key });
+      expect(r.status).toBe(404);
+      expect(r.headers.get('content-type')).toContain('application/json');
+      expect(r.body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND' });
+    }
+  });
+
+  it('a known path with the wrong method is a JSON 405', async () => {
+    for (const [method, path] of [['GET', '/v1/events/batch'], ['DELETE', '/v1/events'], ['PATCH', '/v1/contacts/abc'], ['POST', '/health']]) {
+      const r = await call(`${s.url}${path}`, { method, key: s.key });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.body).toMatchObject({ statusCode: 405, error: 'Method Not Allowed', code: 'METHOD_NOT_ALLOWED' });
+      expect(r.headers.get('allow')).toBeTruthy();
+    }
+  });
+
+  it('x-request-id on every response: the client one when safe, else a new one', async () => {
+    const mine = await call(`${s.url}/v1/events`, { key: s.key, body: ev(), headers: { 'x-request-id': 'req-123.abc:Z_' } });
+    expect(mine.headers.get('x-request-id')).toBe('req-123.abc:Z_');
+    const unsafe = await call(`${s.url}/health`, { headers: { 'x-request-id': 'bad id <script>' } });
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const a = await call(`${s.url}/nope`);
+    const b = await call(`${s.url}/v1/events`, { key: 'sk_live_bad', body: ev() });
+    expect(a.headers.get('x-request-id')).toBeTruthy();
+    expect(b.headers.get('x-request-id')).toBeTruthy();
+    expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
+    const long = await call(`${s.url}/health`, { headers: { 'x-request-id': 'x'.repeat(129) } });
+    expect(long.headers.get('x-request-id')).not.toBe('x'.repeat(129));
+  });
+
+  it('a store failure is a JSON 503, never a false 200, and health says so', async () => {
+    const t = await startTestServer();
+    try {
+      // Hold SQLite's write lock from another connection longer than the server waits for it.
+      const db = (t.store as any).unsafeDatabase();
+      db.pragma('busy_timeout = 0');
+      const Database = (await import('better-sqlite3')).default;
+      const path = t.databaseUrl.slice('sqlite:'.length);
+      const other = new Database(path);
+      other.exec('BEGIN IMMEDIATE');
+      const r = await call(`${t.url}/v1/events`, { key: t.key, body: ev({ messageId: 'during-lock' }) });
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE' });
+      other.exec('ROLLBACK');
+      other.close();
+      const again = await call(`${t.url}/v1/events`, { key: t.key, body: ev({ messageId: 'during-lock' }) });
+      expect(again.status).toBe(200);
+      expect(again.body.duplicate).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * An in-process server on a real store (a fresh SQLite file, or a fresh PostgreSQL database
+ * when TEST_BACKEND=postgres), listening on a real port. Tests talk HTTP to it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config/load-config.js';
+import { mintKey } from '../../src/cli/context.js';
+import { buildServer, type BuiltServer } from '../../src/server/build-server.js';
+import { openStore } from '../../src/storage/open-store.js';
+import type { Store } from '../../src/storage/ports.js';
+import { Worker } from '../../src/worker/run-worker.js';
+import { createTestDatabase } from './databases.js';
+
+export interface TestServer {
+  url: string;
+  key: string;
+  store: Store;
+  server: BuiltServer;
+  config: Config;
+  worker: Worker | null;
+  databaseUrl: string;
+  createKey(workspace: string): Promise<string>;
+  /** Runs worker cycles until the queue is empty (deterministic; no background timing). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  clock?: () => number;
+  /** Start the background worker loop (default false: tests call drain()). */
+  backgroundWorker?: boolean;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WORKER_POLL_MS: '20',
+    ...opts.env,
+    DATABASE_URL: db.url,
+    PORT: '0',
+  });
+  const log = pino({ level: config.logLevel });
+  const store = await openStore(config.databaseUrl);
+  await store.migrate();
+  const clock = opts.clock ?? Date.now;
+  const { secret } = await mintKey(store, 'default', 'test');
+  const server = await buildServer({ config, store, log, clock });
+  const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const worker = new Worker({ store, config, log, clock, metrics: server.metrics });
+  if (opts.backgroundWorker) worker.start();
+  return {
+    url: address,
+    key: secret,
+    store,
+    server,
+    config,
+    worker,
+    databaseUrl: db.url,
+    async createKey(workspace) {
+      return (await mintKey(store, workspace, 'test')).secret;
+    },
+    async drain() {
+      for (let i = 0; i < 1000; i++) {
+        if ((await worker.runOnce()) === 0) return;
+      }
+      throw new Error('queue did not drain');
+    },
+    async close() {
+      await worker.stop();
+      await server.close();
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+export { tmpdir, mkdtempSync, rmSync, join };
