@@ -1,13 +1,21 @@
 import type { Store } from './ports.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
+export interface OpenStoreOptions {
+  /** Background connection errors of a PostgreSQL pool (never thrown): pass the logger here. */
+  onError?: (err: unknown) => void;
+  /** PostgreSQL connections per process (default 10). */
+  poolMax?: number;
+}
+
 /** Picks the adapter from DATABASE_URL: `sqlite:PATH` or `postgres://…`. */
-export async function openStore(databaseUrl: string): Promise<Store> {
+export async function openStore(databaseUrl: string, opts: OpenStoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith('sqlite:')) {
     return new SqliteStore(databaseUrl.slice('sqlite:'.length));
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error('PostgreSQL support is not built yet');
+    return new PostgresStore(databaseUrl, opts);
   }
   throw new Error(`DATABASE_URL must be sqlite:PATH or postgres://…, got ${JSON.stringify(databaseUrl)}`);
 }

@@ -1,0 +1,51 @@
+import type { Store, StoreCapabilities } from '../ports.js';
+import { PostgresContactStore } from './contact-store.postgres.js';
+import { PgDatabase } from './database.postgres.js';
+import { PostgresEventStore } from './event-store.postgres.js';
+import { PostgresKeyStore } from './key-store.postgres.js';
+import { migratePostgres } from './migrate.postgres.js';
+import { PostgresQueueStore } from './queue-store.postgres.js';
+
+export interface PostgresStoreOptions {
+  /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
+  poolMax?: number;
+  /** Errors of idle connections (server restart, network cut), for the log; never thrown, never fatal. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * The shared store: any number of API and worker processes on one PostgreSQL database.
+ * Dedup, claiming and contact merges are made safe across processes by the database itself
+ * (unique keys, SKIP LOCKED, row locks), not by anything held in this process. While the
+ * database is down, calls fail with StoreUnavailableError; the pool reconnects by itself
+ * once it is back.
+ */
+export class PostgresStore implements Store {
+  readonly capabilities: StoreCapabilities = { multiProcess: true, dialect: 'postgres' };
+  readonly keys: PostgresKeyStore;
+  readonly events: PostgresEventStore;
+  readonly queue: PostgresQueueStore;
+  readonly contacts: PostgresContactStore;
+  private readonly db: PgDatabase;
+
+  constructor(url: string, opts: PostgresStoreOptions = {}) {
+    this.db = new PgDatabase(url, opts);
+    this.keys = new PostgresKeyStore(this.db);
+    this.events = new PostgresEventStore(this.db);
+    this.queue = new PostgresQueueStore(this.db);
+    this.contacts = new PostgresContactStore(this.db);
+  }
+
+  async migrate(): Promise<{ applied: string[] }> {
+    return { applied: await migratePostgres(this.db, Date.now()) };
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  /** Waits for in-flight queries (appends are committed when they resolve, so nothing else is pending), then closes the pool. */
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
