@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, ev } from './support/http.js';
+import { BACKEND } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let s: TestServer;
@@ -65,12 +66,10 @@ describe('operations and HTTP edges', () => {
     expect(long.headers.get('x-request-id')).not.toBe('x'.repeat(129));
   });
 
-  it('a store failure is a JSON 503, never a false 200, and health says so', async () => {
-    const t = await startTestServer();
+  it.skipIf(BACKEND !== 'sqlite')('a store failure is a JSON 503, never a false 200, and health says so', async () => {
+    const t = await startTestServer({ env: { SQLITE_BUSY_TIMEOUT_MS: '0' } });
     try {
       // Hold SQLite's write lock from another connection longer than the server waits for it.
-      const db = (t.store as any).unsafeDatabase();
-      db.pragma('busy_timeout = 0');
       const Database = (await import('better-sqlite3')).default;
       const path = t.databaseUrl.slice('sqlite:'.length);
       const other = new Database(path);
@@ -83,6 +82,25 @@ describe('operations and HTTP edges', () => {
       const again = await call(`${t.url}/v1/events`, { key: t.key, body: ev({ messageId: 'during-lock' }) });
       expect(again.status).toBe(200);
       expect(again.body.duplicate).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('backpressure: when the store falls behind, ingest answers 503 + Retry-After and memory stays bounded', async () => {
+    const t = await startTestServer({ env: { MAX_PENDING_EVENTS: '5', DEBUG_APPEND_DELAY_MS: '300', RATE_LIMIT_SINGLE_PER_MIN: '100000' } });
+    try {
+      const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => call(`${t.url}/v1/events`, { key: t.key, body: ev({ messageId: `bp-${i}` }) })));
+      const ok = rs.filter((r) => r.status === 200).length;
+      const busy = rs.filter((r) => r.status === 503);
+      expect(ok).toBe(5);
+      expect(busy).toHaveLength(15);
+      expect(busy[0]!.headers.get('retry-after')).toBe('1');
+      expect(busy[0]!.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+      let stored = 0;
+      for (let i = 0; i < 20; i++) if ((await call(`${t.url}/v1/events/bp-${i}`, { key: t.key })).status === 200) stored++;
+      expect(stored).toBe(5);
+      expect((await call(`${t.url}/metrics`)).text).toMatch(/smashsend_ingest_backpressure_total 15/);
     } finally {
       await t.close();
     }

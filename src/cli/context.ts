@@ -10,7 +10,7 @@ export function createLogger(config: Config): Logger {
 }
 
 export async function openMigratedStore(config: Config): Promise<Store> {
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
   try {
     await store.migrate();
   } catch (err) {

@@ -10,6 +10,12 @@ export interface Config {
   redisUrl: string | null;
   rateLimits: { singlePerMin: number; batchPerMin: number; apiPerMin: number };
   dedupWindowMs: number;
+  /** Backpressure: events accepted but not yet committed, beyond which ingest answers 503. */
+  maxPendingEvents: number;
+  /** Benchmarks only: an artificial delay before every append, to show backpressure. */
+  debugAppendDelayMs: number;
+  /** SQLite: how long a write waits for another process's lock before answering 503. */
+  sqliteBusyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How often the authentication cache reloads keys (revocation reaches every process within this). */
   keyRefreshMs: number;
@@ -49,6 +55,9 @@ export const ENV_HELP: [string, string][] = [
   ['RATE_LIMIT_BATCH_PER_MIN', 'POST /v1/events/batch per workspace per minute (default 50)'],
   ['RATE_LIMIT_API_PER_MIN', 'read and contacts endpoints per workspace per minute (default 6000)'],
   ['DEDUP_WINDOW_SECONDS', 'how long a messageId stays reserved (default 86400)'],
+  ['MAX_PENDING_EVENTS', 'events awaiting commit before ingest answers 503 + Retry-After (default 100000)'],
+  ['DEBUG_APPEND_DELAY_MS', 'benchmarks only: slow every append down by this much (default 0)'],
+  ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
   ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info)'],
   ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
   ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 500)'],
@@ -83,6 +92,9 @@ export function loadConfig(env: Env): Config {
       apiPerMin: int(env, 'RATE_LIMIT_API_PER_MIN', 6000, 1, 1e9),
     },
     dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS', 86400, 1, 10 * 365 * 86400) * 1000,
+    maxPendingEvents: int(env, 'MAX_PENDING_EVENTS', 100_000, 1, 1e9),
+    debugAppendDelayMs: int(env, 'DEBUG_APPEND_DELAY_MS', 0, 0, 60_000),
+    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600000),
     logLevel: level as Config['logLevel'],
     keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
     worker: {

@@ -319,3 +319,15 @@ describe('validateEvent: several errors', () => {
     ]);
   });
 });
+
+describe('messageId control characters', () => {
+  it('refuses U+0000 and other control characters, accepts printable ids', () => {
+    const base = { event: 'e', identify: { email: 'a@b.co' } };
+    for (const id of ['a\u0000b', 'tab\there', 'nl\n', 'del\u007f']) {
+      const r = validateEvent({ ...base, messageId: id }, Date.UTC(2026, 0, 1));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error[0]!.code).toBe('INVALID_MESSAGE_ID');
+    }
+    expect(validateEvent({ ...base, messageId: 'order 12/ü' }, Date.UTC(2026, 0, 1)).ok).toBe(true);
+  });
+});

@@ -33,6 +33,9 @@ export function validateEventName(v: unknown): ItemError | null {
   return null;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
 export function validateEvent(raw: unknown, now: number): Result<ValidEvent, ItemError[]> {
   if (!isPlainObject(raw)) return { ok: false, error: [{ code: 'INVALID_EVENT', message: 'Event must be an object' }] };
   const errors: ItemError[] = [];
@@ -84,6 +87,9 @@ export function validateEvent(raw: unknown, now: number): Result<ValidEvent, Ite
         code: 'MESSAGE_ID_TOO_LONG',
         message: `Message ID cannot exceed ${LIMITS.messageIdMaxChars} characters`,
       });
+    } else if (CONTROL_CHARS.test(rawMessageId)) {
+      // Ids travel in URLs (GET /v1/events/:messageId) and PostgreSQL text rejects U+0000.
+      errors.push({ code: 'INVALID_MESSAGE_ID', message: '"messageId" cannot contain control characters' });
     } else {
       messageId = rawMessageId;
     }

@@ -6,6 +6,7 @@ import type { Config } from '../config/load-config.js';
 import { StoreUnavailableError, type Store } from '../storage/ports.js';
 import { ApiError, Errors, errorBody } from './errors.js';
 import { guard } from './hooks/auth.hook.js';
+import { IngestGate } from './ingest-gate.js';
 import { KeyCache } from './key-cache.js';
 import { Metrics } from './metrics.js';
 import { MemoryRateLimiter, type RateBucket, type RateLimiter } from './rate-limit/rate-limiter.js';
@@ -103,6 +104,8 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
   // nested thousands of levels deep parses without recursion; our validators stop at depth 4.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    // An empty body is no body (the official SDK sends a JSON content type on DELETE too).
+    if (body === '') return done(null, undefined);
     try {
       done(null, JSON.parse(body as string));
     } catch {
@@ -134,7 +137,8 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
   });
 
   const guardDeps = { keys, limiter, config, metrics, clock };
-  const routeDeps = { store, config, metrics, clock, guard: (b: RateBucket) => guard(guardDeps, b) };
+  const ingest = new IngestGate(store.events, config.maxPendingEvents, metrics, config.debugAppendDelayMs);
+  const routeDeps = { store, config, metrics, clock, ingest, guard: (b: RateBucket) => guard(guardDeps, b) };
   eventsRoutes(app, routeDeps);
   contactsRoutes(app, routeDeps);
   opsRoutes(app, routeDeps);
@@ -156,7 +160,15 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     keys,
     async close() {
       keys.stop();
-      await app.close();
+      // app.close() stops accepting and waits for every connection to end; a keep-alive
+      // connection whose request finishes after close began would idle until its timeout,
+      // so keep closing idle connections until the server is done.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await limiter.close();
     },
   };

@@ -76,5 +76,7 @@ export const Errors = {
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),
   serviceUnavailable: () =>
     new ApiError(503, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable, please retry', { 'retry-after': '1' }),
+  overloaded: () =>
+    new ApiError(503, 'SERVICE_UNAVAILABLE', 'Server is busy writing earlier events, please retry', { 'retry-after': '1' }),
   internal: () => new ApiError(500, 'INTERNAL_ERROR', 'Internal Server Error'),
 } as const;

@@ -15,6 +15,8 @@ export class Metrics {
   readonly processed: Counter;
   readonly processingFailures: Counter<'outcome'>;
   readonly storeUnavailable: Counter;
+  readonly backpressure: Counter;
+  readonly pendingEvents: Gauge;
 
   constructor(opts: { queue?: QueueStore; clock?: () => number; defaultMetrics?: boolean } = {}) {
     const r = this.registry;
@@ -33,6 +35,8 @@ export class Metrics {
     this.processed = new Counter({ name: 'smashsend_events_processed_total', help: 'Events processed by workers of this process', registers: [r] });
     this.processingFailures = new Counter({ name: 'smashsend_processing_failures_total', help: 'Processing failures (retried or final)', labelNames: ['outcome'], registers: [r] });
     this.storeUnavailable = new Counter({ name: 'smashsend_store_unavailable_total', help: 'Requests answered 503 because the store was unavailable', registers: [r] });
+    this.backpressure = new Counter({ name: 'smashsend_ingest_backpressure_total', help: 'Ingest requests refused with 503 because too many events were awaiting commit', registers: [r] });
+    this.pendingEvents = new Gauge({ name: 'smashsend_ingest_pending_events', help: 'Events accepted by the API, not yet committed', registers: [r] });
     const queue = opts.queue;
     const clock = opts.clock ?? Date.now;
     if (queue) {

@@ -7,12 +7,14 @@ export interface OpenStoreOptions {
   onError?: (err: unknown) => void;
   /** PostgreSQL connections per process (default 10). */
   poolMax?: number;
+  /** SQLite: how long a write waits for another process's lock before failing (default 5000). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 /** Picks the adapter from DATABASE_URL: `sqlite:PATH` or `postgres://…`. */
 export async function openStore(databaseUrl: string, opts: OpenStoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith('sqlite:')) {
-    return new SqliteStore(databaseUrl.slice('sqlite:'.length));
+    return new SqliteStore(databaseUrl.slice('sqlite:'.length), { busyTimeoutMs: opts.sqliteBusyTimeoutMs });
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     return new PostgresStore(databaseUrl, opts);

@@ -172,6 +172,16 @@ export interface QueueStore {
     events: { seq: number; patch: JsonObject | null; timestamp: number }[];
     now: number;
   }): Promise<ApplyResult>;
+  /**
+   * Applies many contacts' groups in one transaction (one commit for a whole claimed batch);
+   * each group is isolated (a savepoint), so one failing group does not undo the others.
+   * Results are in input order.
+   */
+  applyBatch(input: {
+    workerId: string;
+    groups: { workspaceId: string; email: string; events: { seq: number; patch: JsonObject | null; timestamp: number }[] }[];
+    now: number;
+  }): Promise<(ApplyResult | { error: unknown })[]>;
   /** Records a failure: back to queued with `retryAt`, or `failed` for good when retryAt is null. */
   fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void>;
   stats(now: number): Promise<QueueStats>;
@@ -208,6 +218,11 @@ export interface Store {
   ping(): Promise<void>;
   /** Flushes pending writes and closes connections. */
   close(): Promise<void>;
+  /**
+   * Stores that serialise writes on a thread of their own (SQLite) run the in-process worker
+   * there, beside ingest, instead of contending for the write lock. Absent elsewhere.
+   */
+  startWorker?(config: import('../config/load-config.js').Config, onMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void): Promise<string>;
 }
 
 /** A storage failure the caller can surface as 503 (database unreachable, busy, disk full). */

@@ -18,6 +18,10 @@ export interface WorkerDeps {
   log: Logger;
   clock?: () => number;
   metrics?: Metrics;
+  /** Called with how many events a cycle processed (defaults to the metrics counter). */
+  onProcessed?: (n: number) => void;
+  /** Called per failed attempt: 'retry' or 'failed' for good (defaults to the metrics counter). */
+  onFailure?: (outcome: 'retry' | 'failed') => void;
   random?: () => number;
 }
 
@@ -37,9 +41,14 @@ export class Worker {
   private readonly clock: () => number;
   private readonly random: () => number;
 
+  private readonly onProcessed: (n: number) => void;
+  private readonly onFailure: (outcome: 'retry' | 'failed') => void;
+
   constructor(private readonly deps: WorkerDeps) {
     this.clock = deps.clock ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.onProcessed = deps.onProcessed ?? ((n) => deps.metrics?.processed.inc(n));
+    this.onFailure = deps.onFailure ?? ((outcome) => deps.metrics?.processingFailures.inc({ outcome }));
   }
 
   start(): void {
@@ -71,6 +80,9 @@ export class Worker {
       }
       if (!this.running) break;
       if (done === 0 || backoff) await this.sleep(backoff || config.worker.pollMs);
+      // Yield to the event loop between busy cycles. On the SQLite writer thread the store's
+      // calls resolve as microtasks, so without this a backlog would starve ingest messages.
+      else await new Promise((res) => setImmediate(res));
     }
   }
 
@@ -105,38 +117,44 @@ export class Worker {
       if (g) g.push(e);
       else groups.set(k, [e]);
     }
-    for (const group of groups.values()) await this.applyGroup(group);
+    await this.applyGroups([...groups.values()]);
     return claimed.length;
   }
 
-  private async applyGroup(group: ClaimedEvent[]): Promise<void> {
-    const { store, metrics } = this.deps;
-    const ready: { seq: number; patch: JsonObject | null; timestamp: number }[] = [];
-    for (const e of group) {
-      try {
-        const traits = e.traitsJson === null ? null : (JSON.parse(e.traitsJson) as JsonObject);
-        ready.push({ seq: e.seq, patch: traits === null ? null : patchFromTraits(traits), timestamp: e.timestamp });
-      } catch (err) {
-        await this.failed([e], err);
+  private async applyGroups(groups: ClaimedEvent[][]): Promise<void> {
+    const { store } = this.deps;
+    const batch: { events: ClaimedEvent[]; input: { workspaceId: string; email: string; events: { seq: number; patch: JsonObject | null; timestamp: number }[] } }[] = [];
+    for (const group of groups) {
+      const ready: { seq: number; patch: JsonObject | null; timestamp: number }[] = [];
+      const readyEvents: ClaimedEvent[] = [];
+      for (const e of group) {
+        try {
+          const traits = e.traitsJson === null ? null : (JSON.parse(e.traitsJson) as JsonObject);
+          ready.push({ seq: e.seq, patch: traits === null ? null : patchFromTraits(traits), timestamp: e.timestamp });
+          readyEvents.push(e);
+        } catch (err) {
+          await this.failed([e], err);
+        }
       }
+      if (ready.length) batch.push({ events: readyEvents, input: { workspaceId: group[0]!.workspaceId, email: group[0]!.email, events: ready } });
     }
-    if (ready.length === 0) return;
+    if (batch.length === 0) return;
+    let results: Awaited<ReturnType<typeof store.queue.applyBatch>>;
     try {
-      const r = await store.queue.applyToContact({
-        workerId: this.id,
-        workspaceId: group[0]!.workspaceId,
-        email: group[0]!.email,
-        events: ready,
-        now: this.clock(),
-      });
-      metrics?.processed.inc(r.processed.length);
+      results = await store.queue.applyBatch({ workerId: this.id, groups: batch.map((b) => b.input), now: this.clock() });
     } catch (err) {
-      await this.failed(group.filter((e) => ready.some((r) => r.seq === e.seq)), err);
+      for (const b of batch) await this.failed(b.events, err);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i]!;
+      if ('error' in r) await this.failed(batch[i]!.events, r.error);
+      else if (r.processed.length) this.onProcessed(r.processed.length);
     }
   }
 
   private async failed(events: ClaimedEvent[], err: unknown): Promise<void> {
-    const { store, config, log, metrics } = this.deps;
+    const { store, config, log } = this.deps;
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     const now = this.clock();
     // Events of one group share attempts only approximately; decide per event.
@@ -144,7 +162,7 @@ export class Worker {
       const attempt = e.attempts + 1;
       const final = err instanceof PermanentProcessingError || attempt >= config.worker.maxAttempts;
       const retryAt = final ? null : now + retryDelayMs(attempt, config.worker.retryBaseMs, this.random());
-      metrics?.processingFailures.inc({ outcome: final ? 'failed' : 'retry' });
+      this.onFailure(final ? 'failed' : 'retry');
       log.warn({ seq: e.seq, attempt, final, error: message }, 'event processing failed');
       await store.queue.fail({ workerId: this.id, seqs: [e.seq], error: message, retryAt, now });
     }

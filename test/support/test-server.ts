@@ -45,7 +45,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     PORT: '0',
   });
   const log = pino({ level: config.logLevel });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
   await store.migrate();
   const clock = opts.clock ?? Date.now;
   const { secret } = await mintKey(store, 'default', 'test');

@@ -53,7 +53,15 @@ export interface HttpResult {
   requestId: string | undefined;
 }
 
-/** Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds; undefined when absent or invalid. */
+/**
+ * Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds; undefined when absent or invalid.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('60'); // 60000
+ * parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('2015-10-21T07:27:30Z')); // 30000
+ * ```
+ */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
@@ -76,6 +84,11 @@ export interface BackoffOptions {
  * Exponential backoff with "equal jitter": the n-th retry (n ≥ 1) waits between half and all of
  * `min(maxDelay, baseDelay × 2^(n-1))`. Half is fixed so a retry never fires almost at once; the
  * random half spreads many clients that failed together (a server restart) over the window.
+ *
+ * @example
+ * ```ts
+ * computeBackoff(3, { baseDelay: 500, maxDelay: 30_000 }); // between 1000 and 2000
+ * ```
  */
 export function computeBackoff(retry: number, opts: BackoffOptions, random: () => number = Math.random): number {
   const n = Math.max(1, Math.floor(retry));
@@ -83,7 +96,15 @@ export function computeBackoff(retry: number, opts: BackoffOptions, random: () =
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
-/** Statuses worth retrying (STYLE rule 7): 408, 429, 5xx. Every other 4xx is final. */
+/**
+ * Statuses worth retrying (STYLE rule 7): 408, 429, 5xx. Every other 4xx is final.
+ *
+ * @example
+ * ```ts
+ * isRetryableStatus(503); // true
+ * isRetryableStatus(400); // false
+ * ```
+ */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }

@@ -157,7 +157,14 @@ interface Batch {
   cancelled: boolean;
 }
 
-/** UTF-8 length of a string without allocating (JSON.stringify output has no lone surrogates). */
+/**
+ * UTF-8 length of a string without allocating (JSON.stringify output has no lone surrogates).
+ *
+ * @example
+ * ```ts
+ * utf8ByteLength(JSON.stringify(event)) > TRACKER_LIMITS.maxEventBytes; // the server would refuse it
+ * ```
+ */
 export function utf8ByteLength(s: string): number {
   let bytes = 0;
   for (let i = 0; i < s.length; i++) {
@@ -179,6 +186,11 @@ export function utf8ByteLength(s: string): number {
  * How many of the leading items go into the next batch: at most `maxEvents`, and a body
  * (`{"events":[a,b,…]}`) of at most `maxBytes`. Always at least one when any are given: a single
  * event is at most 32,768 bytes, far below any batch cap.
+ *
+ * @example
+ * ```ts
+ * planBatch(Array(450).fill({ bytes: 100 }), 200, TRACKER_LIMITS.maxBatchBytes); // 200
+ * ```
  */
 export function planBatch(items: ReadonlyArray<{ bytes: number }>, maxEvents: number, maxBytes: number): number {
   let n = 0;
@@ -193,7 +205,14 @@ export function planBatch(items: ReadonlyArray<{ bytes: number }>, maxEvents: nu
   return n;
 }
 
-/** Body size of a batch of items of the given sizes. */
+/**
+ * Body size in bytes of a batch of items of the given sizes: `{"events":[` + items + commas + `]}`.
+ *
+ * @example
+ * ```ts
+ * batchBodyBytes([{ bytes: 10 }, { bytes: 20 }]); // 13 + 30 + 1 = 44
+ * ```
+ */
 export function batchBodyBytes(items: ReadonlyArray<{ bytes: number }>): number {
   let bytes = BATCH_ENVELOPE_BYTES + Math.max(0, items.length - 1);
   for (const item of items) bytes += item.bytes;
@@ -404,7 +423,14 @@ export class EventTracker {
     return this.closePromise;
   }
 
-  /** A snapshot of the counters. Invariant: tracked = queued + inFlight + delivered + failed + dropped. */
+  /**
+   * A snapshot of the counters. Invariant: tracked = queued + inFlight + delivered + failed + dropped.
+   *
+   * @example
+   * ```ts
+   * const { delivered, failed, dropped } = tracker.stats();
+   * ```
+   */
   stats(): TrackerStats {
     let inFlight = 0;
     for (const b of this.inFlight) inFlight += b.entries.length;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { buildServer } from '../../server/build-server.js';
-import { Worker } from '../../worker/run-worker.js';
+import { startWorker } from '../../worker/start-worker.js';
 import { configFromEnv, createLogger, mintKey, openMigratedStore } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 
@@ -25,8 +25,7 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const server = await buildServer({ config, store, log });
   const address = await server.app.listen({ port: config.port, host: config.host });
-  const worker = values['no-worker'] ? null : new Worker({ store, config, log, metrics: server.metrics });
-  worker?.start();
+  const worker = values['no-worker'] ? null : await startWorker(store, config, log, server.metrics);
 
   const url = address.replace('[::1]', 'localhost');
   // One write, so a reader of stdout sees the whole banner (the key included) at once.
@@ -43,8 +42,10 @@ export async function serve(argv: string[]): Promise<number> {
 
   await onShutdownSignal(log, async () => {
     await server.close(); // stop accepting, finish in-flight requests (their appends are committed)
+    log.info('http server closed');
     await worker?.stop(); // finish the batch in hand
-    await store.close(); // flush pending writes, close connections
+    await store.close(); // flush pending writes, stop the writer thread's worker, close connections
+    log.info('store closed');
   });
   return 0;
 }

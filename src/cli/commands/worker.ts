@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { Worker } from '../../worker/run-worker.js';
+import { Metrics } from '../../server/metrics.js';
+import { startWorker } from '../../worker/start-worker.js';
 import { configFromEnv, createLogger, openMigratedStore } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 
@@ -17,8 +18,8 @@ export async function worker(argv: string[]): Promise<number> {
   const config = configFromEnv();
   const log = createLogger(config);
   const store = await openMigratedStore(config);
-  const w = new Worker({ store, config, log });
-  w.start();
+  const metrics = new Metrics({ queue: store.queue });
+  const w = await startWorker(store, config, log, metrics);
   console.log(`SMASHSEND worker ${w.id} running`);
   await onShutdownSignal(log, async () => {
     await w.stop();

@@ -30,7 +30,7 @@ interface BatchEventResult {
 }
 
 export function eventsRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { store, config, metrics, clock, guard } = deps;
+  const { store, config, metrics, clock, guard, ingest } = deps;
 
   app.post(
     '/v1/events',
@@ -48,7 +48,7 @@ export function eventsRoutes(app: FastifyInstance, deps: RouteDeps): void {
         throw Errors.validation(first.code, first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message);
       }
       const item = toAppendItem(req.workspaceId, r.value);
-      const [outcome] = await store.events.append([item], now, config.dedupWindowMs);
+      const [outcome] = await ingest.append([item], now, config.dedupWindowMs);
       if (outcome === 'duplicate') {
         metrics.duplicate.inc({ endpoint: 'single' });
         return { success: true, messageId: item.messageId, duplicate: true, info: 'Duplicate event: already accepted, not processed again' };
@@ -88,7 +88,7 @@ export function eventsRoutes(app: FastifyInstance, deps: RouteDeps): void {
         items.push(toAppendItem(req.workspaceId, r.value));
         indexes.push(i);
       }
-      const outcomes = items.length ? await store.events.append(items, now, config.dedupWindowMs) : [];
+      const outcomes = items.length ? await ingest.append(items, now, config.dedupWindowMs) : [];
       const events: BatchEventResult[] = [];
       let accepted = 0;
       let duplicated = 0;

@@ -109,6 +109,13 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /** Several requests' appends in one transaction (the main thread batches them per tick). */
+  appendMany(groups: { items: AppendItem[]; now: number; windowMs: number }[]): Promise<AppendOutcome[][]> {
+    const all = groups.map((g) => this.append(g.items, g.now, g.windowMs));
+    this.flush();
+    return Promise.all(all);
+  }
+
   /** Commits everything pending now. Also called on shutdown. */
   flush(): void {
     this.scheduled = false;

@@ -1,76 +1,191 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { Store, StoreCapabilities } from '../ports.js';
-import { SqliteContactStore } from './contact-store.sqlite.js';
-import { SqliteEventStore } from './event-store.sqlite.js';
-import { SqliteKeyStore } from './key-store.sqlite.js';
-import { migrateSqlite } from './migrate.sqlite.js';
-import { SqliteQueueStore } from './queue-store.sqlite.js';
+import { Worker as Thread } from 'node:worker_threads';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Config } from '../../config/load-config.js';
+import {
+  StoreUnavailableError,
+  type AppendItem,
+  type AppendOutcome,
+  type ContactStore,
+  type EventStore,
+  type KeyStore,
+  type QueueStore,
+  type Store,
+  type StoreCapabilities,
+} from '../ports.js';
+import { SqliteDirectStore } from './sqlite-direct-store.js';
+import { deserializeError, type WriterMessage } from './writer-protocol.js';
 
 export interface SqliteStoreOptions {
-  /** Milliseconds a writer waits for another process's write lock before failing (503). */
+  /** Milliseconds a write waits for another process's lock before failing with 503 (default 5000). */
   busyTimeoutMs?: number;
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode. One connection per process;
- * better-sqlite3 is synchronous, so every transaction runs whole without interleaving.
+ * The thread script is compiled JavaScript. Under the test runner this module is loaded from
+ * src/*.ts, so point at the same file in dist/ (built by `npm run build`, which `npm test` runs first).
+ */
+function threadScript(): URL {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.endsWith('.ts') ? here.replace(`${sep}src${sep}`, `${sep}dist${sep}`).replace(/\.ts$/, '.js') : here;
+  return pathToFileURL(join(dirname(js), 'sqlite-writer.thread.js'));
+}
+
+interface PendingAppend {
+  items: AppendItem[];
+  now: number;
+  windowMs: number;
+  resolve: (o: AppendOutcome[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The embedded store as the server uses it: reads run here on a read-only connection (WAL
+ * readers never wait for the writer), every write runs on one writer thread. So an fsync, a
+ * contact merge or a processing batch never stalls the HTTP event loop, and writes never
+ * contend for SQLite's lock inside one process. Appends arriving in one event-loop turn go
+ * to the writer as one message and commit in one transaction.
  */
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { multiProcess: false, dialect: 'sqlite' };
-  private readonly db: Database.Database;
-  // Sub-stores prepare their statements on creation, so they are made on first use (after migrate()).
-  private _keys?: SqliteKeyStore;
-  private _events?: SqliteEventStore;
-  private _queue?: SqliteQueueStore;
-  private _contacts?: SqliteContactStore;
+  readonly keys: KeyStore;
+  readonly events: EventStore;
+  readonly queue: QueueStore;
+  readonly contacts: ContactStore;
+  private onWorkerMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void = () => {};
+
+  private readonly thread: Thread;
+  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
+  private reader: SqliteDirectStore | null = null;
+  private pending: PendingAppend[] = [];
+  private scheduled = false;
+  private dead: Error | null = null;
   private closed = false;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: the WAL is fsynced at every commit, so a 200 means "on disk", not "in the page cache".
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
-    // Bounded page cache (32 MiB): memory must not grow with stored volume.
-    this.db.pragma('cache_size = -32768');
+    this.thread = new Thread(threadScript(), { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 } });
+    this.thread.on('message', (m: WriterMessage) => this.onMessage(m));
+    this.thread.on('error', (err) => this.fail(err));
+    this.thread.on('exit', (code) => {
+      if (!this.closed) this.fail(new Error(`sqlite writer thread exited (${code})`));
+    });
+
+    const call = this.call.bind(this);
+    const r = () => this.read();
+    this.keys = {
+      ensureWorkspace: (...a) => call('keys.ensureWorkspace', a),
+      createKey: (...a) => call('keys.createKey', a),
+      revokeKey: (...a) => call('keys.revokeKey', a),
+      listKeys: async () => (await r()).keys.listKeys(),
+      listActiveKeys: async () => (await r()).keys.listActiveKeys(),
+      findActiveKeyByHash: async (h) => (await r()).keys.findActiveKeyByHash(h),
+      countActiveKeys: async () => (await r()).keys.countActiveKeys(),
+    };
+    this.events = {
+      append: (items, now, windowMs) => this.append(items, now, windowMs),
+      purgeDedup: (...a) => call('events.purgeDedup', a),
+      get: async (ws, id) => (await r()).events.get(ws, id),
+      list: async (q) => (await r()).events.list(q),
+    };
+    this.queue = {
+      claim: (...a) => call('queue.claim', a),
+      applyToContact: (...a) => call('queue.applyToContact', a),
+      applyBatch: (...a) => call('queue.applyBatch', a),
+      fail: (...a) => call('queue.fail', a),
+      stats: async (now) => (await r()).queue.stats(now),
+    };
+    this.contacts = {
+      upsert: (...a) => call('contacts.upsert', a),
+      update: (...a) => call('contacts.update', a),
+      delete: (...a) => call('contacts.delete', a),
+      get: async (ws, id) => (await r()).contacts.get(ws, id),
+      findByEmail: async (ws, e) => (await r()).contacts.findByEmail(ws, e),
+      list: async (q) => (await r()).contacts.list(q),
+      listPropertyNames: async (ws) => (await r()).contacts.listPropertyNames(ws),
+    };
   }
 
-  get keys(): SqliteKeyStore {
-    return (this._keys ??= new SqliteKeyStore(this.db));
+  private onMessage(m: WriterMessage): void {
+    if (m.kind === 'metric') {
+      this.onWorkerMetric(m.name, m.value);
+      return;
+    }
+    const c = this.calls.get(m.id);
+    if (!c) return;
+    this.calls.delete(m.id);
+    if (m.ok) c.resolve(m.result);
+    else c.reject(deserializeError(m.error));
   }
 
-  get events(): SqliteEventStore {
-    return (this._events ??= new SqliteEventStore(this.db));
+  private fail(err: Error): void {
+    this.dead = err;
+    const e = new StoreUnavailableError(`sqlite writer unavailable: ${err.message}`, { cause: err });
+    for (const c of this.calls.values()) c.reject(e);
+    this.calls.clear();
   }
 
-  get queue(): SqliteQueueStore {
-    return (this._queue ??= new SqliteQueueStore(this.db));
+  private call<T>(op: string, args: unknown[]): Promise<T> {
+    if (this.dead) return Promise.reject(new StoreUnavailableError(`sqlite writer unavailable: ${this.dead.message}`));
+    if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.thread.postMessage({ id, op, args });
+    });
   }
 
-  get contacts(): SqliteContactStore {
-    return (this._contacts ??= new SqliteContactStore(this.db));
+  private append(items: AppendItem[], now: number, windowMs: number): Promise<AppendOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ items, now, windowMs, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flushAppends());
+      }
+    });
+  }
+
+  private flushAppends(): void {
+    this.scheduled = false;
+    const group = this.pending;
+    if (group.length === 0) return;
+    this.pending = [];
+    this.call<AppendOutcome[][]>('events.appendMany', [group.map((p) => ({ items: p.items, now: p.now, windowMs: p.windowMs }))]).then(
+      (results) => group.forEach((p, i) => p.resolve(results[i]!)),
+      (err) => group.forEach((p) => p.reject(err)),
+    );
+  }
+
+  private async read(): Promise<SqliteDirectStore> {
+    if (this.reader) return this.reader;
+    await this.call('ping', []); // the writer has created the file and set WAL mode
+    this.reader ??= new SqliteDirectStore(this.path, { readOnly: true });
+    return this.reader;
   }
 
   async migrate(): Promise<{ applied: string[] }> {
-    return { applied: migrateSqlite(this.db, Date.now()) };
+    return this.call('migrate', []);
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
+  }
+
+  /** Runs background processing on the writer thread (no lock contention with ingest). */
+  async startWorker(config: Config, onMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void): Promise<string> {
+    this.onWorkerMetric = onMetric;
+    return this.call('startWorker', [config]);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this._events?.flush();
-    this.closed = true;
-    this.db.close();
-  }
-
-  /** For tests that must reach below the port (e.g. to plant a corrupt row). */
-  unsafeDatabase(): Database.Database {
-    return this.db;
+    this.flushAppends();
+    try {
+      await this.call('close', []);
+    } finally {
+      this.closed = true;
+      this.reader?.closeSync();
+      await this.thread.terminate();
+    }
   }
 }

@@ -1,0 +1,84 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Store, StoreCapabilities } from '../ports.js';
+import { SqliteContactStore } from './contact-store.sqlite.js';
+import { SqliteEventStore } from './event-store.sqlite.js';
+import { SqliteKeyStore } from './key-store.sqlite.js';
+import { migrateSqlite } from './migrate.sqlite.js';
+import { SqliteQueueStore } from './queue-store.sqlite.js';
+
+export interface SqliteStoreOptions {
+  /** Milliseconds a writer waits for another process's write lock before failing (503). */
+  busyTimeoutMs?: number;
+  /** A connection that only reads (the main thread's, beside the writer thread's). */
+  readOnly?: boolean;
+}
+
+/**
+ * The embedded store on one connection: every read and write on the calling thread. It runs
+ * inside the writer thread (see sqlite-store.ts), where one connection serialises all writes;
+ * better-sqlite3 is synchronous, so every transaction runs whole without interleaving.
+ */
+export class SqliteDirectStore implements Store {
+  readonly capabilities: StoreCapabilities = { multiProcess: false, dialect: 'sqlite' };
+  private readonly db: Database.Database;
+  // Sub-stores prepare their statements on creation, so they are made on first use (after migrate()).
+  private _keys?: SqliteKeyStore;
+  private _events?: SqliteEventStore;
+  private _queue?: SqliteQueueStore;
+  private _contacts?: SqliteContactStore;
+  private closed = false;
+
+  constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: the WAL is fsynced at every commit, so a 200 means "on disk", not "in the page cache".
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    // Bounded page cache (32 MiB): memory must not grow with stored volume.
+    this.db.pragma('cache_size = -32768');
+    if (opts.readOnly) this.db.pragma('query_only = ON');
+  }
+
+  get keys(): SqliteKeyStore {
+    return (this._keys ??= new SqliteKeyStore(this.db));
+  }
+
+  get events(): SqliteEventStore {
+    return (this._events ??= new SqliteEventStore(this.db));
+  }
+
+  get queue(): SqliteQueueStore {
+    return (this._queue ??= new SqliteQueueStore(this.db));
+  }
+
+  get contacts(): SqliteContactStore {
+    return (this._contacts ??= new SqliteContactStore(this.db));
+  }
+
+  async migrate(): Promise<{ applied: string[] }> {
+    return { applied: migrateSqlite(this.db, Date.now()) };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  closeSync(): void {
+    if (this.closed) return;
+    this._events?.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** For tests that must reach below the port (e.g. to plant a corrupt row). */
+  unsafeDatabase(): Database.Database {
+    return this.db;
+  }
+}
