@@ -17,17 +17,31 @@ CREATE TABLE api_keys (
   revoked_at    INTEGER
 );
 
--- Dedup ledger, separate from events so that erasing a contact's events keeps
--- their messageIds reserved for the window (SPEC.md, dedup).
+-- Dedup ledger, separate from events so that erasing a contact's events keeps their
+-- messageIds reserved for the window (SPEC.md, dedup). Keyed by the first 64 bits of
+-- SHA-256(workspace_id NUL message_id), with the next 64 bits beside them: an integer
+-- key keeps the B-tree small and its pages dense (measured here: ~118k vs ~82k reserved
+-- ids/s with 2,000-row transactions against a (workspace_id, message_id) text key).
+-- A 64-bit key collision (h equal, h2 different) falls back to dedup_collisions.
 CREATE TABLE dedup (
+  h            INTEGER PRIMARY KEY,
+  h2           INTEGER NOT NULL,
+  accepted_at  INTEGER NOT NULL
+);
+CREATE INDEX dedup_by_accepted_at ON dedup (accepted_at);
+CREATE TABLE dedup_collisions (
   workspace_id  TEXT NOT NULL,
   message_id    TEXT NOT NULL,
   accepted_at   INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, message_id)
 ) WITHOUT ROWID;
-CREATE INDEX dedup_by_accepted_at ON dedup (accepted_at);
 
 -- status: 0 queued, 1 processed, 2 failed. id is the acceptance order.
+-- Only two indexes are written on the hot path (by time, and the queue); both grow at
+-- their right edge. The email, messageId and contact indexes are partial (status <> 0):
+-- their random-order inserts happen when the worker marks an event processed, off the
+-- request path. Reads add the queued rows through the queue index (small when the
+-- worker keeps up).
 CREATE TABLE events (
   id               INTEGER PRIMARY KEY,
   workspace_id     TEXT NOT NULL,
@@ -48,11 +62,10 @@ CREATE TABLE events (
   processed_at     INTEGER
 );
 CREATE INDEX events_by_time ON events (workspace_id, ts, id);
-CREATE INDEX events_by_email ON events (workspace_id, email, ts, id);
-CREATE INDEX events_by_message ON events (workspace_id, message_id);
-CREATE INDEX events_by_contact ON events (contact_id) WHERE contact_id IS NOT NULL;
--- The queue: only queued rows are in this index, so claiming never scans history.
 CREATE INDEX events_queue ON events (id) WHERE status = 0;
+CREATE INDEX events_by_email ON events (workspace_id, email, ts, id) WHERE status <> 0;
+CREATE INDEX events_by_message ON events (workspace_id, message_id) WHERE status <> 0;
+CREATE INDEX events_by_contact ON events (contact_id) WHERE status <> 0;
 CREATE INDEX events_failed ON events (id) WHERE status = 2;
 
 CREATE TABLE contacts (

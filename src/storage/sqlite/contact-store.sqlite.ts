@@ -48,6 +48,7 @@ export class SqliteContactWriter {
   private readonly insertStmt: Database.Statement;
   private readonly updateStmt: Database.Statement;
   private readonly nameStmt: Database.Statement;
+  private readonly seenNames = new Map<string, string>();
 
   constructor(db: Database.Database) {
     this.byEmail = db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND email = ?');
@@ -119,7 +120,13 @@ export class SqliteContactWriter {
     for (const name of Object.keys(patch)) {
       const value = patch[name];
       if (value === null || value === undefined || isStandardProperty(name)) continue;
-      this.nameStmt.run(workspaceId, name, propertyType(value));
+      const type = propertyType(value);
+      // Most events repeat known names: remember what this connection wrote (bounded).
+      const key = `${workspaceId}\u0000${name}`;
+      if (this.seenNames.get(key) === type) continue;
+      if (this.seenNames.size >= 10_000) this.seenNames.clear();
+      this.seenNames.set(key, type);
+      this.nameStmt.run(workspaceId, name, type);
     }
   }
 }
@@ -195,9 +202,11 @@ export class SqliteContactStore implements ContactStore {
         if (!row) return null;
         // Every event of the contact goes with it: processed ones by contact id, queued or
         // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
-        this.db
-          .prepare('DELETE FROM events WHERE workspace_id = ? AND (contact_id = ? OR email = ?)')
-          .run(workspaceId, row.id, row.email);
+        // Three deletes, each on its own index: by contact (processed), by email (failed, and
+        // processed under this email), and queued ones through the queue index.
+        this.db.prepare('DELETE FROM events WHERE contact_id = ? AND status <> 0').run(row.id);
+        this.db.prepare('DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> 0').run(workspaceId, row.email);
+        this.db.prepare('DELETE FROM events WHERE status = 0 AND workspace_id = ? AND email = ?').run(workspaceId, row.email);
         this.db.prepare('DELETE FROM contacts WHERE id = ?').run(row.id);
         return toContactRecord(row);
       }).immediate();

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import type { JsonObject } from '../../core/types.js';
 import {
   StoreUnavailableError,
@@ -75,28 +76,46 @@ interface PendingAppend {
 export class SqliteEventStore implements EventStore {
   private pending: PendingAppend[] = [];
   private scheduled = false;
-  private readonly reserve: Database.Statement;
+  private readonly reserveStmt: Database.Statement;
+  private readonly liveH2: Database.Statement;
+  private readonly reserveCollision: Database.Statement;
   private readonly insert: Database.Statement;
   private readonly commitGroup: Database.Transaction<(group: PendingAppend[]) => AppendOutcome[][]>;
 
   constructor(private readonly db: Database.Database) {
     // Reserve the messageId: a new row, or an entry older than the window taken over.
-    // `changes` is 0 exactly when a live entry exists, i.e. a duplicate.
-    this.reserve = db.prepare(`INSERT INTO dedup (workspace_id, message_id, accepted_at) VALUES (?, ?, ?)
-      ON CONFLICT (workspace_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
+    // `changes` is 0 exactly when a live entry holds this 64-bit key.
+    this.reserveStmt = db.prepare(`INSERT INTO dedup (h, h2, accepted_at) VALUES (?, ?, ?)
+      ON CONFLICT (h) DO UPDATE SET h2 = excluded.h2, accepted_at = excluded.accepted_at
       WHERE dedup.accepted_at <= ?`);
+    this.liveH2 = db.prepare('SELECT h2 FROM dedup WHERE h = ?').safeIntegers(true);
+    this.reserveCollision = db.prepare(`INSERT INTO dedup_collisions (workspace_id, message_id, accepted_at) VALUES (?, ?, ?)
+      ON CONFLICT (workspace_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
+      WHERE dedup_collisions.accepted_at <= ?`);
     this.insert = db.prepare(`INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.commitGroup = db.transaction((group: PendingAppend[]) =>
       group.map((p) => {
         const cutoff = p.now - p.windowMs;
         return p.items.map((it): AppendOutcome => {
-          if (this.reserve.run(it.workspaceId, it.messageId, p.now, cutoff).changes === 0) return 'duplicate';
+          if (!this.reserve(it.workspaceId, it.messageId, p.now, cutoff)) return 'duplicate';
           this.insert.run(it.workspaceId, it.messageId, it.event, it.email, it.properties, it.traits, it.timestamp, p.now);
           return 'accepted';
         });
       }),
     );
+  }
+
+  /** True when the messageId is free (new, or its last acceptance is past the window). */
+  private reserve(workspaceId: string, messageId: string, now: number, cutoff: number): boolean {
+    const d = createHash('sha256').update(workspaceId).update('\u0000').update(messageId).digest();
+    const h = d.readBigInt64BE(0);
+    const h2 = d.readBigInt64BE(8);
+    if (this.reserveStmt.run(h, h2, now, cutoff).changes === 1) return true;
+    const live = this.liveH2.get(h) as { h2: bigint } | undefined;
+    if (live && live.h2 === h2) return false;
+    // Two different ids share 64 bits (about 1 in 10^19 per pair): decide on the full key.
+    return this.reserveCollision.run(workspaceId, messageId, now, cutoff).changes === 1;
   }
 
   append(items: AppendItem[], now: number, dedupWindowMs: number): Promise<AppendOutcome[]> {
@@ -134,9 +153,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   async get(workspaceId: string, messageId: string): Promise<StoredEvent | null> {
+    // Processed and failed events through the partial index; queued ones through the queue.
     const r = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = ? AND message_id = ? ORDER BY id DESC LIMIT 1`)
-      .get(workspaceId, messageId) as EventRow | undefined;
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM (
+           SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = ? AND message_id = ? AND status <> 0
+           UNION ALL
+           SELECT ${EVENT_COLUMNS} FROM events WHERE status = 0 AND workspace_id = ? AND message_id = ?)
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(workspaceId, messageId, workspaceId, messageId) as EventRow | undefined;
     return r ? toStoredEvent(r) : null;
   }
 
@@ -165,15 +191,28 @@ export class SqliteEventStore implements EventStore {
       args.push(q.after.timestamp, q.after.timestamp, q.after.seq);
     }
     args.push(q.limit);
-    const rows = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`)
-      .all(...args) as EventRow[];
+    const cond = where.join(' AND ');
+    // With an email, the email index holds only processed/failed rows: add the queued ones.
+    const sql =
+      q.email !== undefined
+        ? `SELECT ${EVENT_COLUMNS} FROM (
+             SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> 0
+             UNION ALL
+             SELECT ${EVENT_COLUMNS} FROM events WHERE status = 0 AND ${cond})
+           ORDER BY ts DESC, id DESC LIMIT ?`
+        : `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} ORDER BY ts DESC, id DESC LIMIT ?`;
+    const limit = args.pop();
+    const all = q.email !== undefined ? [...args, ...args, limit] : [...args, limit];
+    const rows = this.db.prepare(sql).all(...all) as EventRow[];
     return rows.map(toStoredEvent);
   }
 
   async purgeDedup(cutoff: number): Promise<number> {
     try {
-      return this.db.prepare('DELETE FROM dedup WHERE accepted_at <= ?').run(cutoff).changes;
+      return (
+        this.db.prepare('DELETE FROM dedup WHERE accepted_at <= ?').run(cutoff).changes +
+        this.db.prepare('DELETE FROM dedup_collisions WHERE accepted_at <= ?').run(cutoff).changes
+      );
     } catch (err) {
       throw sqliteFailure(err);
     }

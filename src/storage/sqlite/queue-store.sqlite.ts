@@ -22,9 +22,15 @@ interface ClaimRow {
 export class SqliteQueueStore implements QueueStore {
   private readonly writer: SqliteContactWriter;
   private readonly claimStmt: Database.Statement;
+  private readonly ownedStmt: Database.Statement;
+  private readonly doneStmt: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.writer = new SqliteContactWriter(db);
+    // Per-row statements, prepared once: cheaper than building IN (…) lists per group.
+    this.ownedStmt = db.prepare('SELECT 1 FROM events WHERE id = ? AND status = 0 AND lease_owner = ?').pluck();
+    this.doneStmt = db.prepare(`UPDATE events SET status = 1, contact_id = ?, processed_at = ?, lease_owner = NULL,
+      lease_until = 0, error = NULL WHERE id = ?`);
     // Lease the oldest due queued events. The partial index events_queue holds only
     // queued rows, so this never walks processed history. An expired lease (a worker
     // killed mid-batch) makes the row claimable again.
@@ -61,7 +67,14 @@ export class SqliteQueueStore implements QueueStore {
 
   async applyBatch(input: { workerId: string; groups: ApplyGroupInput[]; now: number }): Promise<(ApplyResult | { error: unknown })[]> {
     // One commit (one fsync) for the whole claimed batch: per-contact commits would cap
-    // processing at the fsync rate (~5,000/s here). Each group runs in a savepoint.
+    // processing at the fsync rate (~5,000/s here). Savepoints per group cost ~30% more, so
+    // they are used only when the plain batch fails, to isolate the failing group.
+    try {
+      return this.db.transaction(() => input.groups.map((g) => this.applyGroup(input.workerId, g, input.now))).immediate();
+    } catch (first) {
+      const unavailable = sqliteFailure(first);
+      if (unavailable !== first) throw unavailable;
+    }
     const group = this.db.transaction((g: ApplyGroupInput) => this.applyGroup(input.workerId, g, input.now));
     try {
       return this.db
@@ -81,28 +94,22 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   private applyGroup(workerId: string, input: ApplyGroupInput, now: number): ApplyResult {
-    const seqs = input.events.map((e) => e.seq);
-    const marks = seqs.map(() => '?').join(',');
     // Still ours? Erasing the contact deletes its events, so nothing here can bring it back.
-    const live = new Set(
-      (
-        this.db.prepare(`SELECT id FROM events WHERE id IN (${marks}) AND status = 0 AND lease_owner = ?`).all(...seqs, workerId) as {
-          id: number;
-        }[]
-      ).map((r) => r.id),
-    );
-    const skipped = seqs.filter((s) => !live.has(s));
-    if (live.size === 0) return { processed: [], skipped, contactId: null };
-    const patches = input.events
-      .filter((e) => live.has(e.seq) && e.patch !== null)
-      .map((e) => ({ patch: e.patch!, clock: [e.timestamp, e.seq] as const }));
+    const processed: number[] = [];
+    const skipped: number[] = [];
+    const patches: { patch: JsonObject; clock: readonly [number, number] }[] = [];
+    for (const e of input.events) {
+      if (this.ownedStmt.get(e.seq, workerId) === undefined) {
+        skipped.push(e.seq);
+        continue;
+      }
+      processed.push(e.seq);
+      if (e.patch !== null) patches.push({ patch: e.patch, clock: [e.timestamp, e.seq] });
+    }
+    if (processed.length === 0) return { processed, skipped, contactId: null };
     const existing = this.writer.findByEmail(input.workspaceId, input.email);
     const { row } = this.writer.mergeInto(input.workspaceId, input.email, existing, patches, now);
-    const processed = [...live];
-    this.db
-      .prepare(`UPDATE events SET status = 1, contact_id = ?, processed_at = ?, lease_owner = NULL, lease_until = 0, error = NULL
-        WHERE id IN (${processed.map(() => '?').join(',')})`)
-      .run(row.id, now, ...processed);
+    for (const seq of processed) this.doneStmt.run(row.id, now, seq);
     return { processed, skipped, contactId: row.id };
   }
 
