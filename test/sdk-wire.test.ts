@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ev } from './support/http.js';
-import { BACKEND } from './support/databases.js';
+import { BACKEND, USES_REDIS } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 class OfficialLikeClient {
@@ -71,7 +71,8 @@ describe('official-SDK wire behaviour', () => {
     await expect(new OfficialLikeClient('sk_live_wrong', s.url).request('/v1/events', ev())).rejects.toMatchObject({ message: 'Invalid API key', code: 'INVALID_API_KEY' });
   });
 
-  it('a 429 retried without a messageId stores the event once (content-derived id)', async () => {
+  // Moves the server clock past the window, which Redis's TTL does not follow.
+  it.skipIf(USES_REDIS)('a 429 retried without a messageId stores the event once (content-derived id)', async () => {
     now += 120_000; // fresh window
     const c = new OfficialLikeClient(s.key, s.url, (status) => {
       if (status === 429) now += 61_000; // time passes while the client backs off

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 export type Backend = 'sqlite' | 'postgres';
 
 export const BACKEND: Backend = process.env.TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+/** PostgreSQL runs are PostgreSQL + Redis, as scale-out deployments are. */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const USES_REDIS = BACKEND === 'postgres';
+
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {

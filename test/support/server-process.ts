@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createTestDatabase, REDIS_URL, USES_REDIS, type TestDatabase } from './databases.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'smashsend.js');
@@ -50,7 +51,9 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
 
 export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'smashsend-test-'));
-  const databaseUrl = opts.databaseUrl ?? `sqlite:${join(dir, 'smashsend.db')}`;
+  // Its own database: a SQLite file here, or a fresh PostgreSQL database when TEST_BACKEND=postgres.
+  const db: TestDatabase | null = opts.databaseUrl ? null : await createTestDatabase();
+  const databaseUrl = opts.databaseUrl ?? db!.url;
   let port = opts.port ?? 0;
   let out = '';
   let key = '';
@@ -59,6 +62,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...(USES_REDIS ? { REDIS_URL } : {}),
     ...opts.env,
   };
 
@@ -130,6 +134,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     async dispose() {
       await sp.kill9();
       rmSync(dir, { recursive: true, force: true });
+      await db?.drop();
     },
   };
   sp.port = port;

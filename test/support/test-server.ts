@@ -12,7 +12,7 @@ import { buildServer, type BuiltServer } from '../../src/server/build-server.js'
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/ports.js';
 import { Worker } from '../../src/worker/run-worker.js';
-import { createTestDatabase } from './databases.js';
+import { createTestDatabase, REDIS_URL, USES_REDIS } from './databases.js';
 
 export interface TestServer {
   url: string;
@@ -40,6 +40,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const config = loadConfig({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORKER_POLL_MS: '20',
+    ...(USES_REDIS ? { REDIS_URL } : {}),
     ...opts.env,
     DATABASE_URL: db.url,
     PORT: '0',

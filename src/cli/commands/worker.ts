@@ -24,6 +24,8 @@ export async function worker(argv: string[]): Promise<number> {
   await onShutdownSignal(log, async () => {
     await w.stop();
     await store.close();
+    const processed = (await metrics.processed.get()).values[0]?.value ?? 0;
+    console.log(`SMASHSEND worker ${w.id} stopped: processed ${processed} events`);
   });
   return 0;
 }

@@ -1,0 +1,80 @@
+/**
+ * A real PostgreSQL restart (pg_ctlcluster restart) while the server takes load: requests in
+ * the outage get 503 (never a false 200), service resumes by itself, and every acknowledged
+ * event is there afterwards. Runs alone (vitest.disruptive.config.ts), after the main suites,
+ * because it takes the whole cluster down for a moment.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../support/databases.js';
+import { call, ev } from '../support/http.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+function pgctl(action: 'restart' | 'start'): void {
+  const version = readdirSync('/etc/postgresql')[0]!;
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { stdio: 'ignore', timeout: 60_000 });
+}
+
+describe('PostgreSQL restart during load', () => {
+  let db: TestDatabase;
+  let sp: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    sp = await startServerProcess({
+      databaseUrl: db.url,
+      env: { REDIS_URL, RATE_LIMIT_SINGLE_PER_MIN: '1000000', RATE_LIMIT_BATCH_PER_MIN: '1000000', LOG_LEVEL: 'error' },
+    });
+  });
+
+  afterAll(async () => {
+    await sp?.dispose();
+    try {
+      pgctl('start');
+    } catch {
+      // already running
+    }
+    await db?.drop();
+  });
+
+  it('loses no acknowledged event, answers 503 meanwhile, and recovers by itself', async () => {
+    const acked: string[] = [];
+    const statuses = new Map<number, number>();
+    let stop = false;
+    const senders = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        const id = `rs-${w}-${i}`;
+        try {
+          const r = await call(`${sp.url}/v1/events`, { key: sp.key, body: ev({ messageId: id, identify: { email: `r${i % 20}@example.com`, traits: { i } } }) });
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          if (r.status === 200) acked.push(id);
+          else if (r.status !== 503) throw new Error(`unexpected ${r.status}: ${r.text}`);
+          else await new Promise((res) => setTimeout(res, 20));
+        } catch (err) {
+          if (String(err).includes('unexpected')) throw err;
+          await new Promise((res) => setTimeout(res, 20)); // connection-level error: retry later
+        }
+      }
+    });
+    const until = async (ok: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    };
+    await until(() => acked.length >= 300, 20_000);
+    const before = acked.length;
+    pgctl('restart');
+    await until(() => acked.length >= before + 300, 40_000);
+    stop = true;
+    await Promise.all(senders);
+    expect(acked.length).toBeGreaterThanOrEqual(before + 300); // resumed by itself
+    expect([...statuses.keys()].every((s) => s === 200 || s === 503)).toBe(true);
+    const health = await call(`${sp.url}/health`);
+    expect(health.status).toBe(200);
+
+    const missing: string[] = [];
+    for (const id of acked) if ((await call(`${sp.url}/v1/events/${id}`, { key: sp.key })).status !== 200) missing.push(id);
+    expect(missing).toEqual([]);
+  });
+});
