@@ -9,8 +9,12 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid } });
 }
 
-export async function openMigratedStore(config: Config): Promise<Store> {
-  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
+export async function openMigratedStore(config: Config, log?: Logger): Promise<Store> {
+  const store = await openStore(config.databaseUrl, {
+    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    poolMax: config.databasePoolMax,
+    onError: (err) => log?.warn({ err }, 'database connection error (the pool reconnects by itself)'),
+  });
   try {
     await store.migrate();
   } catch (err) {

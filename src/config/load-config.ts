@@ -14,6 +14,8 @@ export interface Config {
   maxPendingEvents: number;
   /** Benchmarks only: an artificial delay before every append, to show backpressure. */
   debugAppendDelayMs: number;
+  /** PostgreSQL: connections per process. */
+  databasePoolMax: number;
   /** SQLite: how long a write waits for another process's lock before answering 503. */
   sqliteBusyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -57,6 +59,7 @@ export const ENV_HELP: [string, string][] = [
   ['DEDUP_WINDOW_SECONDS', 'how long a messageId stays reserved (default 86400)'],
   ['MAX_PENDING_EVENTS', 'events awaiting commit before ingest answers 503 + Retry-After (default 100000)'],
   ['DEBUG_APPEND_DELAY_MS', 'benchmarks only: slow every append down by this much (default 0)'],
+  ['DATABASE_POOL_MAX', 'PostgreSQL connections per process (default 10)'],
   ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
   ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info)'],
   ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
@@ -94,6 +97,7 @@ export function loadConfig(env: Env): Config {
     dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS', 86400, 1, 10 * 365 * 86400) * 1000,
     maxPendingEvents: int(env, 'MAX_PENDING_EVENTS', 100_000, 1, 1e9),
     debugAppendDelayMs: int(env, 'DEBUG_APPEND_DELAY_MS', 0, 0, 60_000),
+    databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600000),
     logLevel: level as Config['logLevel'],
     keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),

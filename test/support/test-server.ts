@@ -46,7 +46,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     PORT: '0',
   });
   const log = pino({ level: config.logLevel });
-  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
+  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs, poolMax: config.databasePoolMax });
   await store.migrate();
   const clock = opts.clock ?? Date.now;
   const { secret } = await mintKey(store, 'default', 'test');

@@ -12,7 +12,7 @@ export async function migrate(argv: string[]): Promise<number> {
     return 0;
   }
   const config = configFromEnv();
-  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
+  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs, poolMax: config.databasePoolMax });
   try {
     const { applied } = await store.migrate();
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Schema is up to date.');

@@ -18,7 +18,7 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const config = configFromEnv();
   const log = createLogger(config);
-  const store = await openMigratedStore(config);
+  const store = await openMigratedStore(config, log);
   let firstKey: string | null = null;
   if ((await store.keys.listKeys()).length === 0) {
     firstKey = (await mintKey(store, 'default', 'first key')).secret;

@@ -17,7 +17,7 @@ export async function worker(argv: string[]): Promise<number> {
   }
   const config = configFromEnv();
   const log = createLogger(config);
-  const store = await openMigratedStore(config);
+  const store = await openMigratedStore(config, log);
   const metrics = new Metrics({ queue: store.queue });
   const w = await startWorker(store, config, log, metrics);
   console.log(`SMASHSEND worker ${w.id} running`);
