@@ -1,8 +1,9 @@
 -- Initial schema of the PostgreSQL store; the same tables and meaning as
 -- migrations/sqlite/0001_init.sql.
 -- Times are Unix milliseconds (BIGINT). JSON columns hold the compact text the API
--- produced (TEXT, not JSONB): key order is kept as sent, and the hot path neither
--- parses nor re-encodes it.
+-- produced (TEXT, not JSONB): key order is kept as sent, and nothing parses it on the
+-- way in. Measured here for a 330-byte properties object, 200,000 rows per INSERT:
+-- TEXT 2.5 us/row and 136 MB, JSON 2.9 us/row, JSONB 5-6 us/row and 174 MB.
 -- Ids, names and other keys are COLLATE "C": byte order, as in SQLite, whatever the
 -- database's locale, so ORDER BY and keyset paging agree across adapters; byte
 -- comparison is also the cheapest.
@@ -73,6 +74,11 @@ CREATE TABLE contacts (
   -- JSON object: property name -> [event time ms, acceptance seq] of the write that set it.
   clocks        TEXT NOT NULL,
   status        TEXT NOT NULL,
+  -- firstName and lastName as the contact search matches them (lower-cased text), kept
+  -- beside the JSON: reading them out of it in SQL (properties::json ->> 'firstName')
+  -- fails on a value holding \u0000, which PostgreSQL text cannot represent.
+  search_first  TEXT,
+  search_last   TEXT,
   created_at    BIGINT NOT NULL,
   updated_at    BIGINT NOT NULL,
   UNIQUE (workspace_id, email)

@@ -82,9 +82,14 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
   const metrics = deps.metrics ?? new Metrics({ queue: store.queue, clock });
   const keys = new KeyCache(store.keys, config.keyRefreshMs, log);
   await keys.start();
-  const limiter: RateLimiter = config.redisUrl
-    ? new RedisRateLimiter(config.redisUrl, log, () => metrics.rateLimitBackendErrors.inc())
-    : new MemoryRateLimiter();
+  let limiter: RateLimiter;
+  if (config.redisUrl) {
+    const redis = new RedisRateLimiter(config.redisUrl, log, () => metrics.rateLimitBackendErrors.inc());
+    await redis.ready(2000);
+    limiter = redis;
+  } else {
+    limiter = new MemoryRateLimiter();
+  }
 
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,

@@ -146,7 +146,7 @@ export interface EventStore {
   get(workspaceId: string, messageId: string): Promise<StoredEvent | null>;
   /** Newest event time first, ties by acceptance, newest first. */
   list(query: EventQuery): Promise<StoredEvent[]>;
-  /** Drops dedup entries accepted before `cutoff` (Unix ms). Returns how many. */
+  /** Drops dedup entries accepted at or before `cutoff` (Unix ms): past the window, they reserve nothing. Returns how many. */
   purgeDedup(cutoff: number): Promise<number>;
 }
 

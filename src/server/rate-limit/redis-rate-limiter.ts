@@ -43,6 +43,27 @@ export class RedisRateLimiter implements RateLimiter {
     this.redis.defineCommand('smashsendHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   }
 
+  /**
+   * Waits (bounded) for the first connection, so a server that starts with Redis up counts in
+   * Redis from its first request instead of counting its first requests locally.
+   */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => {
+        this.log.warn('redis not reachable at start; rate limits count per process until it is');
+        done(false);
+      }, timeoutMs);
+      this.redis.once('ready', onReady);
+    });
+  }
+
   async hit(key: string, limit: number, now: number): Promise<RateDecision> {
     try {
       const [count, ttl] = (await (

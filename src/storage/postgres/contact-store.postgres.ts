@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
-import type { JsonObject } from '../../core/types.js';
+import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
-import type { PgDatabase, Queryable } from './database.postgres.js';
+import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
 
 export interface ContactRow {
@@ -13,6 +13,8 @@ export interface ContactRow {
   properties: string;
   clocks: string;
   status: string;
+  search_first: string | null;
+  search_last: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -20,15 +22,15 @@ export interface ContactRow {
 /** API writes happen "at the time of the call" and win ties against events of the same millisecond (as in SQLite). */
 const API_SEQ = Number.MAX_SAFE_INTEGER;
 
-/** How often a transaction re-reads a contact that changed under it (created, moved or erased concurrently). */
-const RACE_ATTEMPTS = 5;
+/** How often mergeByEmail re-reads a contact created concurrently before starting the transaction over. */
+const RACE_ATTEMPTS = 3;
 
 export interface TimedPatch {
   patch: JsonObject;
   clock: PropertyClock;
 }
 
-function toContactRecord(r: ContactRow): ContactRecord {
+export function toContactRecord(r: ContactRow): ContactRecord {
   return {
     id: r.id,
     workspaceId: r.workspace_id,
@@ -39,14 +41,14 @@ function toContactRecord(r: ContactRow): ContactRecord {
   };
 }
 
-function stateOf(r: ContactRow): ContactState {
+export function stateOf(r: ContactRow): ContactState {
   return {
     properties: JSON.parse(r.properties) as JsonObject,
     clocks: JSON.parse(r.clocks) as Record<string, PropertyClock>,
   };
 }
 
-function newContactState(email: string): ContactState {
+export function newContactState(email: string): ContactState {
   return { properties: { email, status: DEFAULT_CONTACT_STATUS }, clocks: {} };
 }
 
@@ -56,7 +58,7 @@ function withoutEmail(properties: JsonObject): JsonObject {
   return out;
 }
 
-function mergeAll(state: ContactState, patches: TimedPatch[]): { state: ContactState; changed: boolean } {
+export function mergeAll(state: ContactState, patches: TimedPatch[]): { state: ContactState; changed: boolean } {
   let changed = false;
   for (const { patch, clock } of patches) {
     const r = mergeProperties(state, patch, clock);
@@ -67,18 +69,81 @@ function mergeAll(state: ContactState, patches: TimedPatch[]): { state: ContactS
 }
 
 function statusOf(state: ContactState): string {
-  return String(state.properties.status ?? DEFAULT_CONTACT_STATUS);
+  return String(state.properties.status ?? DEFAULT_CONTACT_STATUS).replaceAll('\u0000', '');
 }
 
-/** Raised inside a transaction when a row it read changed before it could lock it; the caller starts over. */
-class ContactChangedError extends Error {}
+/**
+ * A property as contact search matches it: what SQLite's lower(json_extract(...)) yields
+ * (text as is, numbers as digits, booleans as 1/0, objects and arrays as JSON), lower-cased,
+ * without U+0000 (PostgreSQL text cannot hold it). Null when absent.
+ */
+function searchText(value: JsonValue | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'boolean') text = value ? '1' : '0';
+  else if (typeof value === 'number') text = String(value);
+  else text = JSON.stringify(value);
+  return text.toLowerCase().replaceAll('\u0000', '');
+}
+
+/** A contact row carrying `state`: a new one (fresh id, created now) or `base` updated. */
+export function rowWithState(
+  base: ContactRow | { workspaceId: string; email: string },
+  state: ContactState,
+  now: number,
+): ContactRow {
+  const written = {
+    properties: JSON.stringify(state.properties),
+    clocks: JSON.stringify(state.clocks),
+    status: statusOf(state),
+    search_first: searchText(state.properties.firstName),
+    search_last: searchText(state.properties.lastName),
+    updated_at: now,
+  };
+  if ('id' in base) return { ...base, ...written };
+  return { id: randomUUID(), workspace_id: base.workspaceId, email: base.email, created_at: now, ...written };
+}
+
+export function contactKey(workspaceId: string, email: string): string {
+  return `${workspaceId}\u0000${email}`;
+}
+
+/**
+ * Custom property names seen in a transaction's patches, written once at its end (see
+ * PgContactWriter.recordNames). As in SQLite, every patch counts, applied or not, and the
+ * last one's type wins.
+ */
+export class PropertyNames {
+  private readonly types = new Map<string, { workspaceId: string; name: string; type: string }>();
+
+  add(workspaceId: string, patches: TimedPatch[]): void {
+    for (const { patch } of patches) {
+      for (const name of Object.keys(patch)) {
+        const value = patch[name];
+        if (value === null || value === undefined || isStandardProperty(name)) continue;
+        // Not storable in PostgreSQL text; one such key must not fail the whole batch.
+        if (hasNul(name)) continue;
+        this.types.set(contactKey(workspaceId, name), { workspaceId, name, type: propertyType(value) });
+      }
+    }
+  }
+
+  /** Sorted by (workspace, name): every transaction takes these rows in one order. */
+  sorted(): { workspaceId: string; name: string; type: string }[] {
+    return [...this.types.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+}
 
 /**
  * Contact writes shared by the contact store (API calls) and the queue's apply step. Every
- * method runs inside the caller's transaction. Lock order, for every transaction that takes
- * more than one kind of row lock: events (ascending id), then the contact, then property
- * names. Waits then never form a cycle, so applying, erasing and editing contacts at once
- * cannot deadlock.
+ * method runs inside the caller's transaction.
+ *
+ * Lock order, for every transaction that takes more than one kind of row lock: events
+ * (ascending id), then contacts (ascending workspace, email), then property names
+ * (ascending workspace, name). Waits then never form a cycle, so applying, erasing and
+ * editing contacts at once does not deadlock; should PostgreSQL still pick a deadlock
+ * victim, the transaction is run again (PgDatabase.transaction).
  */
 export class PgContactWriter {
   /** Reads and row-locks the contact until the transaction ends. */
@@ -92,10 +157,74 @@ export class PgContactWriter {
   }
 
   /**
-   * Insert-or-lock, then merge: the contact of `email` (created if missing) gets `patches`,
-   * each applied by its clock, and stays locked for the rest of the transaction. With the
-   * row lock held from read to write, two workers merging into one contact serialise, and
-   * neither update is lost.
+   * Reads and row-locks the existing contacts of many (workspace, email) keys in one round
+   * trip. ORDER BY ... FOR UPDATE takes the row locks in key order, the order every batch
+   * uses, so two workers whose batches share contacts wait for each other instead of
+   * deadlocking.
+   */
+  async lockMany(tx: Queryable, keys: { workspaceId: string; email: string }[]): Promise<Map<string, ContactRow>> {
+    const { rows } = await tx.query<ContactRow>(
+      `SELECT c.* FROM contacts c
+       JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, email) ON c.workspace_id = k.workspace_id AND c.email = k.email
+       ORDER BY c.workspace_id, c.email
+       FOR UPDATE OF c`,
+      [keys.map((k) => k.workspaceId), keys.map((k) => k.email)],
+      'contact_lock_many',
+    );
+    return new Map(rows.map((r) => [contactKey(r.workspace_id, r.email), r]));
+  }
+
+  /**
+   * Inserts new contacts in key order; returns how many were inserted. A row another
+   * transaction created since our read is skipped (DO NOTHING, after waiting for that
+   * transaction to commit), not an error, so the caller can tell and start over.
+   */
+  async insertMany(tx: Queryable, rows: ContactRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const col = <K extends keyof ContactRow>(k: K): ContactRow[K][] => rows.map((r) => r[k]);
+    const r = await tx.query(
+      `INSERT INTO contacts (id, workspace_id, email, properties, clocks, status, search_first, search_last, created_at, updated_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+         AS v(id, workspace_id, email, properties, clocks, status, search_first, search_last, created_at, updated_at)
+       ORDER BY v.workspace_id COLLATE "C", v.email COLLATE "C"
+       ON CONFLICT (workspace_id, email) DO NOTHING`,
+      [
+        col('id'),
+        col('workspace_id'),
+        col('email'),
+        col('properties'),
+        col('clocks'),
+        col('status'),
+        col('search_first'),
+        col('search_last'),
+        col('created_at'),
+        col('updated_at'),
+      ],
+      'contact_insert_many',
+    );
+    return r.rowCount;
+  }
+
+  /** Writes merged state (and email, when moved) back to contacts this transaction has locked. */
+  async updateMany(tx: Queryable, rows: ContactRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <K extends keyof ContactRow>(k: K): ContactRow[K][] => rows.map((r) => r[k]);
+    await tx.query(
+      `UPDATE contacts c SET email = v.email, properties = v.properties, clocks = v.clocks, status = v.status,
+         search_first = v.search_first, search_last = v.search_last, updated_at = v.updated_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+         AS v(id, email, properties, clocks, status, search_first, search_last, updated_at)
+       WHERE c.id = v.id`,
+      [col('id'), col('email'), col('properties'), col('clocks'), col('status'), col('search_first'), col('search_last'), col('updated_at')],
+      'contact_update_many',
+    );
+  }
+
+  /**
+   * Insert-or-lock, then merge, for one contact: the contact of `email` (created if missing)
+   * gets `patches`, each applied by its clock, and stays locked for the rest of the
+   * transaction. With the row lock held from read to write, concurrent merges into one
+   * contact serialise, and no update is lost.
    */
   async mergeByEmail(
     tx: Queryable,
@@ -107,32 +236,11 @@ export class PgContactWriter {
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
       const existing = await this.lockByEmail(tx, workspaceId, email);
       if (existing) return { row: await this.mergeInto(tx, existing, existing.email, patches, now), created: false };
-      const { state } = mergeAll(newContactState(email), patches);
-      const row: ContactRow = {
-        id: randomUUID(),
-        workspace_id: workspaceId,
-        email,
-        properties: JSON.stringify(state.properties),
-        clocks: JSON.stringify(state.clocks),
-        status: statusOf(state),
-        created_at: now,
-        updated_at: now,
-      };
-      // DO NOTHING (no error, no aborted transaction) when another transaction created this
-      // contact since our SELECT: it waits for that one to commit, then we loop, lock the
-      // committed row and merge into it.
-      const ins = await tx.query(
-        `INSERT INTO contacts (id, workspace_id, email, properties, clocks, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workspace_id, email) DO NOTHING`,
-        [row.id, row.workspace_id, row.email, row.properties, row.clocks, row.status, now, now],
-        'contact_insert',
-      );
-      if (ins.rowCount === 1) {
-        await this.recordNames(tx, workspaceId, patches);
-        return { row, created: true };
-      }
+      const row = rowWithState({ workspaceId, email }, mergeAll(newContactState(email), patches).state, now);
+      // Created by another transaction since our SELECT: loop, lock theirs and merge into it.
+      if ((await this.insertMany(tx, [row])) === 1) return { row, created: true };
     }
-    throw new Error(`contact ${email} kept changing while being merged`);
+    throw new TransactionRaceError(`contact ${email} kept changing while being merged`);
   }
 
   /** Merges into a row this transaction has locked; `email` differs from the row's when moving it. */
@@ -141,52 +249,36 @@ export class PgContactWriter {
     const base = stateOf(row);
     if (moved) base.properties = { ...base.properties, email };
     const { state, changed } = mergeAll(base, patches);
-    await this.recordNames(tx, row.workspace_id, patches);
     if (!changed && !moved) return row;
-    const out: ContactRow = {
-      ...row,
-      email,
-      properties: JSON.stringify(state.properties),
-      clocks: JSON.stringify(state.clocks),
-      status: statusOf(state),
-      updated_at: now,
-    };
-    await tx.query(
-      'UPDATE contacts SET email = $1, properties = $2, clocks = $3, status = $4, updated_at = $5 WHERE id = $6',
-      [out.email, out.properties, out.clocks, out.status, now, out.id],
-      'contact_update',
-    );
+    const out = rowWithState({ ...row, email }, state, now);
+    await this.updateMany(tx, [out]);
     return out;
   }
 
   /**
    * Remembers custom property names and their latest type, for GET /v1/contacts/properties.
-   * New names are inserted with DO NOTHING, which takes no lock on an existing row, so
-   * workers writing the same names do not queue behind each other until commit (DO UPDATE
-   * would lock every one). An existing name is rewritten only when its type changed. Names
-   * go in sorted, so transactions adding the same new names take them in one order.
+   * Runs last in its transaction (the last lock it takes). New names are inserted with DO
+   * NOTHING, which takes no lock on an existing row, so workers writing the same names do
+   * not queue behind each other until commit (DO UPDATE would lock each one). Only a name
+   * whose type changed is locked (in key order) and rewritten.
    */
-  private async recordNames(tx: Queryable, workspaceId: string, patches: TimedPatch[]): Promise<void> {
-    // As in SQLite: every patch counts (applied or not), the last one's type wins.
-    const types = new Map<string, string>();
-    for (const { patch } of patches) {
-      for (const name of Object.keys(patch)) {
-        const value = patch[name];
-        if (value === null || value === undefined || isStandardProperty(name)) continue;
-        types.set(name, propertyType(value));
-      }
-    }
-    if (types.size === 0) return;
-    const names = [...types.keys()].sort();
+  async recordNames(tx: Queryable, names: PropertyNames): Promise<void> {
+    const list = names.sorted();
+    if (list.length === 0) return;
     await tx.query(
-      `WITH v AS (SELECT * FROM unnest($2::text[], $3::text[]) AS v(name, type)),
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS v(workspace_id, name, type, ord)),
        ins AS (
          INSERT INTO contact_property_names (workspace_id, name, type)
-         SELECT $1, name, type FROM v ORDER BY name
-         ON CONFLICT (workspace_id, name) DO NOTHING)
-       UPDATE contact_property_names n SET type = v.type FROM v
-       WHERE n.workspace_id = $1 AND n.name = v.name AND n.type <> v.type`,
-      [workspaceId, names, names.map((n) => types.get(n)!)],
+         SELECT workspace_id, name, type FROM v ORDER BY ord
+         ON CONFLICT (workspace_id, name) DO NOTHING),
+       changed AS (
+         SELECT n.workspace_id, n.name, v.type FROM contact_property_names n
+         JOIN v ON n.workspace_id = v.workspace_id AND n.name = v.name
+         WHERE n.type <> v.type ORDER BY v.ord FOR UPDATE OF n)
+       UPDATE contact_property_names n SET type = c.type FROM changed c
+       WHERE n.workspace_id = c.workspace_id AND n.name = c.name`,
+      [list.map((n) => n.workspaceId), list.map((n) => n.name), list.map((n) => n.type)],
       'contact_record_names',
     );
   }
@@ -199,13 +291,23 @@ export class PostgresContactStore implements ContactStore {
 
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
     const email = String(properties.email);
-    const r = await this.db.transaction((tx) =>
-      this.writer.mergeByEmail(tx, workspaceId, email, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now),
-    );
+    const patches: TimedPatch[] = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }];
+    const r = await this.db.transaction(async (tx) => {
+      const merged = await this.writer.mergeByEmail(tx, workspaceId, email, patches, now);
+      await this.recordNames(tx, workspaceId, patches);
+      return merged;
+    });
     return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
   }
 
+  private async recordNames(tx: Queryable, workspaceId: string, patches: TimedPatch[]): Promise<void> {
+    const names = new PropertyNames();
+    names.add(workspaceId, patches);
+    await this.writer.recordNames(tx, names);
+  }
+
   async get(workspaceId: string, id: string): Promise<ContactRecord | null> {
+    if (hasNul(id)) return null;
     const { rows } = await this.db.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND id = $2', [
       workspaceId,
       id,
@@ -214,6 +316,7 @@ export class PostgresContactStore implements ContactStore {
   }
 
   async findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null> {
+    if (hasNul(email)) return null;
     const { rows } = await this.db.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND email = $2', [
       workspaceId,
       email,
@@ -222,6 +325,7 @@ export class PostgresContactStore implements ContactStore {
   }
 
   async update(workspaceId: string, id: string, properties: JsonObject, now: number): Promise<ContactMutation> {
+    if (hasNul(id)) return { kind: 'not_found' };
     try {
       return await this.db.transaction(async (tx): Promise<ContactMutation> => {
         const { rows } = await tx.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [
@@ -237,7 +341,9 @@ export class PostgresContactStore implements ContactStore {
           // A contact created with that email after this check makes the UPDATE fail on
           // the (workspace_id, email) unique key: a conflict too (caught below).
         }
-        const out = await this.writer.mergeInto(tx, row, newEmail, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        const patches: TimedPatch[] = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }];
+        const out = await this.writer.mergeInto(tx, row, newEmail, patches, now);
+        await this.recordNames(tx, workspaceId, patches);
         return { kind: 'ok', contact: toContactRecord(out), created: false };
       });
     } catch (err) {
@@ -253,59 +359,41 @@ export class PostgresContactStore implements ContactStore {
    * worker finds its events gone and skips them. Either way the contact does not come back.
    */
   async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null> {
-    for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
-      try {
-        return await this.db.transaction(async (tx): Promise<ContactRecord | null> => {
-          // Unlocked read, only to learn the contact's id and email.
-          const { rows } = await tx.query<ContactRow>(
-            `SELECT * FROM contacts WHERE workspace_id = $1 AND ${'id' in by ? 'id' : 'email'} = $2`,
-            [workspaceId, 'id' in by ? by.id : by.email],
-          );
-          const seen = rows[0];
-          if (!seen) return null;
-          // Every event of the contact goes with it: processed ones by contact id, queued or
-          // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
-          // First lock them in ascending id, the apply step's order...
-          await tx.query('SELECT id FROM events WHERE workspace_id = $1 AND (contact_id = $2 OR email = $3) ORDER BY id FOR UPDATE', [
-            workspaceId,
-            seen.id,
-            seen.email,
-          ]);
-          // ...then delete by the same condition, which also sweeps events appended since.
-          await tx.query('DELETE FROM events WHERE workspace_id = $1 AND (contact_id = $2 OR email = $3)', [
-            workspaceId,
-            seen.id,
-            seen.email,
-          ]);
-          // The contact, if it still has the email we read; a PUT that moved it in between
-          // would leave the new email's events behind, so start over.
-          const del = await tx.query<ContactRow>('DELETE FROM contacts WHERE id = $1 AND email = $2 RETURNING *', [
-            seen.id,
-            seen.email,
-          ]);
-          if (!del.rows[0]) throw new ContactChangedError();
-          return toContactRecord(del.rows[0]);
-        });
-      } catch (err) {
-        if (err instanceof ContactChangedError) continue;
-        throw err;
-      }
-    }
-    throw new Error('contact kept changing while being erased');
+    if (hasNul('id' in by ? by.id : by.email)) return null;
+    return this.db.transaction(async (tx): Promise<ContactRecord | null> => {
+      // Unlocked read, only to learn the contact's id and email.
+      const { rows } = await tx.query<ContactRow>(
+        `SELECT * FROM contacts WHERE workspace_id = $1 AND ${'id' in by ? 'id' : 'email'} = $2`,
+        [workspaceId, 'id' in by ? by.id : by.email],
+      );
+      const seen = rows[0];
+      if (!seen) return null;
+      const args = [workspaceId, seen.id, seen.email];
+      // Every event of the contact goes with it: processed ones by contact id, queued or
+      // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
+      // First lock them in ascending id, the apply step's order...
+      await tx.query('SELECT id FROM events WHERE workspace_id = $1 AND (contact_id = $2 OR email = $3) ORDER BY id FOR UPDATE', args);
+      // ...then delete by the same condition, which also sweeps events appended since.
+      await tx.query('DELETE FROM events WHERE workspace_id = $1 AND (contact_id = $2 OR email = $3)', args);
+      // The contact, if it still has the email we read. A PUT that moved it in between would
+      // leave the new email's events behind: start over (the transaction is run again).
+      const del = await tx.query<ContactRow>('DELETE FROM contacts WHERE id = $1 AND email = $2 RETURNING *', [seen.id, seen.email]);
+      if (!del.rows[0]) throw new TransactionRaceError('contact changed while being erased');
+      return toContactRecord(del.rows[0]);
+    });
   }
 
   async list(q: ContactQuery): Promise<ContactRecord[]> {
+    if (hasNul(q.search, q.after?.id)) return [];
     const args: unknown[] = [q.workspaceId];
     const arg = (v: unknown): string => `$${args.push(v)}`;
     const where = ['workspace_id = $1'];
     if (q.status) where.push(`status = ${arg(q.status)}`);
     if (q.search) {
       const like = arg(`%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      // Case-insensitive substring of email, firstName or lastName. properties is JSON text:
-      // the ::json cast only validates (no JSONB conversion) before ->> reads the field.
-      where.push(`(lower(email) LIKE ${like}
-        OR lower(properties::json ->> 'firstName') LIKE ${like}
-        OR lower(properties::json ->> 'lastName') LIKE ${like})`);
+      // Case-insensitive substring of email, firstName or lastName (kept lower-cased in
+      // search_first and search_last, see the migration).
+      where.push(`(lower(email) LIKE ${like} OR search_first LIKE ${like} OR search_last LIKE ${like})`);
     }
     const desc = q.sort === 'createdAt.desc';
     if (q.after) {

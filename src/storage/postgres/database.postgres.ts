@@ -14,14 +14,33 @@ export interface Queryable {
   /**
    * Runs one statement. `name` makes it a named prepared statement, parsed and planned once
    * per connection: for the fixed statements of the hot paths, not for dynamically built SQL.
+   * Measured here (2 cores, local server): 200-event appends ~53k vs ~42k events/s, the
+   * worker (4 × claim + applyBatch of 200) ~14k vs ~8k events/s, named vs unnamed.
    */
   query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<{ rows: R[]; rowCount: number }>;
 }
 
 const INT8_OID = 20;
 
-/** A transaction that lost a deadlock or serialization race is run again, this many times in all. */
-const MAX_TRANSACTION_ATTEMPTS = 3;
+/**
+ * PostgreSQL text cannot hold U+0000 (the statement fails with 22021). A lookup key that
+ * contains it (a URL segment, a query parameter) can match no stored row, so callers answer
+ * "not found" without asking the database rather than fail with a 500.
+ */
+export function hasNul(...values: (string | undefined)[]): boolean {
+  return values.some((v) => v !== undefined && v.includes('\u0000'));
+}
+
+/** A transaction that lost a deadlock, a serialization or a row race is run again, this many times in all. */
+const MAX_TRANSACTION_ATTEMPTS = 5;
+
+/**
+ * Thrown inside `transaction()` when rows changed under it in a way that is simplest to
+ * handle by starting over (rolled back, then run again from the start, like a deadlock).
+ */
+export class TransactionRaceError extends Error {
+  override readonly name = 'TransactionRaceError';
+}
 
 /**
  * Waiting for a connection (a new one, or a free one of a saturated pool) gives up after this
@@ -67,8 +86,9 @@ export class PgDatabase {
   }
 
   /**
-   * Runs `fn` in one READ COMMITTED transaction. A deadlock or serialization failure rolls
-   * back and runs `fn` again from the start (so `fn` must not keep state across attempts).
+   * Runs `fn` in one READ COMMITTED transaction. A deadlock, a serialization failure or a
+   * TransactionRaceError rolls back and runs `fn` again from the start (so `fn` must not keep
+   * state across attempts).
    */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -87,7 +107,7 @@ export class PgDatabase {
           }
         });
       } catch (err) {
-        if (attempt < MAX_TRANSACTION_ATTEMPTS && isRetryableConflict(err)) continue;
+        if (attempt < MAX_TRANSACTION_ATTEMPTS && (isRetryableConflict(err) || err instanceof TransactionRaceError)) continue;
         throw err;
       }
     }

@@ -38,8 +38,10 @@ function isSqlstate(code: string | undefined): code is string {
 
 function isUnavailableCode(err: unknown): boolean {
   const code = codeOf(err);
+  // Node codes first: some (EPIPE) have the shape of a SQLSTATE.
+  if (code !== undefined && UNAVAILABLE_NODE_CODES.has(code)) return true;
   if (isSqlstate(code)) return UNAVAILABLE_CLASSES.has(code.slice(0, 2)) || UNAVAILABLE_SQLSTATES.has(code);
-  if (code !== undefined) return UNAVAILABLE_NODE_CODES.has(code);
+  if (code !== undefined) return false;
   // Node 20 reports a failed connect to a host with several addresses (localhost: ::1 and
   // 127.0.0.1) as an AggregateError of one socket error per address.
   if (err instanceof AggregateError) return err.errors.length > 0 && err.errors.every(isUnavailableCode);

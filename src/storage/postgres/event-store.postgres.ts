@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../core/types.js';
 import type { AppendItem, AppendOutcome, EventQuery, EventStore, StoredEvent } from '../ports.js';
-import type { PgDatabase } from './database.postgres.js';
+import { hasNul, type PgDatabase } from './database.postgres.js';
 
 export interface EventRow {
   id: number;
@@ -134,6 +134,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async get(workspaceId: string, messageId: string): Promise<StoredEvent | null> {
+    if (hasNul(messageId)) return null;
     // Newest first: after the dedup window a messageId may name several events.
     const { rows } = await this.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = $1 AND message_id = $2 ORDER BY id DESC LIMIT 1`,
@@ -144,6 +145,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async list(q: EventQuery): Promise<StoredEvent[]> {
+    if (hasNul(q.email, q.event)) return [];
     const args: unknown[] = [q.workspaceId];
     const arg = (v: unknown): string => `$${args.push(v)}`;
     const where = ['workspace_id = $1'];

@@ -1,7 +1,24 @@
+import type { ContactState } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
-import { PgContactWriter, type TimedPatch } from './contact-store.postgres.js';
-import type { PgDatabase } from './database.postgres.js';
+import {
+  PgContactWriter,
+  PropertyNames,
+  contactKey,
+  mergeAll,
+  newContactState,
+  rowWithState,
+  stateOf,
+  type ContactRow,
+  type TimedPatch,
+} from './contact-store.postgres.js';
+import { TransactionRaceError, type PgDatabase, type Queryable } from './database.postgres.js';
+
+interface ApplyGroup {
+  workspaceId: string;
+  email: string;
+  events: { seq: number; patch: JsonObject | null; timestamp: number }[];
+}
 
 interface ClaimRow {
   id: number;
@@ -55,41 +72,123 @@ export class PostgresQueueStore implements QueueStore {
     }));
   }
 
-  async applyToContact(input: {
-    workerId: string;
-    workspaceId: string;
-    email: string;
-    events: { seq: number; patch: JsonObject | null; timestamp: number }[];
-    now: number;
-  }): Promise<ApplyResult> {
-    const seqs = input.events.map((e) => e.seq);
-    return this.db.transaction(async (tx): Promise<ApplyResult> => {
-      // Still ours? Lock the events that are still queued and leased to this worker, in
-      // ascending id (the lock order shared with contacts.delete). Erasing the contact
-      // deletes its events, and a re-claim after lease expiry changes lease_owner: either
-      // way they are skipped, so nothing here can bring an erased contact back or process
-      // an event twice.
-      const { rows } = await tx.query<{ id: number }>(
-        'SELECT id FROM events WHERE id = ANY($1::bigint[]) AND status = 0 AND lease_owner = $2 ORDER BY id FOR UPDATE',
-        [seqs, input.workerId],
-        'queue_lock_leased',
-      );
-      const live = new Set(rows.map((r) => r.id));
-      const skipped = seqs.filter((s) => !live.has(s));
-      if (live.size === 0) return { processed: [], skipped, contactId: null };
-      const patches: TimedPatch[] = input.events
-        .filter((e) => live.has(e.seq) && e.patch !== null)
-        .map((e) => ({ patch: e.patch!, clock: [e.timestamp, e.seq] as const }));
-      const { row } = await this.writer.mergeByEmail(tx, input.workspaceId, input.email, patches, input.now);
-      const processed = [...live];
+  async applyToContact(input: ApplyGroup & { workerId: string; now: number }): Promise<ApplyResult> {
+    const { workerId, now, workspaceId, email, events } = input;
+    const [r] = await this.applyBatch({ workerId, now, groups: [{ workspaceId, email, events }] });
+    if (!r || 'error' in r) throw r?.error ?? new Error('apply returned no result');
+    return r;
+  }
+
+  /**
+   * One transaction, and at most eight round trips (BEGIN, lock events, lock contacts,
+   * insert, update, mark processed, property names, COMMIT), for a whole claimed batch
+   * however many contacts it touches; a statement per group would cost ~6 round trips per
+   * contact. Four workers claiming 200 at a time apply ~12-15k events/s here (2 cores, the
+   * server on the same machine). Each group is isolated in the sense of the port: a group whose merge fails
+   * (a corrupt contact row, say) gets { error } and writes nothing, the others commit. An
+   * error of the database itself fails the whole batch (the worker then retries it).
+   */
+  async applyBatch(input: { workerId: string; groups: ApplyGroup[]; now: number }): Promise<(ApplyResult | { error: unknown })[]> {
+    if (input.groups.length === 0) return [];
+    return this.db.transaction((tx) => this.applyGroups(tx, input.workerId, input.groups, input.now));
+  }
+
+  private async applyGroups(tx: Queryable, workerId: string, groups: ApplyGroup[], now: number): Promise<(ApplyResult | { error: unknown })[]> {
+    const seqs = groups.flatMap((g) => g.events.map((e) => e.seq));
+    // Still ours? Lock the events that are still queued and leased to this worker, in
+    // ascending id (the lock order shared with contacts.delete). Erasing the contact deletes
+    // its events, and a re-claim after lease expiry changes lease_owner: either way they are
+    // skipped, so nothing here brings an erased contact back or processes an event twice.
+    const { rows } = await tx.query<{ id: number }>(
+      'SELECT id FROM events WHERE id = ANY($1::bigint[]) AND status = 0 AND lease_owner = $2 ORDER BY id FOR UPDATE',
+      [seqs, workerId],
+      'queue_lock_leased',
+    );
+    const live = new Set(rows.map((r) => r.id));
+    const results: (ApplyResult | { error: unknown })[] = groups.map((g) => ({
+      processed: [],
+      skipped: g.events.map((e) => e.seq).filter((s) => !live.has(s)),
+      contactId: null,
+    }));
+
+    // Groups with something left to apply, by contact (the port allows two groups of one contact).
+    const byContact = new Map<string, number[]>();
+    groups.forEach((g, i) => {
+      if (!g.events.some((e) => live.has(e.seq))) return;
+      const key = contactKey(g.workspaceId, g.email);
+      byContact.set(key, [...(byContact.get(key) ?? []), i]);
+    });
+    if (byContact.size === 0) return results;
+    const existing = await this.writer.lockMany(tx, [...byContact.values()].map((idx) => groups[idx[0]!]!));
+
+    // Merge in memory; collect one insert or update per contact.
+    const inserts: ContactRow[] = [];
+    const updates: ContactRow[] = [];
+    const marked: { seq: number; contactId: string }[] = [];
+    const names = new PropertyNames();
+    for (const [key, idx] of byContact) {
+      const { workspaceId, email } = groups[idx[0]!]!;
+      const row = existing.get(key);
+      let state: ContactState;
+      try {
+        state = row ? stateOf(row) : newContactState(email);
+      } catch (error) {
+        for (const i of idx) results[i] = { error };
+        continue;
+      }
+      let changed = false;
+      const applied: { i: number; patches: TimedPatch[] }[] = [];
+      for (const i of idx) {
+        const patches: TimedPatch[] = groups[i]!.events
+          .filter((e) => live.has(e.seq) && e.patch !== null)
+          .map((e) => ({ patch: e.patch!, clock: [e.timestamp, e.seq] as const }));
+        try {
+          const r = mergeAll(state, patches);
+          state = r.state;
+          changed ||= r.changed;
+          applied.push({ i, patches });
+        } catch (error) {
+          results[i] = { error };
+        }
+      }
+      if (applied.length === 0) continue;
+      let out: ContactRow;
+      try {
+        out = !row ? rowWithState({ workspaceId, email }, state, now) : changed ? rowWithState(row, state, now) : row;
+      } catch (error) {
+        for (const { i } of applied) results[i] = { error };
+        continue;
+      }
+      if (!row) inserts.push(out);
+      else if (out !== row) updates.push(out);
+      for (const { i, patches } of applied) {
+        names.add(workspaceId, patches);
+        const processed = groups[i]!.events
+          .map((e) => e.seq)
+          .filter((s) => live.has(s))
+          .sort((a, b) => a - b);
+        results[i] = { processed, skipped: (results[i] as ApplyResult).skipped, contactId: out.id };
+        for (const seq of processed) marked.push({ seq, contactId: out.id });
+      }
+    }
+
+    // A contact another transaction created since lockMany was not inserted: start over, so
+    // that it is locked in key order with the others rather than out of order now.
+    if ((await this.writer.insertMany(tx, inserts)) < inserts.length) {
+      throw new TransactionRaceError('a contact of the batch was created concurrently');
+    }
+    await this.writer.updateMany(tx, updates);
+    if (marked.length) {
       await tx.query(
-        `UPDATE events SET status = 1, contact_id = $1, processed_at = $2, lease_owner = NULL, lease_until = 0, error = NULL
-         WHERE id = ANY($3::bigint[])`,
-        [row.id, input.now, processed],
+        `UPDATE events e SET status = 1, contact_id = v.contact_id, processed_at = $3, lease_owner = NULL, lease_until = 0, error = NULL
+         FROM unnest($1::bigint[], $2::text[]) AS v(id, contact_id)
+         WHERE e.id = v.id`,
+        [marked.map((m) => m.seq), marked.map((m) => m.contactId), now],
         'queue_mark_processed',
       );
-      return { processed, skipped, contactId: row.id };
-    });
+    }
+    await this.writer.recordNames(tx, names);
+    return results;
   }
 
   async fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void> {
