@@ -109,6 +109,13 @@ export interface ClaimedEvent {
   attempts: number;
 }
 
+/** One contact's share of a claimed batch, for applyBatch. */
+export interface ApplyGroup {
+  workspaceId: string;
+  email: string;
+  events: { seq: number; patch: JsonObject | null; timestamp: number }[];
+}
+
 export interface ApplyResult {
   /** Events marked processed. */
   processed: number[];

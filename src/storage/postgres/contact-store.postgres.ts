@@ -3,24 +3,15 @@ import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../
 import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
+import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
 
-export interface ContactRow {
-  id: string;
-  workspace_id: string;
-  email: string;
-  properties: string;
-  clocks: string;
-  status: string;
+export interface ContactRow extends BaseContactRow {
   search_first: string | null;
   search_last: string | null;
-  created_at: number;
-  updated_at: number;
 }
 
-/** API writes happen "at the time of the call" and win ties against events of the same millisecond (as in SQLite). */
-const API_SEQ = Number.MAX_SAFE_INTEGER;
 
 /** How often mergeByEmail re-reads a contact created concurrently before starting the transaction over. */
 const RACE_ATTEMPTS = 3;
@@ -28,34 +19,6 @@ const RACE_ATTEMPTS = 3;
 export interface TimedPatch {
   patch: JsonObject;
   clock: PropertyClock;
-}
-
-export function toContactRecord(r: ContactRow): ContactRecord {
-  return {
-    id: r.id,
-    workspaceId: r.workspace_id,
-    email: r.email,
-    properties: JSON.parse(r.properties) as JsonObject,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-export function stateOf(r: ContactRow): ContactState {
-  return {
-    properties: JSON.parse(r.properties) as JsonObject,
-    clocks: JSON.parse(r.clocks) as Record<string, PropertyClock>,
-  };
-}
-
-export function newContactState(email: string): ContactState {
-  return { properties: { email, status: DEFAULT_CONTACT_STATUS }, clocks: {} };
-}
-
-function withoutEmail(properties: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const k of Object.keys(properties)) if (k !== 'email') out[k] = properties[k]!;
-  return out;
 }
 
 export function mergeAll(state: ContactState, patches: TimedPatch[]): { state: ContactState; changed: boolean } {

@@ -1,54 +1,6 @@
-import type { JsonObject } from '../../core/types.js';
 import type { AppendItem, AppendOutcome, EventQuery, EventStore, StoredEvent } from '../ports.js';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
-
-export interface EventRow {
-  id: number;
-  workspace_id: string;
-  message_id: string;
-  event: string;
-  email: string;
-  properties: string | null;
-  traits: string | null;
-  ts: number;
-  received_at: number;
-  status: number;
-  attempts: number;
-  error: string | null;
-  contact_id: string | null;
-}
-
-const STATUS = ['queued', 'processed', 'failed'] as const;
-
-const EVENT_COLUMNS =
-  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
-
-function parseJsonColumn(text: string | null): JsonObject | null {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as JsonObject;
-  } catch {
-    return null;
-  }
-}
-
-function toStoredEvent(r: EventRow): StoredEvent {
-  return {
-    seq: r.id,
-    workspaceId: r.workspace_id,
-    messageId: r.message_id,
-    event: r.event,
-    email: r.email,
-    contactId: r.contact_id,
-    properties: parseJsonColumn(r.properties),
-    traits: parseJsonColumn(r.traits),
-    timestamp: r.ts,
-    receivedAt: r.received_at,
-    status: STATUS[r.status] ?? 'queued',
-    attempts: r.attempts,
-    error: r.error,
-  };
-}
 
 /**
  * The hot path, one statement (so one round trip and one commit) per append call, whatever

@@ -1,33 +1,18 @@
 import type { ContactState } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
+import type { ApplyGroup, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
 import {
   PgContactWriter,
   PropertyNames,
   contactKey,
   mergeAll,
-  newContactState,
   rowWithState,
-  stateOf,
   type ContactRow,
   type TimedPatch,
 } from './contact-store.postgres.js';
+import { newContactState, stateOf, toClaimedEvent, type ClaimRow } from '../rows.js';
 import { TransactionRaceError, type PgDatabase, type Queryable } from './database.postgres.js';
 
-interface ApplyGroup {
-  workspaceId: string;
-  email: string;
-  events: { seq: number; patch: JsonObject | null; timestamp: number }[];
-}
-
-interface ClaimRow {
-  id: number;
-  workspace_id: string;
-  email: string;
-  traits: string | null;
-  ts: number;
-  attempts: number;
-}
 
 /**
  * Leases the oldest due queued events to one worker. The CTE picks and row-locks them with
@@ -62,14 +47,7 @@ export class PostgresQueueStore implements QueueStore {
       'queue_claim',
     );
     rows.sort((a, b) => a.id - b.id);
-    return rows.map((r) => ({
-      seq: r.id,
-      workspaceId: r.workspace_id,
-      email: r.email,
-      traitsJson: r.traits,
-      timestamp: r.ts,
-      attempts: r.attempts,
-    }));
+    return rows.map(toClaimedEvent);
   }
 
   async applyToContact(input: ApplyGroup & { workerId: string; now: number }): Promise<ApplyResult> {

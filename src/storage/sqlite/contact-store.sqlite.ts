@@ -4,43 +4,8 @@ import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../
 import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
+import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
-
-export interface ContactRow {
-  id: string;
-  workspace_id: string;
-  email: string;
-  properties: string;
-  clocks: string;
-  status: string;
-  created_at: number;
-  updated_at: number;
-}
-
-/** API writes happen "at the time of the call" and win ties against events of the same millisecond. */
-export const API_SEQ = Number.MAX_SAFE_INTEGER;
-
-export function toContactRecord(r: ContactRow): ContactRecord {
-  return {
-    id: r.id,
-    workspaceId: r.workspace_id,
-    email: r.email,
-    properties: JSON.parse(r.properties) as JsonObject,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-export function stateOf(r: ContactRow): ContactState {
-  return {
-    properties: JSON.parse(r.properties) as JsonObject,
-    clocks: JSON.parse(r.clocks) as Record<string, PropertyClock>,
-  };
-}
-
-export function newContactState(email: string): ContactState {
-  return { properties: { email, status: DEFAULT_CONTACT_STATUS }, clocks: {} };
-}
 
 /** Shared SQL helpers for contacts, used by the contact store and the queue's apply step. */
 export class SqliteContactWriter {
@@ -129,12 +94,6 @@ export class SqliteContactWriter {
       this.nameStmt.run(workspaceId, name, type);
     }
   }
-}
-
-function withoutEmail(properties: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const k of Object.keys(properties)) if (k !== 'email') out[k] = properties[k]!;
-  return out;
 }
 
 export class SqliteContactStore implements ContactStore {

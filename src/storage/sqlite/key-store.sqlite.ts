@@ -1,33 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, KeyStore, Workspace } from '../ports.js';
-
-interface KeyRow {
-  id: string;
-  workspace_id: string;
-  workspace_name: string;
-  name: string;
-  key_prefix: string;
-  key_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const SELECT_KEY = `SELECT k.id, k.workspace_id, w.name AS workspace_name, k.name, k.key_prefix, k.key_hash,
-  k.created_at, k.revoked_at FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id`;
-
-function toRecord(r: KeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    workspaceId: r.workspace_id,
-    workspaceName: r.workspace_name,
-    name: r.name,
-    prefix: r.key_prefix,
-    hash: r.key_hash,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-  };
-}
+import { SELECT_KEY, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
 
 export class SqliteKeyStore implements KeyStore {
   constructor(private readonly db: Database.Database) {}

@@ -1,23 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject } from '../../core/types.js';
-import type { ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
+import type { ApplyGroup as ApplyGroupInput, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
+import { toClaimedEvent, type ClaimRow } from '../rows.js';
 import { SqliteContactWriter } from './contact-store.sqlite.js';
 import { sqliteFailure } from './errors.sqlite.js';
 
-interface ApplyGroupInput {
-  workspaceId: string;
-  email: string;
-  events: { seq: number; patch: JsonObject | null; timestamp: number }[];
-}
-
-interface ClaimRow {
-  id: number;
-  workspace_id: string;
-  email: string;
-  traits: string | null;
-  ts: number;
-  attempts: number;
-}
 
 export class SqliteQueueStore implements QueueStore {
   private readonly writer: SqliteContactWriter;
@@ -44,14 +31,7 @@ export class SqliteQueueStore implements QueueStore {
     try {
       const rows = this.claimStmt.all(input.workerId, input.now + input.leaseMs, input.now, input.now, input.limit) as ClaimRow[];
       rows.sort((a, b) => a.id - b.id);
-      return rows.map((r) => ({
-        seq: r.id,
-        workspaceId: r.workspace_id,
-        email: r.email,
-        traitsJson: r.traits,
-        timestamp: r.ts,
-        attempts: r.attempts,
-      }));
+      return rows.map(toClaimedEvent);
     } catch (err) {
       throw sqliteFailure(err);
     }

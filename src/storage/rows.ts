@@ -1,0 +1,141 @@
+/**
+ * Table rows and their mapping to domain objects, shared by both adapters: the two schemas
+ * have the same tables, columns and meaning (migrations/sqlite and migrations/postgres).
+ */
+import { DEFAULT_CONTACT_STATUS } from '../core/contact.js';
+import type { ContactState, PropertyClock } from '../core/merge-properties.js';
+import type { JsonObject } from '../core/types.js';
+import type { ApiKeyRecord, ClaimedEvent, ContactRecord, StoredEvent } from './ports.js';
+
+export interface EventRow {
+  id: number;
+  workspace_id: string;
+  message_id: string;
+  event: string;
+  email: string;
+  properties: string | null;
+  traits: string | null;
+  ts: number;
+  received_at: number;
+  status: number;
+  attempts: number;
+  error: string | null;
+  contact_id: string | null;
+}
+
+export const EVENT_COLUMNS =
+  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
+
+const STATUS = ['queued', 'processed', 'failed'] as const;
+
+function parseJsonColumn(text: string | null): JsonObject | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as JsonObject;
+  } catch {
+    return null; // a corrupt row reads as empty; processing reports it as failed
+  }
+}
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    seq: r.id,
+    workspaceId: r.workspace_id,
+    messageId: r.message_id,
+    event: r.event,
+    email: r.email,
+    contactId: r.contact_id,
+    properties: parseJsonColumn(r.properties),
+    traits: parseJsonColumn(r.traits),
+    timestamp: r.ts,
+    receivedAt: r.received_at,
+    status: STATUS[r.status] ?? 'queued',
+    attempts: r.attempts,
+    error: r.error,
+  };
+}
+
+export interface KeyRow {
+  id: string;
+  workspace_id: string;
+  workspace_name: string;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export const KEY_COLUMNS = `k.id, k.workspace_id, w.name AS workspace_name, k.name, k.key_prefix, k.key_hash,
+  k.created_at, k.revoked_at`;
+export const SELECT_KEY = `SELECT ${KEY_COLUMNS} FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id`;
+
+export function toKeyRecord(r: KeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    workspaceName: r.workspace_name,
+    name: r.name,
+    prefix: r.key_prefix,
+    hash: r.key_hash,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export interface ContactRow {
+  id: string;
+  workspace_id: string;
+  email: string;
+  properties: string;
+  clocks: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** API writes happen "at the time of the call" and win ties against events of the same millisecond. */
+export const API_SEQ = Number.MAX_SAFE_INTEGER;
+
+export function toContactRecord(r: ContactRow): ContactRecord {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    email: r.email,
+    properties: JSON.parse(r.properties) as JsonObject,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function stateOf(r: ContactRow): ContactState {
+  return {
+    properties: JSON.parse(r.properties) as JsonObject,
+    clocks: JSON.parse(r.clocks) as Record<string, PropertyClock>,
+  };
+}
+
+export function newContactState(email: string): ContactState {
+  return { properties: { email, status: DEFAULT_CONTACT_STATUS }, clocks: {} };
+}
+
+/** The email is the contact's identity, moved by its own path, never merged as a property. */
+export function withoutEmail(properties: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(properties)) if (k !== 'email') out[k] = properties[k]!;
+  return out;
+}
+
+/** What claim() reads of a leased event. */
+export interface ClaimRow {
+  id: number;
+  workspace_id: string;
+  email: string;
+  traits: string | null;
+  ts: number;
+  attempts: number;
+}
+
+export function toClaimedEvent(r: ClaimRow): ClaimedEvent {
+  return { seq: r.id, workspaceId: r.workspace_id, email: r.email, traitsJson: r.traits, timestamp: r.ts, attempts: r.attempts };
+}
