@@ -257,3 +257,11 @@ describe('checkPropertyBag: cost', () => {
     expect(performance.now() - start).toBeLessThan(2_000);
   });
 });
+
+describe('NUL in keys', () => {
+  it('refuses a key holding U+0000 at any level, names the field', () => {
+    expect(checkPropertyBag({ 'a\u0000b': 1 }, 'Properties')).toEqual({ code: 'INVALID_PROPERTIES', message: 'Properties keys cannot contain the NUL character' });
+    expect(checkPropertyBag({ x: { 'a\u0000': 1 } }, 'Traits')?.code).toBe('INVALID_TRAITS');
+    expect(checkPropertyBag({ 'a\u0001b': 1 }, 'Properties')).toBeNull();
+  });
+});

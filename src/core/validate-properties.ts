@@ -64,6 +64,8 @@ function walk(obj: JsonObject, level: number, leaves: number, label: BagLabel): 
     // JSON.parse makes `"__proto__"` an own data property; merging it later with
     // `target[key] = …` would replace a prototype, so it is refused at the door.
     if (key === '__proto__') return invalid(label, `${label} cannot contain the key "__proto__"`);
+    // U+0000 cannot be stored in a PostgreSQL text column (property names are recorded).
+    if (key.includes('\u0000')) return invalid(label, `${label} keys cannot contain the NUL character`);
     const v: unknown = obj[key];
     if (v === null || typeof v === 'boolean') {
       // leaf
