@@ -115,4 +115,29 @@ describe('smashsend serve / keys (child processes)', () => {
     expect(help.stdout).toMatch(/serve.*worker.*keys create.*keys list.*keys revoke.*migrate/s);
     expect(help.stdout).toContain('DEDUP_WINDOW_SECONDS');
   });
+
+  it('with no DATABASE_URL, serves an embedded store in ./data and prints a working key', async () => {
+    const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, resolve } = await import('node:path');
+    const { spawn } = await import('node:child_process');
+    const cwd = mkdtempSync(join(tmpdir(), 'smashsend-cwd-'));
+    const env = { ...process.env, PORT: '0', LOG_LEVEL: 'warn' } as Record<string, string>;
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    const child = spawn(process.execPath, [resolve('bin/smashsend.js'), 'serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      await until(async () => out, (o) => /Background worker/.test(o), 20_000);
+      const url = /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      const key = /(sk_live_[A-Za-z0-9_-]{32})/.exec(out)![1]!;
+      expect(existsSync(join(cwd, 'data', 'smashsend.db'))).toBe(true);
+      expect((await call(`${url}/v1/events`, { key, body: ev() })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,7 +3,8 @@ import { normalizeEmail } from '../../core/email.js';
 import { LIMITS } from '../../core/limits.js';
 import { deriveMessageId } from '../../core/message-id.js';
 import { parseTimestamp } from '../../core/timestamp.js';
-import type { ItemError, ValidEvent } from '../../core/types.js';
+import { itemByteLength } from '../../core/item-size.js';
+import type { ItemError, JsonObject, ValidEvent } from '../../core/types.js';
 import { SINGLE_INVALID_EMAIL_MESSAGE, validateEvent } from '../../core/validate-event.js';
 import { isPlainObject } from '../../core/validate-properties.js';
 import type { AppendItem, EventQuery } from '../../storage/ports.js';
@@ -80,12 +81,13 @@ export function eventsRoutes(app: FastifyInstance, deps: RouteDeps): void {
           errors.push({ index: i, errors: r.error });
           continue;
         }
-        // Validated items are at most 3 levels deep, so serialising them is safe and bounded.
-        if (Buffer.byteLength(JSON.stringify(list[i])) > LIMITS.maxEventBytes) {
+        const item = toAppendItem(req.workspaceId, r.value);
+        // Validated items are at most 3 levels deep, so measuring them is safe and bounded.
+        if (itemByteLength(list[i] as JsonObject, item.properties, item.traits) > LIMITS.maxEventBytes) {
           errors.push({ index: i, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] });
           continue;
         }
-        items.push(toAppendItem(req.workspaceId, r.value));
+        items.push(item);
         indexes.push(i);
       }
       const outcomes = items.length ? await ingest.append(items, now, config.dedupWindowMs) : [];
