@@ -63,7 +63,7 @@ export const ENV_HELP: [string, string][] = [
   ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
   ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info)'],
   ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
-  ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 100: on SQLite one batch holds the writer, so it bounds ingest latency)'],
+  ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 100 on SQLite, 500 on PostgreSQL)'],
   ['WORKER_POLL_MS', 'idle poll interval of a worker (default 100)'],
   ['WORKER_LEASE_MS', 'how long a claimed event stays leased (default 30000)'],
   ['PROCESSING_MAX_ATTEMPTS', 'attempts before an event is marked failed (default 5)'],
@@ -102,7 +102,9 @@ export function loadConfig(env: Env): Config {
     logLevel: level as Config['logLevel'],
     keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
     worker: {
-      batchSize: int(env, 'WORKER_BATCH_SIZE', 100, 1, 10000),
+      // SQLite: one batch holds the writer thread, so it bounds ingest latency; PostgreSQL
+      // workers run beside ingest and gain from fewer, larger claims.
+      batchSize: int(env, 'WORKER_BATCH_SIZE', databaseUrl.startsWith('sqlite:') ? 100 : 500, 1, 10000),
       pollMs: int(env, 'WORKER_POLL_MS', 100, 1, 60000),
       leaseMs: int(env, 'WORKER_LEASE_MS', 30000, 100, 3600000),
       maxAttempts: int(env, 'PROCESSING_MAX_ATTEMPTS', 5, 1, 100),
