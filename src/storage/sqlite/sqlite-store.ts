@@ -167,8 +167,10 @@ export class SqliteStore implements Store {
     return this.call('migrate', []);
   }
 
+  /** Both connections answer: reads here, and the writer thread (which every write needs). */
   async ping(): Promise<void> {
     (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
+    await this.call('ping', []);
   }
 
   /** Runs background processing on the writer thread (no lock contention with ingest). */
