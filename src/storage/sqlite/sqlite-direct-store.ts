@@ -13,6 +13,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** A connection that only reads (the main thread's, beside the writer thread's). */
   readOnly?: boolean;
+  /**
+   * WAL pages before this connection checkpoints inside its own commit. The writer thread
+   * sets it high (a checkpoint thread does the work); SQLite's default is 1,000.
+   */
+  autoCheckpointPages?: number;
 }
 
 /**
@@ -40,6 +45,7 @@ export class SqliteDirectStore implements Store {
     // Bounded page cache (32 MiB): memory must not grow with stored volume.
     this.db.pragma('cache_size = -32768');
     if (opts.readOnly) this.db.pragma('query_only = ON');
+    if (opts.autoCheckpointPages !== undefined) this.db.pragma(`wal_autocheckpoint = ${opts.autoCheckpointPages}`);
   }
 
   get keys(): SqliteKeyStore {

@@ -25,10 +25,10 @@ export interface SqliteStoreOptions {
  * The thread script is compiled JavaScript. Under the test runner this module is loaded from
  * src/*.ts, so point at the same file in dist/ (built by `npm run build`, which `npm test` runs first).
  */
-function threadScript(): URL {
+function threadScript(name: string): URL {
   const here = fileURLToPath(import.meta.url);
   const js = here.endsWith('.ts') ? here.replace(`${sep}src${sep}`, `${sep}dist${sep}`).replace(/\.ts$/, '.js') : here;
-  return pathToFileURL(join(dirname(js), 'sqlite-writer.thread.js'));
+  return pathToFileURL(join(dirname(js), name));
 }
 
 interface PendingAppend {
@@ -55,6 +55,7 @@ export class SqliteStore implements Store {
   private onWorkerMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void = () => {};
 
   private readonly thread: Thread;
+  private checkpointer: Thread | null = null;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
   private reader: SqliteDirectStore | null = null;
@@ -64,7 +65,7 @@ export class SqliteStore implements Store {
   private closed = false;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
-    this.thread = new Thread(threadScript(), { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 } });
+    this.thread = new Thread(threadScript('sqlite-writer.thread.js'), { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 } });
     this.thread.on('message', (m: WriterMessage) => this.onMessage(m));
     this.thread.on('error', (err) => this.fail(err));
     this.thread.on('exit', (code) => {
@@ -163,8 +164,18 @@ export class SqliteStore implements Store {
     return this.reader;
   }
 
+  private startCheckpointer(): void {
+    if (this.checkpointer || this.closed) return;
+    this.checkpointer = new Thread(threadScript('sqlite-checkpoint.thread.js'), { workerData: { path: this.path } });
+    // A dead checkpointer only costs speed: the writer's auto-checkpoint takes over.
+    this.checkpointer.on('error', () => {});
+    this.checkpointer.unref();
+  }
+
   async migrate(): Promise<{ applied: string[] }> {
-    return this.call('migrate', []);
+    const r = await this.call<{ applied: string[] }>('migrate', []);
+    this.startCheckpointer();
+    return r;
   }
 
   /** Both connections answer: reads here, and the writer thread (which every write needs). */
@@ -188,6 +199,7 @@ export class SqliteStore implements Store {
       this.closed = true;
       this.reader?.closeSync();
       await this.thread.terminate();
+      await this.checkpointer?.terminate();
     }
   }
 }

@@ -12,7 +12,8 @@ import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { serializeError, type WriterRequest } from './writer-protocol.js';
 
 const { path, busyTimeoutMs } = workerData as { path: string; busyTimeoutMs: number };
-const store = new SqliteDirectStore(path, { busyTimeoutMs });
+// 20,000 pages (~80 MB of WAL) is only a backstop: the checkpoint thread keeps it far lower.
+const store = new SqliteDirectStore(path, { busyTimeoutMs, autoCheckpointPages: 20_000 });
 let worker: Worker | null = null;
 const port = parentPort!;
 
