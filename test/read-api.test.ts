@@ -71,4 +71,13 @@ describe('events read APIs', () => {
     expect((await api('/v1/events/read-1', other)).status).toBe(404);
     expect((await api('/v1/events?limit=1000', other)).body.events.items).toEqual([]);
   });
+
+  it('GET by messageId works for the longest ids, percent-encoded', async () => {
+    for (const id of ['m'.repeat(128), '😀'.repeat(128), 'order 12/ü?#%']) {
+      expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: id }) })).status).toBe(200);
+      const r = await api(`/v1/events/${encodeURIComponent(id)}`);
+      expect(r.status, id).toBe(200);
+      expect(r.body.event.messageId).toBe(id);
+    }
+  });
 });

@@ -102,6 +102,9 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     // Keep-alive clients (autocannon, SDKs) must not be cut mid-stream by a short default.
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
+    // A messageId is up to 128 code points and an email up to 254; percent-encoded they can
+    // be far longer than find-my-way's default of 100, which would turn them into 404s.
+    routerOptions: { maxParamLength: 2048 },
   });
   app.decorateRequest('workspaceId', '');
 
