@@ -1,4 +1,5 @@
 import type { AppendItem, AppendOutcome, EventQuery, EventStore, StoredEvent } from '../ports.js';
+import type { PendingAppend } from '../pending-append.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
 
@@ -42,14 +43,6 @@ SELECT i.ord FROM input i JOIN reserved r ON r.workspace_id = i.workspace_id AND
 
 /** Dedup rows deleted per purge statement. */
 const PURGE_BATCH = 10_000;
-
-interface PendingAppend {
-  items: AppendItem[];
-  now: number;
-  windowMs: number;
-  resolve: (o: AppendOutcome[]) => void;
-  reject: (e: unknown) => void;
-}
 
 /**
  * Group commit: at most MAX_IN_FLIGHT append statements run at once; calls arriving

@@ -8,16 +8,9 @@ import {
   type EventStore,
   type StoredEvent,
 } from '../ports.js';
+import type { PendingAppend } from '../pending-append.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
-
-interface PendingAppend {
-  items: AppendItem[];
-  now: number;
-  windowMs: number;
-  resolve: (o: AppendOutcome[]) => void;
-  reject: (e: unknown) => void;
-}
 
 /**
  * Group commit: every append that arrives while the event loop is busy joins one

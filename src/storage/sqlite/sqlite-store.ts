@@ -13,6 +13,7 @@ import {
   type Store,
   type StoreCapabilities,
 } from '../ports.js';
+import type { PendingAppend } from '../pending-append.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';
 
@@ -29,14 +30,6 @@ function threadScript(name: string): URL {
   const here = fileURLToPath(import.meta.url);
   const js = here.endsWith('.ts') ? here.replace(`${sep}src${sep}`, `${sep}dist${sep}`).replace(/\.ts$/, '.js') : here;
   return pathToFileURL(join(dirname(js), name));
-}
-
-interface PendingAppend {
-  items: AppendItem[];
-  now: number;
-  windowMs: number;
-  resolve: (o: AppendOutcome[]) => void;
-  reject: (e: unknown) => void;
 }
 
 /**
