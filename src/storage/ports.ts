@@ -158,6 +158,7 @@ export interface EventStore {
 }
 
 export interface QueueStats {
+  /** Queued events; adapters may estimate very deep queues (SQLite: exact up to 10,000). */
   depth: number;
   /** Received-at of the oldest queued event, or null when the queue is empty. */
   oldestReceivedAt: number | null;
