@@ -115,8 +115,10 @@ export class SqliteQueueStore implements QueueStore {
     // to COUNT_CAP; above it, the id span of the queue (an upper bound: ids follow
     // acceptance and processing takes them in order, so the span is nearly all queued).
     const depth = this.cappedCount('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE status = 0 LIMIT ?)', () => {
-      const r = this.db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM events WHERE status = 0').get() as { lo: number; hi: number };
-      return r.hi - r.lo + 1;
+      // Two index seeks: MIN()/MAX() together in one statement would scan the whole index.
+      const lo = this.db.prepare('SELECT id FROM events WHERE status = 0 ORDER BY id LIMIT 1').pluck().get() as number;
+      const hi = this.db.prepare('SELECT id FROM events WHERE status = 0 ORDER BY id DESC LIMIT 1').pluck().get() as number;
+      return hi - lo + 1;
     });
     const failed = this.cappedCount('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE status = 2 LIMIT ?)', () => COUNT_CAP);
     const o = this.db.prepare('SELECT received_at FROM events WHERE status = 0 ORDER BY id LIMIT 1').get() as
