@@ -38,6 +38,7 @@ export class Worker {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private lastPurge = 0;
+  private claimSize: number;
   private readonly clock: () => number;
   private readonly random: () => number;
 
@@ -47,6 +48,7 @@ export class Worker {
   constructor(private readonly deps: WorkerDeps) {
     this.clock = deps.clock ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.claimSize = deps.config.worker.batchSize;
     this.onProcessed = deps.onProcessed ?? ((n) => deps.metrics?.processed.inc(n));
     this.onFailure = deps.onFailure ?? ((outcome) => deps.metrics?.processingFailures.inc({ outcome }));
   }
@@ -110,7 +112,12 @@ export class Worker {
       this.lastPurge = now;
       await store.events.purgeDedup(now - config.dedupWindowMs);
     }
-    const claimed = await store.queue.claim({ workerId: this.id, limit: config.worker.batchSize, now, leaseMs: config.worker.leaseMs });
+    const claimed = await store.queue.claim({ workerId: this.id, limit: this.claimSize, now, leaseMs: config.worker.leaseMs });
+    // Adaptive batch: while a backlog lasts (every claim comes back full), double the claim
+    // up to 8× WORKER_BATCH_SIZE; on SQLite this gives processing a fair share of the
+    // writer thread against flat-out batch ingest (it got ~800 of 60,000 events/s with a
+    // fixed 100). A claim that comes back short resets it, so latency is normal again.
+    this.claimSize = claimed.length >= this.claimSize ? Math.min(this.claimSize * 2, config.worker.batchSize * 8) : config.worker.batchSize;
     if (claimed.length === 0) return 0;
     const groups = new Map<string, ClaimedEvent[]>();
     for (const e of claimed) {
