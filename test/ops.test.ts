@@ -105,4 +105,25 @@ describe('operations and HTTP edges', () => {
       await t.close();
     }
   });
+
+  it('malformed URLs and repeated query parameters are JSON 400s, not 500s', async () => {
+    for (const path of ['/v1/events/%E0%A4%A', '/v1/contacts/by-email/%ZZ']) {
+      const r = await call(`${s.url}${path}`, { key: s.key, method: path.includes('by-email') ? 'DELETE' : 'GET' });
+      expect(r.status, path).toBe(400);
+      expect(r.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'INVALID_URL' });
+      expect(r.headers.get('x-request-id')).toBeTruthy();
+    }
+    for (const path of [
+      '/v1/events?email=a@b.co&email=c@d.co',
+      '/v1/events?event=a&event=b',
+      '/v1/contacts?search=a&search=b',
+      '/v1/contacts/search?email=a@b.co&email=x@y.co',
+      '/v1/events?limit=1&limit=2',
+    ]) {
+      const r = await call(`${s.url}${path}`, { key: s.key });
+      expect(r.status, path).toBe(400);
+      expect(r.body.code, path).toBe('INVALID_QUERY');
+    }
+    expect((await call(`${s.url}/health`)).status).toBe(200);
+  });
 });

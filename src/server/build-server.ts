@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -105,6 +105,11 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     // A messageId is up to 128 code points and an email up to 254; percent-encoded they can
     // be far longer than find-my-way's default of 100, which would turn them into 404s.
     routerOptions: { maxParamLength: 2048 },
+    // A malformed URL fails before routing, outside the error handler: same body shape here.
+    frameworkErrors: (_err, req, reply) => {
+      const e = Errors.invalidUrl();
+      void (reply as FastifyReply).code(e.statusCode).header('x-request-id', req.id).type('application/json; charset=utf-8').send(errorBody(e));
+    },
   });
   app.decorateRequest('workspaceId', '');
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'BATCH_TOO_LARGE'
   | 'ALL_EVENTS_FAILED'
   | 'INVALID_QUERY'
+  | 'INVALID_URL'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -66,6 +67,7 @@ export const Errors = {
   batchTooManyEvents: () => new ApiError(400, 'BATCH_TOO_LARGE', 'Batch cannot exceed 200 events'),
   validation: (code: ItemCode, message: string) => new ApiError(400, code, message),
   invalidQuery: (message: string) => new ApiError(400, 'INVALID_QUERY', message),
+  invalidUrl: () => new ApiError(400, 'INVALID_URL', 'The URL is not valid (bad percent-encoding)'),
   unsupportedMediaType: () => new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'),
   routeNotFound: (method: string, url: string) =>
     new ApiError(404, 'NOT_FOUND', `Route ${method} ${url.split('?')[0]} not found`),

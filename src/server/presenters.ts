@@ -1,5 +1,6 @@
 /** Wire shapes of stored objects (SPEC.md read APIs and the official SDK's contact shape). */
 import type { ContactRecord, StoredEvent } from '../storage/ports.js';
+import { Errors } from './errors.js';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -44,4 +45,17 @@ export function decodeCursor(raw: string): unknown[] | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Query parameters, each given at most once. A repeated parameter arrives as an array; it is
+ * refused by name rather than reaching code that expects a string.
+ */
+export function singleQuery(query: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw Errors.invalidQuery(`"${k}" must be given once`);
+    out[k] = v;
+  }
+  return out;
 }

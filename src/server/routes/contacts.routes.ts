@@ -4,7 +4,7 @@ import { CONTACT_STATUSES, type ContactStatus, type JsonObject } from '../../cor
 import { checkPropertyBag, isPlainObject } from '../../core/validate-properties.js';
 import type { ContactMutation, ContactQuery } from '../../storage/ports.js';
 import { Errors } from '../errors.js';
-import { decodeCursor, encodeCursor, presentContact } from '../presenters.js';
+import { decodeCursor, encodeCursor, presentContact, singleQuery } from '../presenters.js';
 import { queryLimit } from './events.routes.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -53,7 +53,7 @@ export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get<{ Querystring: { email?: string } }>('/v1/contacts/search', opts, async (req) => {
-    const raw = req.query.email;
+    const raw = singleQuery(req.query).email;
     if (raw === undefined || raw === '') throw Errors.invalidQuery('"email" is required');
     const email = normalizeEmail(raw);
     const c = email === null ? null : await store.contacts.findByEmail(req.workspaceId, email);
@@ -91,7 +91,7 @@ export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts, async (req) => {
-    const q = req.query;
+    const q = singleQuery(req.query);
     const query: ContactQuery = { workspaceId: req.workspaceId, limit: 50, sort: 'createdAt.desc' };
     if (q.limit !== undefined) query.limit = queryLimit(q.limit, 100);
     if (q.sort !== undefined) {

@@ -9,7 +9,7 @@ import { SINGLE_INVALID_EMAIL_MESSAGE, validateEvent } from '../../core/validate
 import { isPlainObject } from '../../core/validate-properties.js';
 import type { AppendItem, EventQuery } from '../../storage/ports.js';
 import { Errors } from '../errors.js';
-import { decodeCursor, encodeCursor, presentEvent } from '../presenters.js';
+import { decodeCursor, encodeCursor, presentEvent, singleQuery } from '../presenters.js';
 import type { RouteDeps } from './route-deps.js';
 
 function toAppendItem(workspaceId: string, v: ValidEvent): AppendItem {
@@ -123,7 +123,7 @@ export function eventsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/v1/events', { onRequest: guard('api') }, async (req) => {
-    const q = req.query;
+    const q = singleQuery(req.query);
     const now = clock();
     const query: EventQuery = { workspaceId: req.workspaceId, limit: 50 };
     if (q.email !== undefined) {
