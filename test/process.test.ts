@@ -86,6 +86,12 @@ describe('smashsend serve / keys (child processes)', () => {
       if (r.status !== 200) missing.push(id);
     }
     expect(missing).toEqual([]);
+    // Their dedup keys survived too (held in memory when killed, rebuilt from the events at start).
+    for (const id of acked.filter((x) => !x.endsWith('-b')).slice(-20)) {
+      const r = await call(`${sp.url}/v1/events`, { key: sp.key, body: ev({ messageId: id }) });
+      expect(r.status).toBe(200);
+      expect(r.body.duplicate).toBe(true);
+    }
   });
 
   it('SIGTERM finishes in-flight requests, exits 0, and the data is there after restart', async () => {

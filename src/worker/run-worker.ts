@@ -23,7 +23,17 @@ export interface WorkerDeps {
   /** Called per failed attempt: 'retry' or 'failed' for good (defaults to the metrics counter). */
   onFailure?: (outcome: 'retry' | 'failed') => void;
   random?: () => number;
+  /**
+   * True while events are being appended (the SQLite writer thread, which runs this worker
+   * and the appends on one thread). A backlog is then worked off in a bounded share of the
+   * thread, so that ingest keeps its speed and latency; the rest of the backlog is
+   * processed when ingest pauses.
+   */
+  ingestActive?: () => boolean;
 }
+
+/** Share of the thread the worker takes for a backlog while ingest is active (see ingestActive). */
+const BUSY_SHARE = 0.5;
 
 const PURGE_EVERY_MS = 60_000;
 
@@ -72,6 +82,7 @@ export class Worker {
     let backoff = 0;
     while (this.running) {
       let done = 0;
+      const started = performance.now();
       try {
         done = await this.runOnce();
         backoff = 0;
@@ -82,6 +93,10 @@ export class Worker {
       }
       if (!this.running) break;
       if (done === 0 || backoff) await this.sleep(backoff || config.worker.pollMs);
+      else if (done >= config.worker.batchSize && this.deps.ingestActive?.()) {
+        // Backlogged while appends arrive: rest long enough that this cycle was BUSY_SHARE of the time.
+        await this.sleep(((performance.now() - started) * (1 - BUSY_SHARE)) / BUSY_SHARE);
+      }
       // Yield to the event loop between busy cycles. On the SQLite writer thread the store's
       // calls resolve as microtasks, so without this a backlog would starve ingest messages.
       // Two hops: appends that arrive meanwhile schedule their commit with one setImmediate,
@@ -117,7 +132,10 @@ export class Worker {
     // up to 8× WORKER_BATCH_SIZE; on SQLite this gives processing a fair share of the
     // writer thread against flat-out batch ingest (it got ~800 of 60,000 events/s with a
     // fixed 100). A claim that comes back short resets it, so latency is normal again.
-    this.claimSize = claimed.length >= this.claimSize ? Math.min(this.claimSize * 2, config.worker.batchSize * 8) : config.worker.batchSize;
+    // While ingest is active (see ingestActive) the claim stays at WORKER_BATCH_SIZE, so one
+    // cycle never holds the writer thread long.
+    const grow = claimed.length >= this.claimSize && !this.deps.ingestActive?.();
+    this.claimSize = grow ? Math.min(this.claimSize * 2, config.worker.batchSize * 8) : config.worker.batchSize;
     if (claimed.length === 0) return 0;
     const groups = new Map<string, ClaimedEvent[]>();
     for (const e of claimed) {

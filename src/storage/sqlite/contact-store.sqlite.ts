@@ -99,7 +99,11 @@ export class SqliteContactWriter {
 export class SqliteContactStore implements ContactStore {
   private readonly writer: SqliteContactWriter;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Runs before an erasure deletes events: the dedup ledger must hold their keys on disk first. */
+    private readonly beforeEventDelete: () => void = () => {},
+  ) {
     this.writer = new SqliteContactWriter(db);
   }
 
@@ -152,6 +156,7 @@ export class SqliteContactStore implements ContactStore {
 
   async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null> {
     try {
+      this.beforeEventDelete();
       return this.db.transaction((): ContactRecord | null => {
         const row = (
           'id' in by

@@ -4,6 +4,7 @@ import type { ApplyGroup as ApplyGroupInput, ApplyResult, ClaimedEvent, QueueSta
 import { toClaimedEvent, type ClaimRow } from '../rows.js';
 import { SqliteContactWriter } from './contact-store.sqlite.js';
 import { sqliteFailure } from './errors.sqlite.js';
+import { SyncMode } from './sync-mode.sqlite.js';
 
 
 /** Queue figures for metrics are exact up to this many rows (see stats()). */
@@ -14,9 +15,11 @@ export class SqliteQueueStore implements QueueStore {
   private readonly claimStmt: Database.Statement;
   private readonly ownedStmt: Database.Statement;
   private readonly doneStmt: Database.Statement;
+  private readonly sync: SyncMode;
 
   constructor(private readonly db: Database.Database) {
     this.writer = new SqliteContactWriter(db);
+    this.sync = new SyncMode(db);
     // Per-row statements, prepared once: cheaper than building IN (…) lists per group.
     this.ownedStmt = db.prepare('SELECT 1 FROM events WHERE id = ? AND status = 0 AND lease_owner = ?').pluck();
     this.doneStmt = db.prepare(`UPDATE events SET status = 1, contact_id = ?, processed_at = ?, lease_owner = NULL,
@@ -30,9 +33,23 @@ export class SqliteQueueStore implements QueueStore {
       RETURNING id, workspace_id, email, traits, ts, attempts`);
   }
 
+  /**
+   * The worker's own commits (claims, merges, retries) skip the fsync: synchronous=NORMAL
+   * for them, FULL again for everything else on this connection. Nothing acknowledged
+   * depends on them: after `kill -9` they are in the OS page cache like any WAL write, and
+   * the next append's fsync covers every WAL frame before it. Only a power cut before that
+   * fsync can drop them, which leaves the events queued, to be processed again when their
+   * lease expires; the merge is idempotent (same event, same clock). Measured with single
+   * events at 50 connections: 4,800 → 6,100 requests/s, since the worker's two fsyncs per
+   * cycle (~1 ms each here) held the writer thread that the appends wait for.
+   */
+  private unsynced<T>(fn: () => T): T {
+    return this.sync.unsynced(fn);
+  }
+
   async claim(input: { workerId: string; limit: number; now: number; leaseMs: number }): Promise<ClaimedEvent[]> {
     try {
-      const rows = this.claimStmt.all(input.workerId, input.now + input.leaseMs, input.now, input.now, input.limit) as ClaimRow[];
+      const rows = this.unsynced(() => this.claimStmt.all(input.workerId, input.now + input.leaseMs, input.now, input.now, input.limit)) as ClaimRow[];
       rows.sort((a, b) => a.id - b.id);
       return rows.map(toClaimedEvent);
     } catch (err) {
@@ -42,13 +59,17 @@ export class SqliteQueueStore implements QueueStore {
 
   async applyToContact(input: ApplyGroupInput & { workerId: string; now: number }): Promise<ApplyResult> {
     try {
-      return this.db.transaction(() => this.applyGroup(input.workerId, input, input.now)).immediate();
+      return this.unsynced(() => this.db.transaction(() => this.applyGroup(input.workerId, input, input.now)).immediate());
     } catch (err) {
       throw sqliteFailure(err);
     }
   }
 
   async applyBatch(input: { workerId: string; groups: ApplyGroupInput[]; now: number }): Promise<(ApplyResult | { error: unknown })[]> {
+    return this.unsynced(() => this.applyBatchSync(input));
+  }
+
+  private applyBatchSync(input: { workerId: string; groups: ApplyGroupInput[]; now: number }): (ApplyResult | { error: unknown })[] {
     // One commit (one fsync) for the whole claimed batch: per-contact commits would cap
     // processing at the fsync rate (~5,000/s here). Savepoints per group cost ~30% more, so
     // they are used only when the plain batch fails, to isolate the failing group.
@@ -99,11 +120,11 @@ export class SqliteQueueStore implements QueueStore {
   async fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void> {
     if (input.seqs.length === 0) return;
     try {
-      this.db
+      this.unsynced(() => this.db
         .prepare(`UPDATE events SET attempts = attempts + 1, error = ?, status = ?, next_attempt_at = ?,
             lease_owner = NULL, lease_until = 0
           WHERE id IN (${input.seqs.map(() => '?').join(',')}) AND lease_owner = ?`)
-        .run(input.error, input.retryAt === null ? 2 : 0, input.retryAt ?? 0, ...input.seqs, input.workerId);
+        .run(input.error, input.retryAt === null ? 2 : 0, input.retryAt ?? 0, ...input.seqs, input.workerId));
     } catch (err) {
       throw sqliteFailure(err);
     }

@@ -34,9 +34,11 @@ export class SqliteDirectStore implements Store {
   private _queue?: SqliteQueueStore;
   private _contacts?: SqliteContactStore;
   private closed = false;
+  private readonly walPath: string | null;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.walPath = path === ':memory:' || opts.readOnly ? null : `${path}-wal`;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // FULL: the WAL is fsynced at every commit, so a 200 means "on disk", not "in the page cache".
@@ -53,7 +55,8 @@ export class SqliteDirectStore implements Store {
   }
 
   get events(): SqliteEventStore {
-    return (this._events ??= new SqliteEventStore(this.db));
+    // A file database syncs its appends off the writer's thread (wal-syncer.ts).
+    return (this._events ??= new SqliteEventStore(this.db, this.walPath ? { walPath: this.walPath } : {}));
   }
 
   get queue(): SqliteQueueStore {
@@ -61,7 +64,7 @@ export class SqliteDirectStore implements Store {
   }
 
   get contacts(): SqliteContactStore {
-    return (this._contacts ??= new SqliteContactStore(this.db));
+    return (this._contacts ??= new SqliteContactStore(this.db, () => this.events.ledger.mergeAll()));
   }
 
   async migrate(): Promise<{ applied: string[] }> {
@@ -73,14 +76,17 @@ export class SqliteDirectStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this._events?.drain();
     this.closeSync();
   }
 
+  /** Closes now; appends still waiting for their sync are answered when it completes. */
   closeSync(): void {
     if (this.closed) return;
     this._events?.flush();
     this.closed = true;
     this.db.close();
+    this._events?.closeSyncer();
   }
 
   /** For tests that must reach below the port (e.g. to plant a corrupt row). */

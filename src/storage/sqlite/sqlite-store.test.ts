@@ -19,7 +19,7 @@ describe('SqliteStore (writer thread)', () => {
   it('migrates once, then reports nothing to apply', async () => {
     const path = tempPath();
     const a = new SqliteStore(path);
-    expect((await a.migrate()).applied).toEqual(['0001_init.sql']);
+    expect((await a.migrate()).applied).toEqual(['0001_init.sql', '0002_dedup_state.sql']);
     await a.close();
     const b = new SqliteStore(path);
     expect((await b.migrate()).applied).toEqual([]);

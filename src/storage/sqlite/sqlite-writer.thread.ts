@@ -37,6 +37,7 @@ async function handle(msg: WriterRequest): Promise<unknown> {
         log,
         onProcessed: (n) => port.postMessage({ kind: 'metric', name: 'processed', value: n }),
         onFailure: (outcome) => port.postMessage({ kind: 'metric', name: outcome, value: 1 }),
+        ingestActive: () => store.events.appendedWithin(50),
       });
       worker.start();
       return worker.id;

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WalSyncer } from './wal-syncer.js';
+
+const dirs: string[] = [];
+const tempFile = () => {
+  const d = mkdtempSync(join(tmpdir(), 'smashsend-wal-'));
+  dirs.push(d);
+  const f = join(d, 'db.sqlite-wal');
+  writeFileSync(f, 'x');
+  return f;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('WalSyncer', () => {
+  it('answers nobody before a sync that started after their commit, and keeps one sync in flight', () => {
+    const held: ((err: Error | null) => void)[] = [];
+    const s = new WalSyncer(tempFile(), (_fd, cb) => held.push(cb));
+    const done: string[] = [];
+    s.afterCommit(() => done.push('a'));
+    expect(held).toHaveLength(1);
+    // Commits during the first sync wait for the next one, which starts only when it ends.
+    s.afterCommit(() => done.push('b'));
+    s.afterCommit(() => done.push('c'));
+    expect(held).toHaveLength(1);
+    expect(done).toEqual([]);
+    held[0]!(null);
+    expect(done).toEqual(['a']);
+    expect(held).toHaveLength(2);
+    held[1]!(null);
+    expect(done).toEqual(['a', 'b', 'c']);
+    expect(s.busy()).toBe(false);
+    s.close();
+  });
+
+  it('passes a sync error to every waiter of that sync', () => {
+    const held: ((err: Error | null) => void)[] = [];
+    const s = new WalSyncer(tempFile(), (_fd, cb) => held.push(cb));
+    const errs: (Error | null)[] = [];
+    s.afterCommit((e) => errs.push(e));
+    held[0]!(new Error('EIO'));
+    expect(errs.map((e) => e?.message)).toEqual(['EIO']);
+    s.close();
+  });
+
+  it('a missing WAL file is an error to the waiter, not a throw', () => {
+    const s = new WalSyncer(join(tmpdir(), 'smashsend-no-such-dir', 'db.sqlite-wal'));
+    let err: Error | null = null;
+    s.afterCommit((e) => (err = e));
+    expect(err).toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('syncs a real file with fdatasync', async () => {
+    const s = new WalSyncer(tempFile());
+    const err = await new Promise((r) => s.afterCommit(r));
+    expect(err).toBeNull();
+    s.close();
+  });
+});
