@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteDirectStore } from './sqlite-direct-store.js';
+import { SqliteEventStore } from './event-store.sqlite.js';
 import { WalSyncer } from './wal-syncer.js';
 
 const dirs: string[] = [];
@@ -59,5 +61,18 @@ describe('WalSyncer', () => {
     const err = await new Promise((r) => s.afterCommit(r));
     expect(err).toBeNull();
     s.close();
+  });
+
+  it('an append whose sync fails is refused as StoreUnavailableError (a 503), not acknowledged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smashsend-wal-'));
+    dirs.push(dir);
+    const store = new SqliteDirectStore(join(dir, 'db.sqlite'));
+    await store.migrate();
+    const events = new SqliteEventStore(store.unsafeDatabase(), { walPath: join(dir, 'missing', 'db.sqlite-wal') });
+    const item = { workspaceId: 'ws', messageId: 'm1', event: 'e', email: 'a@example.com', properties: null, traits: null, timestamp: 1 };
+    const p = events.append([item], Date.now(), 60_000);
+    events.flush();
+    await expect(p).rejects.toMatchObject({ name: 'StoreUnavailableError', message: expect.stringContaining('could not sync') });
+    await store.close();
   });
 });
