@@ -1,21 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.js';
 import { SqliteDirectStore } from '../storage/sqlite/sqlite-direct-store.js';
+import { tempDirs } from '../testing/temp-dirs.js';
 import { Worker } from './run-worker.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('smashsend-worker');
 
 async function backlog(n: number) {
-  const d = mkdtempSync(join(tmpdir(), 'smashsend-worker-'));
-  dirs.push(d);
-  const path = join(d, 'db.sqlite');
+  const path = join(tempDir(), 'db.sqlite');
   const store = new SqliteDirectStore(path);
   await store.migrate();
   const items = Array.from({ length: n }, (_, i) => ({

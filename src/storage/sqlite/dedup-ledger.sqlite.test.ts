@@ -1,19 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../testing/temp-dirs.js';
 import type { AppendItem } from '../ports.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 
-const dirs: string[] = [];
-const tempPath = () => {
-  const d = mkdtempSync(join(tmpdir(), 'smashsend-ledger-'));
-  dirs.push(d);
-  return join(d, 'db.sqlite');
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('smashsend-ledger');
+const tempPath = () => join(tempDir(), 'db.sqlite');
 
 const WINDOW = 24 * 3600 * 1000;
 const item = (messageId: string, email = 'a@example.com'): AppendItem => ({

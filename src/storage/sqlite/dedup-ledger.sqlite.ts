@@ -192,7 +192,7 @@ export class SqliteDedupLedger {
     this.recentSince = Date.now();
   }
 
-  /** Keys held in memory (for tests and metrics). */
+  /** Keys held in memory, not yet in the B-tree (tests read it). */
   inMemory(): number {
     return this.recent.size + (this.merging ? this.merging.keys.length - this.merging.pos : 0);
   }

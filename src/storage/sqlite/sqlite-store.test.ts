@@ -1,19 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../testing/temp-dirs.js';
 import { SqliteStore } from './sqlite-store.js';
 
-const dirs: string[] = [];
-const tempPath = () => {
-  const d = mkdtempSync(join(tmpdir(), 'smashsend-sqlite-'));
-  dirs.push(d);
-  return join(d, 'db.sqlite');
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('smashsend-sqlite');
+const tempPath = () => join(tempDir(), 'db.sqlite');
 
 describe('SqliteStore (writer thread)', () => {
   it('migrates once, then reports nothing to apply', async () => {

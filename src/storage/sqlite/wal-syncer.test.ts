@@ -1,22 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../testing/temp-dirs.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { SqliteEventStore } from './event-store.sqlite.js';
 import { WalSyncer } from './wal-syncer.js';
 
-const dirs: string[] = [];
+const tempDir = tempDirs('smashsend-wal');
 const tempFile = () => {
-  const d = mkdtempSync(join(tmpdir(), 'smashsend-wal-'));
-  dirs.push(d);
-  const f = join(d, 'db.sqlite-wal');
+  const f = join(tempDir(), 'db.sqlite-wal');
   writeFileSync(f, 'x');
   return f;
 };
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 describe('WalSyncer', () => {
   it('answers nobody before a sync that started after their commit, and keeps one sync in flight', () => {
@@ -64,8 +60,7 @@ describe('WalSyncer', () => {
   });
 
   it('an append whose sync fails is refused as StoreUnavailableError (a 503), not acknowledged', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'smashsend-wal-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const store = new SqliteDirectStore(join(dir, 'db.sqlite'));
     await store.migrate();
     const events = new SqliteEventStore(store.unsafeDatabase(), { walPath: join(dir, 'missing', 'db.sqlite-wal') });
