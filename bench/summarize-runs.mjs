@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { digitsFor, fmt } from './report.mjs';
+import { digitsFor, fmt } from './report..js';
 
 const files = process.argv.slice(2).filter((f) => f.endsWith('.json'));
 if (files.length === 0) {

@@ -5,7 +5,8 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer, type BuiltServer } from '../src/server/build-server.js';
+import { composeServer } from '../src/cli/compose.js';
+import type { BuiltServer } from '../src/http/build-server.js';
 import { call, ev } from './support/http.js';
 import { REDIS_URL } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -18,7 +19,7 @@ describe('rate limits in Redis', () => {
   beforeAll(async () => {
     a = await startTestServer({ env: { REDIS_URL, RATE_LIMIT_SINGLE_PER_MIN: '10' } });
     // A second API process on the same store and the same Redis.
-    b = await buildServer({ config: a.config, store: a.store, log: pino({ level: 'silent' }) });
+    b = await composeServer({ config: a.config, store: a.store, log: pino({ level: 'silent' }) });
     bUrl = await b.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../config/load-config.js';
-import { hashKey } from '../server/key-cache.js';
+import { hashKey } from '../keys/key-cache.js';
 import { openStore } from '../storage/open-store.js';
-import type { ApiKeyRecord, Store } from '../storage/ports.js';
+import type { ApiKeyRecord } from '../keys/key-store.port.js';
+import type { Store } from '../storage/ports.js';
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid } });

@@ -1,4 +1,4 @@
-import type { AppendItem, AppendOutcome } from './ports.js';
+import type { AppendItem, AppendOutcome } from '../ingest/event-log.port.js';
 
 /** One request's append waiting for a group commit (SQLite writer, SQLite main thread, PostgreSQL). */
 export interface PendingAppend {

@@ -5,7 +5,10 @@
 import { DEFAULT_CONTACT_STATUS } from '../core/contact.js';
 import type { ContactState, PropertyClock } from '../core/merge-properties.js';
 import type { JsonObject } from '../core/types.js';
-import type { ApiKeyRecord, ClaimedEvent, ContactRecord, StoredEvent } from './ports.js';
+import type { ApiKeyRecord } from '../keys/key-store.port.js';
+import type { ClaimedEvent } from '../processing/event-queue.port.js';
+import type { ContactRecord } from '../contacts/contact-store.port.js';
+import type { StoredEvent } from '../events-read/event-reader.port.js';
 
 export interface EventRow {
   id: number;

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { mintKey } from '../../src/cli/context.js';
-import { buildServer, type BuiltServer } from '../../src/server/build-server.js';
+import { composeServer } from '../../src/cli/compose.js';
+import type { BuiltServer } from '../../src/http/build-server.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/ports.js';
-import { Worker } from '../../src/worker/run-worker.js';
+import { Worker } from '../../src/processing/worker.js';
 import { createTestDatabase, REDIS_URL, USES_REDIS } from './databases.js';
 
 export interface TestServer {
@@ -50,7 +51,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   await store.migrate();
   const clock = opts.clock ?? Date.now;
   const { secret } = await mintKey(store, 'default', 'test');
-  const server = await buildServer({ config, store, log, clock });
+  const server = await composeServer({ config, store, log, clock });
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const worker = new Worker({ store, config, log, clock, metrics: server.metrics });
   if (opts.backgroundWorker) worker.start();

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { hashKey } from '../../server/key-cache.js';
+import { hashKey } from '../../keys/key-cache.js';
 import { configFromEnv, mintKey, openMigratedStore } from '../context.js';
 
 export const KEYS_HELP = `Usage:

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { buildServer } from '../../server/build-server.js';
-import { startWorker } from '../../worker/start-worker.js';
+import { composeServer } from '../compose.js';
+import { startWorker } from '../../processing/start-worker.js';
 import { configFromEnv, createLogger, mintKey, openMigratedStore } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 
@@ -23,7 +23,7 @@ export async function serve(argv: string[]): Promise<number> {
   if ((await store.keys.listKeys()).length === 0) {
     firstKey = (await mintKey(store, 'default', 'first key')).secret;
   }
-  const server = await buildServer({ config, store, log });
+  const server = await composeServer({ config, store, log });
   const address = await server.app.listen({ port: config.port, host: config.host });
   const worker = values['no-worker'] ? null : await startWorker(store, config, log, server.metrics);
 

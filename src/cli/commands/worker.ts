@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { Metrics } from '../../server/metrics.js';
-import { startWorker } from '../../worker/start-worker.js';
+import { Metrics } from '../../http/metrics.js';
+import { startWorker } from '../../processing/start-worker.js';
 import { configFromEnv, createLogger, openMigratedStore } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 

@@ -7,7 +7,11 @@
  * All times are explicit (T0 and offsets): no test depends on the real clock or sleeps.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppendItem, ClaimedEvent, ContactRecord, Store, StoredEvent } from '../ports.js';
+import type { AppendItem } from '../../ingest/event-log.port.js';
+import type { ClaimedEvent } from '../../processing/event-queue.port.js';
+import type { ContactRecord } from '../../contacts/contact-store.port.js';
+import type { Store } from '../ports.js';
+import type { StoredEvent } from '../../events-read/event-reader.port.js';
 
 export interface OpenedStore {
   /** A new, empty store, not yet migrated (the suite migrates it). */

@@ -4,7 +4,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppendItem, ClaimedEvent, Store } from '../ports.js';
+import type { AppendItem } from '../../ingest/event-log.port.js';
+import type { ClaimedEvent } from '../../processing/event-queue.port.js';
+import type { Store } from '../ports.js';
 import { PostgresStore } from './postgres-store.js';
 import { SKIP_POSTGRES, createTestDatabase, type TestDatabase } from './test-database.postgres.js';
 

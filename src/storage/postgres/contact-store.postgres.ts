@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
+import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
 import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';

@@ -1,4 +1,6 @@
-import type { AppendItem, AppendOutcome, EventQuery, EventStore, StoredEvent } from '../ports.js';
+import type { AppendItem, AppendOutcome } from '../../ingest/event-log.port.js';
+import type { EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
+import type { EventStore } from '../ports.js';
 import type { PendingAppend } from '../pending-append.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';

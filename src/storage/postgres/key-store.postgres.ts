@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, KeyStore, Workspace } from '../ports.js';
+import type { ApiKeyRecord, KeyStore, Workspace } from '../../keys/key-store.port.js';
 import { KEY_COLUMNS, SELECT_KEY, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
 import type { PgDatabase } from './database.postgres.js';
 

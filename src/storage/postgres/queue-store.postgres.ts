@@ -1,6 +1,6 @@
 import type { ContactState } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ApplyGroup, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
+import type { ApplyGroup, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../../processing/event-queue.port.js';
 import {
   PgContactWriter,
   PropertyNames,

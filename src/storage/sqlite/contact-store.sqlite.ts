@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
+import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
 import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../../testing/temp-dirs.js';
-import type { AppendItem } from '../ports.js';
+import type { AppendItem } from '../../ingest/event-log.port.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 
 const tempDir = tempDirs('smashsend-ledger');

@@ -1,12 +1,7 @@
 import type Database from 'better-sqlite3';
-import {
-  StoreUnavailableError,
-  type AppendItem,
-  type AppendOutcome,
-  type EventQuery,
-  type EventStore,
-  type StoredEvent,
-} from '../ports.js';
+import { StoreUnavailableError, type EventStore } from '../ports.js';
+import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
+import { type EventQuery, type StoredEvent } from '../../events-read/event-reader.port.js';
 import type { PendingAppend } from '../pending-append.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
 import { sqliteFailure } from './errors.sqlite.js';

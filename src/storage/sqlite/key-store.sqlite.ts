@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, KeyStore, Workspace } from '../ports.js';
+import type { ApiKeyRecord, KeyStore, Workspace } from '../../keys/key-store.port.js';
 import { SELECT_KEY, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
 
 export class SqliteKeyStore implements KeyStore {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject } from '../../core/types.js';
-import type { ApplyGroup as ApplyGroupInput, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../ports.js';
+import type { ApplyGroup as ApplyGroupInput, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../../processing/event-queue.port.js';
 import { toClaimedEvent, type ClaimRow } from '../rows.js';
 import { SqliteContactWriter } from './contact-store.sqlite.js';
 import { sqliteFailure } from './errors.sqlite.js';

@@ -2,17 +2,11 @@ import { Worker as Thread } from 'node:worker_threads';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from '../../config/load-config.js';
-import {
-  StoreUnavailableError,
-  type AppendItem,
-  type AppendOutcome,
-  type ContactStore,
-  type EventStore,
-  type KeyStore,
-  type QueueStore,
-  type Store,
-  type StoreCapabilities,
-} from '../ports.js';
+import { StoreUnavailableError, type EventStore, type Store, type StoreCapabilities } from '../ports.js';
+import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
+import { type ContactStore } from '../../contacts/contact-store.port.js';
+import { type KeyStore } from '../../keys/key-store.port.js';
+import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { PendingAppend } from '../pending-append.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/load-config.js';
-import { Worker } from '../../worker/run-worker.js';
+import { Worker } from '../../processing/worker.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { serializeError, type WriterRequest } from './writer-protocol.js';
 

@@ -1,12 +1,13 @@
-import type { FastifyInstance } from 'fastify';
-import { normalizeEmail } from '../../core/email.js';
-import { CONTACT_STATUSES, type ContactStatus, type JsonObject } from '../../core/types.js';
-import { checkPropertyBag, isPlainObject } from '../../core/validate-properties.js';
-import type { ContactMutation, ContactQuery } from '../../storage/ports.js';
-import { Errors } from '../errors.js';
-import { decodeCursor, encodeCursor, presentContact, singleQuery } from '../presenters.js';
-import { queryLimit } from './events.routes.js';
-import type { RouteDeps } from './route-deps.js';
+/** The contacts API (the official SDK's shapes): routes over the ContactStore port. */
+import type { FastifyPluginAsync } from 'fastify';
+import { normalizeEmail } from '../core/email.js';
+import { CONTACT_STATUSES, type ContactStatus, type JsonObject } from '../core/types.js';
+import { checkPropertyBag, isPlainObject } from '../core/validate-properties.js';
+import type { ContactMutation, ContactQuery, ContactStore } from './contact-store.port.js';
+import { Errors } from '../http/errors.js';
+import type { Guard } from '../http/route-deps.js';
+import { presentContact } from './present-contact.js';
+import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
 
 const CONTACT_BODY_LIMIT = 256 * 1024;
 
@@ -41,13 +42,18 @@ function mutationResult(m: ContactMutation) {
   return m;
 }
 
-export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { store, clock, guard } = deps;
+export interface ContactsRoutesOptions {
+  contacts: ContactStore;
+  guard: Guard;
+  clock: () => number;
+}
+
+export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (app, { contacts, guard, clock }) => {
   const opts = { onRequest: guard('api'), bodyLimit: CONTACT_BODY_LIMIT };
 
   app.post('/v1/contacts', opts, async (req, reply) => {
     const props = contactProperties(req.body, true);
-    const m = mutationResult(await store.contacts.upsert(req.workspaceId, props, clock()));
+    const m = mutationResult(await contacts.upsert(req.workspaceId, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
     return reply.code(m.created ? 201 : 200).send({ contact: presentContact(m.contact) });
   });
@@ -56,36 +62,36 @@ export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const raw = singleQuery(req.query).email;
     if (raw === undefined || raw === '') throw Errors.invalidQuery('"email" is required');
     const email = normalizeEmail(raw);
-    const c = email === null ? null : await store.contacts.findByEmail(req.workspaceId, email);
+    const c = email === null ? null : await contacts.findByEmail(req.workspaceId, email);
     return { contact: c ? presentContact(c) : null };
   });
 
   app.get('/v1/contacts/properties', opts, async (req) => {
-    return { properties: await store.contacts.listPropertyNames(req.workspaceId) };
+    return { properties: await contacts.listPropertyNames(req.workspaceId) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
-    const c = await store.contacts.get(req.workspaceId, req.params.id);
+    const c = await contacts.get(req.workspaceId, req.params.id);
     if (!c) throw Errors.contactNotFound();
     return { contact: presentContact(c) };
   });
 
   app.put<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
     const props = contactProperties(req.body, false);
-    const m = mutationResult(await store.contacts.update(req.workspaceId, req.params.id, props, clock()));
+    const m = mutationResult(await contacts.update(req.workspaceId, req.params.id, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
     return { contact: presentContact(m.contact) };
   });
 
   app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
-    const c = await store.contacts.delete(req.workspaceId, { id: req.params.id });
+    const c = await contacts.delete(req.workspaceId, { id: req.params.id });
     if (!c) throw Errors.contactNotFound();
     return { isDeleted: true, contact: presentContact(c) };
   });
 
   app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts, async (req) => {
     const email = normalizeEmail(req.params.email);
-    const c = email === null ? null : await store.contacts.delete(req.workspaceId, { email });
+    const c = email === null ? null : await contacts.delete(req.workspaceId, { email });
     if (!c) throw Errors.contactNotFound();
     return { isDeleted: true, contact: presentContact(c) };
   });
@@ -108,16 +114,8 @@ export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
       if (!c || c.length !== 2 || typeof c[0] !== 'number' || typeof c[1] !== 'string') throw Errors.invalidQuery('"cursor" is not valid');
       query.after = { createdAt: c[0], id: c[1] };
     }
-    const rows = await store.contacts.list({ ...query, limit: query.limit + 1 });
-    const hasMore = rows.length > query.limit;
-    const page = hasMore ? rows.slice(0, query.limit) : rows;
-    const last = page[page.length - 1];
-    return {
-      contacts: {
-        items: page.map(presentContact),
-        cursor: hasMore && last ? encodeCursor([last.createdAt, last.id]) : null,
-        hasMore,
-      },
-    };
+    const rows = await contacts.list({ ...query, limit: query.limit + 1 });
+    const p = page(rows, query.limit, (last) => [last.createdAt, last.id]);
+    return { contacts: { ...p, items: p.items.map(presentContact) } };
   });
-}
+};

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load-config.js';
-import type { Metrics } from '../server/metrics.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Store } from '../storage/ports.js';
-import { Worker } from './run-worker.js';
+import { Worker } from './worker.js';
 
 export interface RunningWorker {
   id: string;

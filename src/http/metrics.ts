@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { QueueStore } from '../storage/ports.js';
+import type { IngestCounters } from '../ingest/ingest.service.js';
+import type { PendingGauge } from '../ingest/pending-limit.js';
+import type { QueueStore } from '../processing/event-queue.port.js';
 
 export type Endpoint = 'single' | 'batch';
 
@@ -55,5 +57,19 @@ export class Metrics {
       new Gauge({ name: 'smashsend_events_failed_processing', help: 'Events whose processing failed for good', registers: [r], async collect() { this.set((await read()).failed); } });
     }
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'smashsend_' });
+  }
+
+  /** Ingest's counters, as the IngestService reports them. */
+  ingestCounters(): IngestCounters {
+    return {
+      accepted: (endpoint, n) => this.accepted.inc({ endpoint }, n),
+      duplicate: (endpoint, n) => this.duplicate.inc({ endpoint }, n),
+      rejected: (endpoint, n) => this.failed.inc({ endpoint }, n),
+    };
+  }
+
+  /** The hot path's backpressure gauge (PendingLimit). */
+  pendingGauge(): PendingGauge {
+    return { refused: () => this.backpressure.inc(), pending: (n) => this.pendingEvents.set(n) };
   }
 }

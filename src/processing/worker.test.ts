@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.js';
 import { SqliteDirectStore } from '../storage/sqlite/sqlite-direct-store.js';
 import { tempDirs } from '../testing/temp-dirs.js';
-import { Worker } from './run-worker.js';
+import { Worker } from './worker.js';
 
 const tempDir = tempDirs('smashsend-worker');
 

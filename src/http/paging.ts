@@ -1,35 +1,8 @@
-/** Wire shapes of stored objects (SPEC.md read APIs and the official SDK's contact shape). */
-import type { ContactRecord, StoredEvent } from '../storage/ports.js';
+/** Query-string and paging helpers shared by every route plugin. */
 import { Errors } from './errors.js';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-export function presentEvent(e: StoredEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    messageId: e.messageId,
-    event: e.event,
-    email: e.email,
-    contactId: e.contactId,
-    properties: e.properties ?? {},
-    traits: e.traits ?? {},
-    timestamp: iso(e.timestamp),
-    receivedAt: iso(e.receivedAt),
-    status: e.status,
-  };
-  if (e.error !== null) out.error = e.error;
-  return out;
-}
-
-export function presentContact(c: ContactRecord): Record<string, unknown> {
-  return {
-    id: c.id,
-    createdAt: iso(c.createdAt),
-    updatedAt: iso(c.updatedAt),
-    workspaceId: c.workspaceId,
-    properties: c.properties,
-  };
 }
 
 /** Opaque paging cursor: base64url of a JSON array. Returns null for anything malformed. */
@@ -58,4 +31,19 @@ export function singleQuery(query: unknown): Record<string, string | undefined> 
     out[k] = v;
   }
   return out;
+}
+
+export function queryLimit(raw: string, max: number): number {
+  if (!/^\d+$/.test(raw)) throw Errors.invalidQuery(`"limit" must be a whole number from 1 to ${max}`);
+  const n = Number(raw);
+  if (n < 1 || n > max) throw Errors.invalidQuery(`"limit" must be a whole number from 1 to ${max}`);
+  return n;
+}
+
+/** One page of a keyset-paged list: fetch `limit + 1` rows, return `limit` and whether more exist. */
+export function page<T>(rows: T[], limit: number, cursorOf: (last: T) => (string | number)[]) {
+  const hasMore = rows.length > limit;
+  const items = hasMore ? rows.slice(0, limit) : rows;
+  const last = items[items.length - 1];
+  return { items, cursor: hasMore && last !== undefined ? encodeCursor(cursorOf(last)) : null, hasMore };
 }

@@ -3,17 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load-config.js';
-import { StoreUnavailableError, type Store } from '../storage/ports.js';
+import type { KeyStore } from '../keys/key-store.port.js';
+import { IngestOverloadedError } from '../ingest/pending-limit.js';
+import { StoreUnavailableError } from '../storage/ports.js';
 import { ApiError, Errors, errorBody } from './errors.js';
 import { guard } from './hooks/auth.hook.js';
-import { IngestGate } from './ingest-gate.js';
-import { KeyCache } from './key-cache.js';
-import { Metrics } from './metrics.js';
+import { KeyCache } from '../keys/key-cache.js';
+import type { Metrics } from './metrics.js';
+import type { Guard } from './route-deps.js';
 import { MemoryRateLimiter, type RateBucket, type RateLimiter } from './rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
-import { contactsRoutes } from './routes/contacts.routes.js';
-import { eventsRoutes } from './routes/events.routes.js';
-import { opsRoutes } from './routes/ops.routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,12 +20,24 @@ declare module 'fastify' {
   }
 }
 
+/** What every module's routes get from the HTTP layer. */
+export interface HttpContext {
+  guard: Guard;
+  clock: () => number;
+  metrics: Metrics;
+}
+
+/** Registers one module's route plugin (e.g. `app.register(contactsRoutes, {...})`). */
+export type ModuleMount = (app: FastifyInstance, ctx: HttpContext) => void;
+
 export interface ServerDeps {
   config: Config;
-  store: Store;
   log: Logger;
+  keys: KeyStore;
+  metrics: Metrics;
+  /** The modules' route plugins, composed by cli/compose.ts. */
+  modules: ModuleMount[];
   clock?: () => number;
-  metrics?: Metrics;
 }
 
 export interface BuiltServer {
@@ -39,24 +50,12 @@ export interface BuiltServer {
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Paths we serve and their methods: anything else on these paths is a 405, elsewhere a 404. */
-const KNOWN_PATHS: Record<string, string[]> = {
-  '/v1/events': ['GET', 'POST'],
-  '/v1/events/batch': ['POST'],
-  '/v1/events/:messageId': ['GET'],
-  '/v1/contacts': ['GET', 'POST'],
-  '/v1/contacts/search': ['GET'],
-  '/v1/contacts/properties': ['GET'],
-  '/v1/contacts/:id': ['GET', 'PUT', 'DELETE'],
-  '/v1/contacts/by-email/:email': ['DELETE'],
-  '/health': ['GET'],
-  '/metrics': ['GET'],
-};
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 function toApiError(err: unknown, req: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StoreUnavailableError) return Errors.serviceUnavailable();
+  if (err instanceof IngestOverloadedError) return Errors.overloaded();
   const fe = err as FastifyError;
   switch (fe?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
@@ -77,10 +76,9 @@ function toApiError(err: unknown, req: FastifyRequest): ApiError {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
-  const { config, store, log } = deps;
+  const { config, log, metrics } = deps;
   const clock = deps.clock ?? Date.now;
-  const metrics = deps.metrics ?? new Metrics({ queue: store.queue, clock });
-  const keys = new KeyCache(store.keys, config.keyRefreshMs, log);
+  const keys = new KeyCache(deps.keys, config.keyRefreshMs, log);
   await keys.start();
   let limiter: RateLimiter;
   if (config.redisUrl) {
@@ -149,15 +147,23 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     throw Errors.routeNotFound(req.method, req.url);
   });
 
+  // Every registered path, with its methods: the same path with another method is a 405.
+  const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', (r) => {
+    const methods = routes.get(r.url) ?? new Set<string>();
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) methods.add(m);
+    routes.set(r.url, methods);
+  });
+
   const guardDeps = { keys, limiter, config, metrics, clock };
-  const ingest = new IngestGate(store.events, config.maxPendingEvents, metrics, config.debugAppendDelayMs);
-  const routeDeps = { store, config, metrics, clock, ingest, guard: (b: RateBucket) => guard(guardDeps, b) };
-  eventsRoutes(app, routeDeps);
-  contactsRoutes(app, routeDeps);
-  opsRoutes(app, routeDeps);
-  for (const [url, allowed] of Object.entries(KNOWN_PATHS)) {
-    const implicit = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
-    const others = ALL_METHODS.filter((m) => !implicit.includes(m));
+  const ctx: HttpContext = { guard: (b: RateBucket) => guard(guardDeps, b), clock, metrics };
+  for (const mount of deps.modules) mount(app, ctx);
+  await app.after();
+
+  for (const [url, methods] of [...routes]) {
+    const allowed = [...methods].filter((m) => m !== 'HEAD');
+    const others = ALL_METHODS.filter((m) => !methods.has(m));
+    if (others.length === 0) continue;
     app.route({
       method: others,
       url,

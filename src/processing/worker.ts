@@ -4,8 +4,9 @@ import { patchFromTraits } from '../core/merge-properties.js';
 import { retryDelayMs } from '../core/retry.js';
 import type { JsonObject } from '../core/types.js';
 import type { Config } from '../config/load-config.js';
-import type { ClaimedEvent, Store } from '../storage/ports.js';
-import type { Metrics } from '../server/metrics.js';
+import type { ClaimedEvent } from './event-queue.port.js';
+import type { Store } from '../storage/ports.js';
+import type { Metrics } from '../http/metrics.js';
 
 /** A failure that retrying cannot fix: the event is marked failed at once. */
 export class PermanentProcessingError extends Error {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { KeyStore } from '../storage/ports.js';
+import type { KeyStore } from './key-store.port.js';
 
 export interface AuthenticatedKey {
   keyId: string;

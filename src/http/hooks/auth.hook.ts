@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/load-config.js';
 import { Errors } from '../errors.js';
-import type { KeyCache } from '../key-cache.js';
+import type { KeyCache } from '../../keys/key-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { RateBucket, RateLimiter } from '../rate-limit/rate-limiter.js';
 

@@ -1,0 +1,47 @@
+/** The contact store port: the contacts API's reads and writes (merges by event time live in the event queue's apply). */
+import type { ContactStatus, JsonObject } from '../core/types.js';
+
+export interface ContactRecord {
+  id: string;
+  workspaceId: string;
+  email: string;
+  /** All properties including `email` and `status`. */
+  properties: JsonObject;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ContactCursor {
+  createdAt: number;
+  id: string;
+}
+
+export interface ContactQuery {
+  workspaceId: string;
+  limit: number;
+  sort: 'createdAt.desc' | 'createdAt.asc';
+  search?: string;
+  status?: ContactStatus;
+  after?: ContactCursor;
+}
+
+export type ContactMutation =
+  | { kind: 'ok'; contact: ContactRecord; created: boolean }
+  | { kind: 'not_found' }
+  | { kind: 'conflict' }
+  | { kind: 'invalid'; message: string };
+
+
+
+export interface ContactStore {
+  /** POST /v1/contacts: upsert by email, properties timed at `now`. */
+  upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation>;
+  get(workspaceId: string, id: string): Promise<ContactRecord | null>;
+  findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null>;
+  /** PUT /v1/contacts/:id: merge at `now`; a new email moves the contact (conflict if taken). */
+  update(workspaceId: string, id: string, properties: JsonObject, now: number): Promise<ContactMutation>;
+  /** Erases the contact and every event of it (queued ones included). */
+  delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null>;
+  list(query: ContactQuery): Promise<ContactRecord[]>;
+  listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]>;
+}

@@ -1,0 +1,53 @@
+/** GET /v1/events and /v1/events/:messageId: the read API over stored events. */
+import type { FastifyPluginAsync } from 'fastify';
+import { normalizeEmail } from '../core/email.js';
+import { parseTimestamp } from '../core/timestamp.js';
+import { Errors } from '../http/errors.js';
+import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
+import type { Guard } from '../http/route-deps.js';
+import type { EventQuery, EventReader } from './event-reader.port.js';
+import { presentEvent } from './present-event.js';
+
+export interface EventsReadRoutesOptions {
+  events: EventReader;
+  guard: Guard;
+  clock: () => number;
+}
+
+function queryTime(name: string, raw: string, now: number): number {
+  const value: unknown = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  const r = parseTimestamp(value, now);
+  if (!r.ok) throw Errors.invalidQuery(`"${name}" must be an ISO 8601 date or a Unix timestamp within 30 years`);
+  return r.value;
+}
+
+export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = async (app, { events, guard, clock }) => {
+  app.get<{ Params: { messageId: string } }>('/v1/events/:messageId', { onRequest: guard('api') }, async (req) => {
+    const e = await events.get(req.workspaceId, req.params.messageId);
+    if (!e) throw Errors.eventNotFound();
+    return { event: presentEvent(e) };
+  });
+
+  app.get('/v1/events', { onRequest: guard('api') }, async (req) => {
+    const q = singleQuery(req.query);
+    const now = clock();
+    const query: EventQuery = { workspaceId: req.workspaceId, limit: 50 };
+    if (q.email !== undefined) {
+      const email = normalizeEmail(q.email);
+      if (email === null) throw Errors.invalidQuery('"email" must be a valid email');
+      query.email = email;
+    }
+    if (q.event !== undefined) query.event = q.event;
+    if (q.since !== undefined) query.since = queryTime('since', q.since, now);
+    if (q.until !== undefined) query.until = queryTime('until', q.until, now);
+    if (q.limit !== undefined) query.limit = queryLimit(q.limit, 1000);
+    if (q.cursor !== undefined && q.cursor !== '') {
+      const c = decodeCursor(q.cursor);
+      if (!c || c.length !== 2 || typeof c[0] !== 'number' || typeof c[1] !== 'number') throw Errors.invalidQuery('"cursor" is not valid');
+      query.after = { timestamp: c[0], seq: c[1] };
+    }
+    const rows = await events.list({ ...query, limit: query.limit + 1 });
+    const p = page(rows, query.limit, (last) => [last.timestamp, last.seq]);
+    return { events: { ...p, items: p.items.map(presentEvent) } };
+  });
+};

@@ -1,0 +1,28 @@
+/** GET /health and GET /metrics (no key). */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
+import { Errors, errorBody } from '../errors.js';
+
+export interface OpsRoutesOptions {
+  /** Resolves when the store (every connection writes need) answers. */
+  ping: () => Promise<void>;
+  registry: Registry;
+}
+
+export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { ping, registry }) => {
+  app.get('/health', async (req, reply) => {
+    try {
+      await ping();
+      return { status: 'ok' };
+    } catch (err) {
+      req.log.warn({ err }, 'health check: store unavailable');
+      const e = Errors.serviceUnavailable();
+      return reply.code(503).send({ ...errorBody(e), status: 'unavailable' });
+    }
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+};

@@ -1,0 +1,30 @@
+/**
+ * The event log port: the hot path's only storage dependency (validate → dedup → durable
+ * append → respond). Ingest knows nothing else of the store.
+ */
+
+/** One validated event ready to be stored (JSON columns already serialised). */
+export interface AppendItem {
+  workspaceId: string;
+  messageId: string;
+  event: string;
+  email: string;
+  /** Compact JSON text, or null. */
+  properties: string | null;
+  traits: string | null;
+  /** Event time, Unix ms. */
+  timestamp: number;
+}
+
+export type AppendOutcome = 'accepted' | 'duplicate';
+
+export interface EventLog {
+  /**
+   * The hot path: dedup and durably append. Resolves only once every accepted item is
+   * committed to disk. Outcomes are in input order; a messageId repeated inside `items`
+   * is accepted once, then a duplicate.
+   */
+  append(items: AppendItem[], now: number, dedupWindowMs: number): Promise<AppendOutcome[]>;
+  /** Drops dedup entries accepted at or before `cutoff` (Unix ms): past the window, they reserve nothing. Returns how many. */
+  purgeDedup(cutoff: number): Promise<number>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The hot path, independent of HTTP: validate → derive the messageId → dedup and durable
+ * append (the EventLog port) → outcome. Route plugins only translate wire to these calls and
+ * outcomes back to wire. Depends on core/ and the EventLog port only.
+ */
+import { itemByteLength } from '../core/item-size.js';
+import { LIMITS } from '../core/limits.js';
+import { deriveMessageId } from '../core/message-id.js';
+import type { ItemCode, ItemError, JsonObject, ValidEvent } from '../core/types.js';
+import { SINGLE_INVALID_EMAIL_MESSAGE, validateEvent } from '../core/validate-event.js';
+import { isPlainObject } from '../core/validate-properties.js';
+import type { AppendItem, AppendOutcome, EventLog } from './event-log.port.js';
+
+export type IngestEndpoint = 'single' | 'batch';
+
+/** Counts of what ingest did, per endpoint (implemented by the HTTP layer's metrics). */
+export interface IngestCounters {
+  accepted(endpoint: IngestEndpoint, n: number): void;
+  duplicate(endpoint: IngestEndpoint, n: number): void;
+  rejected(endpoint: IngestEndpoint, n: number): void;
+}
+
+export type SingleOutcome =
+  | { kind: 'not_object' }
+  | { kind: 'invalid'; code: ItemCode; message: string }
+  | { kind: 'stored'; messageId: string; duplicate: boolean };
+
+export type BatchOutcome =
+  | { kind: 'not_object' }
+  | { kind: 'invalid_batch'; message: string }
+  | { kind: 'too_many' }
+  | { kind: 'done'; result: BatchResult };
+
+export interface BatchResult {
+  accepted: number;
+  failed: number;
+  duplicated: number;
+  events: { index: number; messageId: string; status: AppendOutcome }[];
+  errors: { index: number; errors: ItemError[] }[];
+}
+
+export function toAppendItem(workspaceId: string, v: ValidEvent): AppendItem {
+  return {
+    workspaceId,
+    messageId: v.messageId ?? deriveMessageId(workspaceId, v),
+    event: v.event,
+    email: v.email,
+    properties: v.properties === null ? null : JSON.stringify(v.properties),
+    traits: v.traits === null ? null : JSON.stringify(v.traits),
+    timestamp: v.timestamp,
+  };
+}
+
+export class IngestService {
+  constructor(
+    private readonly log: Pick<EventLog, 'append'>,
+    private readonly dedupWindowMs: number,
+    private readonly counters: IngestCounters,
+  ) {}
+
+  /** POST /v1/events: one event. */
+  async single(workspaceId: string, body: unknown, now: number): Promise<SingleOutcome> {
+    if (!isPlainObject(body)) {
+      this.counters.rejected('single', 1);
+      return { kind: 'not_object' };
+    }
+    const r = validateEvent(body, now);
+    if (!r.ok) {
+      this.counters.rejected('single', 1);
+      const first = r.error[0]!;
+      return { kind: 'invalid', code: first.code, message: first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message };
+    }
+    const item = toAppendItem(workspaceId, r.value);
+    const [outcome] = await this.log.append([item], now, this.dedupWindowMs);
+    if (outcome === 'duplicate') this.counters.duplicate('single', 1);
+    else this.counters.accepted('single', 1);
+    return { kind: 'stored', messageId: item.messageId, duplicate: outcome === 'duplicate' };
+  }
+
+  /** POST /v1/events/batch: each event validated alone; the valid ones appended together. */
+  async batch(workspaceId: string, body: unknown, now: number): Promise<BatchOutcome> {
+    if (!isPlainObject(body)) return { kind: 'not_object' };
+    const list = body.events;
+    if (list === undefined || list === null) return { kind: 'invalid_batch', message: '"events" is required' };
+    if (!Array.isArray(list)) return { kind: 'invalid_batch', message: '"events" must be an array' };
+    if (list.length === 0) return { kind: 'invalid_batch', message: '"events" must contain at least 1 event' };
+    if (list.length > LIMITS.maxBatchEvents) return { kind: 'too_many' };
+
+    const errors: BatchResult['errors'] = [];
+    const items: AppendItem[] = [];
+    const indexes: number[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const r = validateEvent(list[i], now);
+      if (!r.ok) {
+        errors.push({ index: i, errors: r.error });
+        continue;
+      }
+      const item = toAppendItem(workspaceId, r.value);
+      // Validated items are at most 3 levels deep, so measuring them is safe and bounded.
+      if (itemByteLength(list[i] as JsonObject, item.properties, item.traits) > LIMITS.maxEventBytes) {
+        errors.push({ index: i, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] });
+        continue;
+      }
+      items.push(item);
+      indexes.push(i);
+    }
+    const outcomes = items.length ? await this.log.append(items, now, this.dedupWindowMs) : [];
+    const events: BatchResult['events'] = [];
+    let accepted = 0;
+    let duplicated = 0;
+    outcomes.forEach((o, k) => {
+      if (o === 'accepted') accepted++;
+      else duplicated++;
+      events.push({ index: indexes[k]!, messageId: items[k]!.messageId, status: o });
+    });
+    this.counters.accepted('batch', accepted);
+    this.counters.duplicate('batch', duplicated);
+    this.counters.rejected('batch', errors.length);
+    return { kind: 'done', result: { accepted, failed: errors.length, duplicated, events, errors } };
+  }
+}

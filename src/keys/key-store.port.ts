@@ -1,0 +1,31 @@
+/** The key store port: workspaces and API keys (secrets are stored as SHA-256 only). */
+
+export interface Workspace {
+  id: string;
+  name: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  workspaceName: string;
+  name: string;
+  /** First characters of the secret, for recognising a key in listings. */
+  prefix: string;
+  /** SHA-256 hex of the secret; the secret itself is never stored. */
+  hash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface KeyStore {
+  ensureWorkspace(name: string, now: number): Promise<Workspace>;
+  createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord>;
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /** Active (not revoked) keys, for the in-memory authentication cache. */
+  listActiveKeys(): Promise<ApiKeyRecord[]>;
+  findActiveKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** Revokes by key id or by secret hash; returns the revoked key, or null when none matched. */
+  revokeKey(idOrHash: string, now: number): Promise<ApiKeyRecord | null>;
+  countActiveKeys(): Promise<number>;
+}
