@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresStore } from '../postgres/postgres-store.js';
 import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type TestDatabase } from '../postgres/test-database.postgres.js';
+import { runPropertyTypesContract } from './property-types.contract.js';
 import { runStoreContract } from './store.contract.js';
 
 // One database for this file (smashsend_test_<random>, dropped after), one fresh schema per
@@ -16,9 +17,11 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL', () => {
     await db?.drop();
   });
 
-  runStoreContract('PostgresStore', async () => {
+  const openPostgres = async () => {
     if (!db) throw new Error('the test database was not created');
     const schema = await createTestSchema(db);
     return { store: new PostgresStore(schema.url, { poolMax: 4 }), cleanup: schema.drop };
-  });
+  };
+  runStoreContract('PostgresStore', openPostgres);
+  runPropertyTypesContract('PostgresStore', openPostgres);
 });

@@ -7,7 +7,11 @@ import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from 
 import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 
-/** Shared SQL helpers for contacts, used by the contact store and the queue's apply step. */
+/**
+ * Shared SQL helpers for contacts, used by the contact store and the queue's apply step. One
+ * instance per connection: its cache of recorded property types must see every write, or a
+ * type written by one path is skipped by the other (GET /v1/contacts/properties would lie).
+ */
 export class SqliteContactWriter {
   private readonly byEmail: Database.Statement;
   private readonly insertStmt: Database.Statement;
@@ -103,8 +107,10 @@ export class SqliteContactStore implements ContactStore {
     private readonly db: Database.Database,
     /** Runs before an erasure deletes events: the dedup ledger must hold their keys on disk first. */
     private readonly beforeEventDelete: () => void = () => {},
+    /** The connection's one contact writer, shared with the queue's merge (one name cache per connection). */
+    writer?: SqliteContactWriter,
   ) {
-    this.writer = new SqliteContactWriter(db);
+    this.writer = writer ?? new SqliteContactWriter(db);
   }
 
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {

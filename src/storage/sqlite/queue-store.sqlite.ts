@@ -17,8 +17,12 @@ export class SqliteQueueStore implements QueueStore {
   private readonly doneStmt: Database.Statement;
   private readonly sync: SyncMode;
 
-  constructor(private readonly db: Database.Database) {
-    this.writer = new SqliteContactWriter(db);
+  constructor(
+    private readonly db: Database.Database,
+    /** The connection's one contact writer, shared with the contact store. */
+    writer?: SqliteContactWriter,
+  ) {
+    this.writer = writer ?? new SqliteContactWriter(db);
     this.sync = new SyncMode(db);
     // Per-row statements, prepared once: cheaper than building IN (…) lists per group.
     this.ownedStmt = db.prepare('SELECT 1 FROM events WHERE id = ? AND status = 0 AND lease_owner = ?').pluck();

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store, StoreCapabilities } from '../ports.js';
-import { SqliteContactStore } from './contact-store.sqlite.js';
+import { SqliteContactStore, SqliteContactWriter } from './contact-store.sqlite.js';
 import { SqliteEventStore } from './event-store.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
@@ -33,6 +33,7 @@ export class SqliteDirectStore implements Store {
   private _events?: SqliteEventStore;
   private _queue?: SqliteQueueStore;
   private _contacts?: SqliteContactStore;
+  private _contactWriter?: SqliteContactWriter;
   private closed = false;
   private readonly walPath: string | null;
 
@@ -60,11 +61,15 @@ export class SqliteDirectStore implements Store {
   }
 
   get queue(): SqliteQueueStore {
-    return (this._queue ??= new SqliteQueueStore(this.db));
+    return (this._queue ??= new SqliteQueueStore(this.db, this.contactWriter));
   }
 
   get contacts(): SqliteContactStore {
-    return (this._contacts ??= new SqliteContactStore(this.db, () => this.events.ledger.mergeAll()));
+    return (this._contacts ??= new SqliteContactStore(this.db, () => this.events.ledger.mergeAll(), this.contactWriter));
+  }
+
+  private get contactWriter(): SqliteContactWriter {
+    return (this._contactWriter ??= new SqliteContactWriter(this.db));
   }
 
   async migrate(): Promise<{ applied: string[] }> {
