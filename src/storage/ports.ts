@@ -9,6 +9,7 @@ import type { EventReader } from '../events-read/event-reader.port.js';
 import type { EventLog } from '../ingest/event-log.port.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
+import type { JobQueue } from '../processing/job-queue.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -25,6 +26,7 @@ export interface Store {
   readonly events: EventStore;
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
+  readonly jobs: JobQueue;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /** Cheap liveness probe for /health. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresStore } from '../postgres/postgres-store.js';
 import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type TestDatabase } from '../postgres/test-database.postgres.js';
+import { runJobQueueContract } from './job-queue.contract.js';
 import { runPropertyTypesContract } from './property-types.contract.js';
 import { runStoreContract } from './store.contract.js';
 
@@ -24,4 +25,5 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL', () => {
   };
   runStoreContract('PostgresStore', openPostgres);
   runPropertyTypesContract('PostgresStore', openPostgres);
+  runJobQueueContract('PostgresStore', openPostgres);
 });

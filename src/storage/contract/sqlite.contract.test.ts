@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
+import { runJobQueueContract } from './job-queue.contract.js';
 import { runPropertyTypesContract } from './property-types.contract.js';
 import { runStoreContract } from './store.contract.js';
 
@@ -15,3 +16,4 @@ const openSqlite = async () => {
 };
 runStoreContract('SqliteStore', openSqlite);
 runPropertyTypesContract('SqliteStore', openSqlite);
+runJobQueueContract('SqliteStore', openSqlite);

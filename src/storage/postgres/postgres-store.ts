@@ -2,6 +2,7 @@ import type { Store, StoreCapabilities } from '../ports.js';
 import { PostgresContactStore } from './contact-store.postgres.js';
 import { PgDatabase } from './database.postgres.js';
 import { PostgresEventStore } from './event-store.postgres.js';
+import { PostgresJobQueue } from './job-queue.postgres.js';
 import { PostgresKeyStore } from './key-store.postgres.js';
 import { migratePostgres } from './migrate.postgres.js';
 import { PostgresQueueStore } from './queue-store.postgres.js';
@@ -26,6 +27,7 @@ export class PostgresStore implements Store {
   readonly events: PostgresEventStore;
   readonly queue: PostgresQueueStore;
   readonly contacts: PostgresContactStore;
+  readonly jobs: PostgresJobQueue;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -34,6 +36,7 @@ export class PostgresStore implements Store {
     this.events = new PostgresEventStore(this.db);
     this.queue = new PostgresQueueStore(this.db);
     this.contacts = new PostgresContactStore(this.db);
+    this.jobs = new PostgresJobQueue(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

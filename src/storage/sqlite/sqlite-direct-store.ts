@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Store, StoreCapabilities } from '../ports.js';
 import { SqliteContactStore, SqliteContactWriter } from './contact-store.sqlite.js';
 import { SqliteEventStore } from './event-store.sqlite.js';
+import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
@@ -34,6 +35,7 @@ export class SqliteDirectStore implements Store {
   private _queue?: SqliteQueueStore;
   private _contacts?: SqliteContactStore;
   private _contactWriter?: SqliteContactWriter;
+  private _jobs?: SqliteJobQueue;
   private closed = false;
   private readonly walPath: string | null;
 
@@ -66,6 +68,10 @@ export class SqliteDirectStore implements Store {
 
   get contacts(): SqliteContactStore {
     return (this._contacts ??= new SqliteContactStore(this.db, () => this.events.ledger.mergeAll(), this.contactWriter));
+  }
+
+  get jobs(): SqliteJobQueue {
+    return (this._jobs ??= new SqliteJobQueue(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

@@ -8,6 +8,7 @@ import { type ContactStore } from '../../contacts/contact-store.port.js';
 import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { PendingAppend } from '../pending-append.js';
+import type { JobQueue } from '../../processing/job-queue.port.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';
 
@@ -39,6 +40,7 @@ export class SqliteStore implements Store {
   readonly events: EventStore;
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
+  readonly jobs: JobQueue;
   private onWorkerMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void = () => {};
 
   private readonly thread: Thread;
@@ -91,6 +93,18 @@ export class SqliteStore implements Store {
       findByEmail: async (ws, e) => (await r()).contacts.findByEmail(ws, e),
       list: async (q) => (await r()).contacts.list(q),
       listPropertyNames: async (ws) => (await r()).contacts.listPropertyNames(ws),
+    };
+    this.jobs = {
+      enqueue: (...a) => call('jobs.enqueue', a),
+      claim: (...a) => call('jobs.claim', a),
+      complete: (...a) => call('jobs.complete', a),
+      fail: (...a) => call('jobs.fail', a),
+      retry: (...a) => call('jobs.retry', a),
+      purgeDone: (...a) => call('jobs.purgeDone', a),
+      get: async (id) => (await r()).jobs.get(id),
+      listDead: async (q) => (await r()).jobs.listDead(q),
+      stats: async (now) => (await r()).jobs.stats(now),
+      nextDueAt: async (kinds) => (await r()).jobs.nextDueAt(kinds),
     };
   }
 

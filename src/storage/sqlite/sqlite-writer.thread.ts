@@ -17,7 +17,7 @@ const store = new SqliteDirectStore(path, { busyTimeoutMs, autoCheckpointPages: 
 let worker: Worker | null = null;
 const port = parentPort!;
 
-type Target = 'keys' | 'events' | 'queue' | 'contacts';
+type Target = 'keys' | 'events' | 'queue' | 'contacts' | 'jobs';
 
 async function handle(msg: WriterRequest): Promise<unknown> {
   switch (msg.op) {
