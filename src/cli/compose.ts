@@ -12,6 +12,11 @@ import { opsRoutes } from '../http/plugins/ops.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
 import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
+import { APPLY_EVENTS_KIND } from '../contacts/apply-events.job.js';
+import { HOUSEKEEPING_KIND } from '../processing/housekeeping.js';
+import type { ProcessingObserver } from '../processing/job-kind.js';
+import { ProcessingMetrics } from '../processing/processing-metrics.js';
+import { Worker } from '../processing/worker.js';
 import type { Store } from '../storage/ports.js';
 
 export interface ComposeDeps {
@@ -22,10 +27,21 @@ export interface ComposeDeps {
   metrics?: Metrics;
 }
 
-export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
+export interface ComposedServer extends BuiltServer {
+  /** Processing figures on the same registry (the gauges read the store at scrape time). */
+  processing: ProcessingMetrics;
+  /** True while this server is appending events (the worker beside it then keeps its claims small). */
+  ingestActive: () => boolean;
+}
+
+/** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
+export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND];
+
+export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> {
   const { config, store, log } = deps;
   const clock = deps.clock ?? Date.now;
-  const metrics = deps.metrics ?? new Metrics({ queue: store.queue, clock });
+  const metrics = deps.metrics ?? new Metrics();
+  const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS, clock });
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs);
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters());
   const modules: ModuleMount[] = [
@@ -34,5 +50,26 @@ export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),
   ];
-  return buildServer({ config, log, clock, metrics, keys: store.keys, modules });
+  const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules });
+  return { ...built, processing, ingestActive: () => pending.appendedWithin(50) };
+}
+
+/** The background worker of a process: the contact merge plus every module's job kinds. */
+export function composeWorker(deps: {
+  config: Config;
+  store: Store;
+  log: Logger;
+  observer: ProcessingObserver;
+  clock?: () => number;
+  ingestActive?: () => boolean;
+}): Worker {
+  const { config, store, log, observer } = deps;
+  return new Worker({
+    store,
+    config,
+    log,
+    observer,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.ingestActive ? { ingestActive: deps.ingestActive } : {}),
+  });
 }

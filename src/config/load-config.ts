@@ -27,6 +27,8 @@ export interface Config {
     leaseMs: number;
     maxAttempts: number;
     retryBaseMs: number;
+    /** `smashsend worker`: where it serves /health and /metrics (0: any free port). */
+    port: number;
   };
 }
 
@@ -68,6 +70,7 @@ export const ENV_HELP: [string, string][] = [
   ['WORKER_LEASE_MS', 'how long a claimed event stays leased (default 30000)'],
   ['PROCESSING_MAX_ATTEMPTS', 'attempts before an event is marked failed (default 5)'],
   ['PROCESSING_RETRY_BASE_MS', 'first retry delay, doubled per attempt, with jitter (default 1000)'],
+  ['WORKER_PORT', '`smashsend worker` serves /health and /metrics here, on HOST (default 3001; 0: any free port)'],
 ];
 
 export function loadConfig(env: Env): Config {
@@ -109,6 +112,7 @@ export function loadConfig(env: Env): Config {
       leaseMs: int(env, 'WORKER_LEASE_MS', 30000, 100, 3600000),
       maxAttempts: int(env, 'PROCESSING_MAX_ATTEMPTS', 5, 1, 100),
       retryBaseMs: int(env, 'PROCESSING_RETRY_BASE_MS', 1000, 1, 3600000),
+      port: int(env, 'WORKER_PORT', 3001, 0, 65535),
     },
   };
 }

@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestCounters } from '../ingest/ingest.service.js';
 import type { PendingGauge } from '../ingest/pending-limit.js';
-import type { QueueStore } from '../processing/event-queue.port.js';
 
 export type Endpoint = 'single' | 'batch';
 
@@ -14,13 +13,11 @@ export class Metrics {
   readonly rateLimited: Counter<'bucket'>;
   readonly rateLimitBackendErrors: Counter;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly processed: Counter;
-  readonly processingFailures: Counter<'outcome'>;
   readonly storeUnavailable: Counter;
   readonly backpressure: Counter;
   readonly pendingEvents: Gauge;
 
-  constructor(opts: { queue?: QueueStore; clock?: () => number; defaultMetrics?: boolean } = {}) {
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
     this.accepted = new Counter({ name: 'smashsend_events_accepted_total', help: 'Events accepted and stored', labelNames: ['endpoint'], registers: [r] });
     this.duplicate = new Counter({ name: 'smashsend_events_duplicate_total', help: 'Events answered as duplicates (not stored again)', labelNames: ['endpoint'], registers: [r] });
@@ -34,28 +31,9 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [r],
     });
-    this.processed = new Counter({ name: 'smashsend_events_processed_total', help: 'Events processed by workers of this process', registers: [r] });
-    this.processingFailures = new Counter({ name: 'smashsend_processing_failures_total', help: 'Processing failures (retried or final)', labelNames: ['outcome'], registers: [r] });
     this.storeUnavailable = new Counter({ name: 'smashsend_store_unavailable_total', help: 'Requests answered 503 because the store was unavailable', registers: [r] });
     this.backpressure = new Counter({ name: 'smashsend_ingest_backpressure_total', help: 'Ingest requests refused with 503 because too many events were awaiting commit', registers: [r] });
     this.pendingEvents = new Gauge({ name: 'smashsend_ingest_pending_events', help: 'Events accepted by the API, not yet committed', registers: [r] });
-    const queue = opts.queue;
-    const clock = opts.clock ?? Date.now;
-    if (queue) {
-      // Queue figures are read from the store at scrape time, so they are the same whichever process is scraped.
-      let last: Promise<{ depth: number; lag: number; failed: number }> | null = null;
-      const read = () => {
-        last ??= queue.stats(clock()).then(
-          (s) => ({ depth: s.depth, lag: s.oldestReceivedAt === null ? 0 : Math.max(0, clock() - s.oldestReceivedAt) / 1000, failed: s.failed }),
-        ).finally(() => {
-          last = null;
-        });
-        return last;
-      };
-      new Gauge({ name: 'smashsend_queue_depth', help: 'Events queued, not yet processed', registers: [r], async collect() { this.set((await read()).depth); } });
-      new Gauge({ name: 'smashsend_queue_lag_seconds', help: 'Age of the oldest queued event', registers: [r], async collect() { this.set((await read()).lag); } });
-      new Gauge({ name: 'smashsend_events_failed_processing', help: 'Events whose processing failed for good', registers: [r], async collect() { this.set((await read()).failed); } });
-    }
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'smashsend_' });
   }
 

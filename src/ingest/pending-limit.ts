@@ -20,6 +20,7 @@ export interface PendingGauge {
  */
 export class PendingLimit implements Pick<EventLog, 'append'> {
   private inFlight = 0;
+  private lastAppendAt = 0;
 
   constructor(
     private readonly events: Pick<EventLog, 'append'>,
@@ -34,6 +35,7 @@ export class PendingLimit implements Pick<EventLog, 'append'> {
       throw new IngestOverloadedError('too many events awaiting commit');
     }
     this.inFlight += items.length;
+    this.lastAppendAt = Date.now();
     this.gauge.pending(this.inFlight);
     try {
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -42,5 +44,10 @@ export class PendingLimit implements Pick<EventLog, 'append'> {
       this.inFlight -= items.length;
       this.gauge.pending(this.inFlight);
     }
+  }
+
+  /** True if events were appended through here within the last `ms` milliseconds. */
+  appendedWithin(ms: number): boolean {
+    return this.inFlight > 0 || Date.now() - this.lastAppendAt < ms;
   }
 }

@@ -33,11 +33,6 @@ export interface Store {
   ping(): Promise<void>;
   /** Flushes pending writes and closes connections. */
   close(): Promise<void>;
-  /**
-   * Stores that serialise writes on a thread of their own (SQLite) run the in-process worker
-   * there, beside ingest, instead of contending for the write lock. Absent elsewhere.
-   */
-  startWorker?(config: import('../config/load-config.js').Config, onMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void): Promise<string>;
 }
 
 /** A storage failure the caller can surface as 503 (database unreachable, busy, disk full). */

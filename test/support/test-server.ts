@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { mintKey } from '../../src/cli/context.js';
-import { composeServer } from '../../src/cli/compose.js';
+import { composeServer, composeWorker } from '../../src/cli/compose.js';
 import type { BuiltServer } from '../../src/http/build-server.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/ports.js';
-import { Worker } from '../../src/processing/worker.js';
+import type { Worker } from '../../src/processing/worker.js';
 import { createTestDatabase, REDIS_URL, USES_REDIS } from './databases.js';
 
 export interface TestServer {
@@ -53,7 +53,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const { secret } = await mintKey(store, 'default', 'test');
   const server = await composeServer({ config, store, log, clock });
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const worker = new Worker({ store, config, log, clock, metrics: server.metrics });
+  const worker = composeWorker({ config, store, log, clock, observer: server.processing });
   if (opts.backgroundWorker) worker.start();
   return {
     url: address,

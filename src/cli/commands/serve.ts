@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { composeServer } from '../compose.js';
-import { startWorker } from '../../processing/start-worker.js';
+import { composeServer, composeWorker } from '../compose.js';
 import { configFromEnv, createLogger, mintKey, openMigratedStore } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 
@@ -25,7 +24,10 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const server = await composeServer({ config, store, log });
   const address = await server.app.listen({ port: config.port, host: config.host });
-  const worker = values['no-worker'] ? null : await startWorker(store, config, log, server.metrics);
+  const worker = values['no-worker']
+    ? null
+    : composeWorker({ config, store, log, observer: server.processing, ingestActive: server.ingestActive });
+  worker?.start();
 
   const url = address.replace('[::1]', 'localhost');
   // One write, so a reader of stdout sees the whole banner (the key included) at once.
@@ -44,7 +46,7 @@ export async function serve(argv: string[]): Promise<number> {
     await server.close(); // stop accepting, finish in-flight requests (their appends are committed)
     log.info('http server closed');
     await worker?.stop(); // finish the batch in hand
-    await store.close(); // flush pending writes, stop the writer thread's worker, close connections
+    await store.close(); // flush pending writes, close connections
     log.info('store closed');
   });
   return 0;

@@ -1,13 +1,18 @@
+import Fastify from 'fastify';
 import { parseArgs } from 'node:util';
 import { Metrics } from '../../http/metrics.js';
-import { startWorker } from '../../processing/start-worker.js';
+import { opsRoutes } from '../../http/plugins/ops.routes.js';
+import { ProcessingMetrics } from '../../processing/processing-metrics.js';
+import { JOB_KINDS, composeWorker } from '../compose.js';
 import { configFromEnv, createLogger, openMigratedStore } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 
 export const WORKER_HELP = `Usage: smashsend worker
 
 Runs the background worker alone on the store of DATABASE_URL: claims queued events,
-creates or updates their contacts, marks them processed. Run as many as you like on PostgreSQL.`;
+creates or updates their contacts, marks them processed, and runs due jobs (housekeeping,
+and the jobs of every module). Run as many as you like on PostgreSQL.
+Serves GET /health and GET /metrics (Prometheus) on HOST:WORKER_PORT (default 3001).`;
 
 export async function worker(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean' } } });
@@ -18,14 +23,28 @@ export async function worker(argv: string[]): Promise<number> {
   const config = configFromEnv();
   const log = createLogger(config);
   const store = await openMigratedStore(config, log);
-  const metrics = new Metrics({ queue: store.queue });
-  const w = await startWorker(store, config, log, metrics);
-  console.log(`SMASHSEND worker ${w.id} running`);
+  const metrics = new Metrics();
+  const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS });
+  // Its own small HTTP server, so a standalone worker's processing is observable too.
+  const app = Fastify({ logger: false });
+  await app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.worker.port, host: config.host });
+  } catch (err) {
+    await store.close().catch(() => {});
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.worker.port} is in use; set WORKER_PORT=… (one per worker on a host, or 0 for any free port)`);
+    throw err;
+  }
+  const w = composeWorker({ config, store, log, observer: processing });
+  w.start();
+  console.log(`SMASHSEND worker ${w.id} running (health: ${address}/health, metrics: ${address}/metrics)`);
   await onShutdownSignal(log, async () => {
     await w.stop();
+    await app.close();
     await store.close();
-    const processed = (await metrics.processed.get()).values[0]?.value ?? 0;
-    console.log(`SMASHSEND worker ${w.id} stopped: processed ${processed} events`);
+    console.log(`SMASHSEND worker ${w.id} stopped: processed ${await processing.processedCount()} events`);
   });
   return 0;
 }

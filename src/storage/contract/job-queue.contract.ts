@@ -71,7 +71,7 @@ export function runJobQueueContract(name: string, open: () => Promise<OpenedStor
     });
 
     it('a leased job is nobody else\'s until its lease expires; then another worker gets it', async () => {
-      const [{ id }] = (await store.jobs.enqueue([{ kind: 'a', payload: {}, runAt: T0 }], T0)) as [{ id: number }];
+      const id = (await store.jobs.enqueue([{ kind: 'a', payload: {}, runAt: T0 }], T0))[0]!.id;
       expect((await claim('w1', T0)).map((j) => j.id)).toEqual([id]);
       expect(await claim('w2', T0 + LEASE - 1)).toEqual([]);
       expect(await store.jobs.nextDueAt(['a'])).toBe(T0 + LEASE);
@@ -86,7 +86,7 @@ export function runJobQueueContract(name: string, open: () => Promise<OpenedStor
     });
 
     it('fail retries at retryAt with attempts counted, or dead for good; dead jobs are visible and retryable', async () => {
-      const [{ id }] = (await store.jobs.enqueue([{ kind: 'b', key: 'x', payload: [1, 2], runAt: T0, maxAttempts: 2 }], T0)) as [{ id: number }];
+      const id = (await store.jobs.enqueue([{ kind: 'b', key: 'x', payload: [1, 2], runAt: T0, maxAttempts: 2 }], T0))[0]!.id;
       await claim('w1', T0);
       await store.jobs.fail({ workerId: 'w1', id, error: 'boom 1', retryAt: T0 + 500, now: T0 });
       expect(await store.jobs.get(id)).toMatchObject({ status: 'queued', attempts: 1, runAt: T0 + 500, lastError: 'boom 1', maxAttempts: 2 });

@@ -184,11 +184,6 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** True if an append committed within the last `ms` milliseconds. */
-  appendedWithin(ms: number): boolean {
-    return Date.now() - this.lastAppendAt < ms;
-  }
-
   hasPending(): boolean {
     return this.pending.length > 0;
   }

@@ -1,7 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Config } from '../../config/load-config.js';
 import { StoreUnavailableError, type EventStore, type Store, type StoreCapabilities } from '../ports.js';
 import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
 import { type ContactStore } from '../../contacts/contact-store.port.js';
@@ -41,7 +40,6 @@ export class SqliteStore implements Store {
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
-  private onWorkerMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void = () => {};
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -109,10 +107,6 @@ export class SqliteStore implements Store {
   }
 
   private onMessage(m: WriterMessage): void {
-    if (m.kind === 'metric') {
-      this.onWorkerMetric(m.name, m.value);
-      return;
-    }
     const c = this.calls.get(m.id);
     if (!c) return;
     this.calls.delete(m.id);
@@ -183,12 +177,6 @@ export class SqliteStore implements Store {
   async ping(): Promise<void> {
     (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
     await this.call('ping', []);
-  }
-
-  /** Runs background processing on the writer thread (no lock contention with ingest). */
-  async startWorker(config: Config, onMetric: (name: 'processed' | 'retry' | 'failed', value: number) => void): Promise<string> {
-    this.onWorkerMetric = onMetric;
-    return this.call('startWorker', [config]);
   }
 
   async close(): Promise<void> {

@@ -8,8 +8,7 @@ export interface WriterRequest {
 
 export type WriterMessage =
   | { kind: 'reply'; id: number; ok: true; result: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: SerializedError }
-  | { kind: 'metric'; name: 'processed' | 'retry' | 'failed'; value: number };
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError };
 
 export interface SerializedError {
   name: string;
