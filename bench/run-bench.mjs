@@ -194,7 +194,7 @@ async function startServer(name, databaseUrl, { args = [], env = {}, cpuProfDir 
 
 async function startWorker(name, databaseUrl, { cpuProfDir } = {}) {
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const child = spawnGroup(process.execPath, [...nodeArgs, BIN, 'worker'], { env: serverEnv(databaseUrl), cwd: ROOT });
+  const child = spawnGroup(process.execPath, [...nodeArgs, BIN, 'worker'], { env: { ...serverEnv(databaseUrl), WORKER_PORT: '0' }, cwd: ROOT });
   await waitForOutput(child, /worker \S+ running/, 30_000, name);
   return { name, child, pid: child.pid };
 }

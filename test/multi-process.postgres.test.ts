@@ -63,7 +63,8 @@ describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreS
     key = mintKey(`multi-${Date.now()}`);
     for (let i = 0; i < 2; i++) apis.push(await launch(['serve', '--no-worker'], env, /Listening on http:\/\/127\.0\.0\.1:\d+/));
     urls = apis.map((a) => /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.out())![1]!);
-    for (let i = 0; i < 2; i++) workers.push(await launch(['worker'], env, /worker \S+ running/));
+    // Two workers on one host: each takes a free port for its /health and /metrics.
+    for (let i = 0; i < 2; i++) workers.push(await launch(['worker'], { ...env, WORKER_PORT: '0' }, /worker \S+ running \(health: http:\/\/127\.0\.0\.1:\d+/));
   });
 
   afterAll(async () => {
@@ -120,6 +121,18 @@ describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreS
       const newest = mine.reduce((best, i) => (order[i]! > order[best]! ? i : best), mine[0]!);
       expect(contact.properties[`p${p}`], `p${p}`).toBe(newest);
     }
+
+    // Each standalone worker shows its own processing, per job kind, and answers /health.
+    const workerUrls = workers.map((w) => /health: (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(w.out())![1]!);
+    const fromWorkers = [];
+    for (const u of workerUrls) {
+      expect((await call(`${u}/health`)).body).toEqual({ status: 'ok' });
+      const text = (await call(`${u}/metrics`)).text;
+      fromWorkers.push(Number(/smashsend_jobs_completed_total\{kind="contacts\.apply_events"\} (\d+)/.exec(text)?.[1]));
+      expect(text).toMatch(/smashsend_jobs_queued\{kind="contacts\.apply_events"\} 0/);
+      expect(text).toMatch(/smashsend_jobs_failures_total\{kind="housekeeping",outcome="failed"\} 0/);
+    }
+    expect(fromWorkers[0]! + fromWorkers[1]!).toBe(1000 + raced);
 
     // Every event processed exactly once across both workers.
     for (const w of workers) await stop(w);

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readMigrations } from './migrate.sqlite.js';
 import { tempDirs } from '../../testing/temp-dirs.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -11,7 +12,7 @@ describe('SqliteStore (writer thread)', () => {
   it('migrates once, then reports nothing to apply', async () => {
     const path = tempPath();
     const a = new SqliteStore(path);
-    expect((await a.migrate()).applied).toEqual(['0001_init.sql', '0002_dedup_state.sql']);
+    expect((await a.migrate()).applied).toEqual(readMigrations('sqlite').map((m) => m.name));
     await a.close();
     const b = new SqliteStore(path);
     expect((await b.migrate()).applied).toEqual([]);
