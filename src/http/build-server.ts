@@ -8,6 +8,7 @@ import { IngestOverloadedError } from '../ingest/pending-limit.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 import { ApiError, Errors, errorBody } from './errors.js';
 import { guard } from './hooks/auth.hook.js';
+import { attachQueryCheck } from './query.js';
 import { KeyCache } from '../keys/key-cache.js';
 import type { Metrics } from './metrics.js';
 import type { Guard } from './route-deps.js';
@@ -149,7 +150,9 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
 
   // Every registered path, with its methods: the same path with another method is a 405.
   const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', attachQueryCheck);
   app.addHook('onRoute', (r) => {
+    if (r.config?.internal) return;
     const methods = routes.get(r.url) ?? new Set<string>();
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) methods.add(m);
     routes.set(r.url, methods);
@@ -167,6 +170,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     app.route({
       method: others,
       url,
+      config: { internal: 'method_not_allowed' },
       handler: async (req) => {
         throw Errors.methodNotAllowed(req.method, allowed);
       },

@@ -67,6 +67,12 @@ export const Errors = {
   batchTooManyEvents: () => new ApiError(400, 'BATCH_TOO_LARGE', 'Batch cannot exceed 200 events'),
   validation: (code: ItemCode, message: string) => new ApiError(400, code, message),
   invalidQuery: (message: string) => new ApiError(400, 'INVALID_QUERY', message),
+  unknownQuery: (name: string, allowed: readonly string[]) =>
+    new ApiError(
+      400,
+      'INVALID_QUERY',
+      `Unknown query parameter "${name.slice(0, 100)}"; ${allowed.length ? `this endpoint takes ${allowed.join(', ')}` : 'this endpoint takes none'}`,
+    ),
   invalidUrl: () => new ApiError(400, 'INVALID_URL', 'The URL is not valid (bad percent-encoding)'),
   unsupportedMediaType: () => new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'),
   routeNotFound: (method: string, url: string) =>

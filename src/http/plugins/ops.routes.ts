@@ -10,7 +10,7 @@ export interface OpsRoutesOptions {
 }
 
 export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { ping, registry }) => {
-  app.get('/health', async (req, reply) => {
+  app.get('/health', { config: { contract: {} } }, async (req, reply) => {
     try {
       await ping();
       return { status: 'ok' };
@@ -21,7 +21,7 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { pin
     }
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { contract: {} } }, async (_req, reply) => {
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });

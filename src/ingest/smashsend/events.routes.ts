@@ -12,7 +12,7 @@ export interface IngestRoutesOptions {
 }
 
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, { ingest, guard, clock }) => {
-  app.post('/v1/events', { bodyLimit: LIMITS.maxEventBytes, onRequest: guard('single'), config: { tooLarge: 'event' } }, async (req) => {
+  app.post('/v1/events', { bodyLimit: LIMITS.maxEventBytes, onRequest: guard('single'), config: { tooLarge: 'event', contract: {} } }, async (req) => {
     const r = await ingest.single(req.workspaceId, req.body, clock());
     if (r.kind === 'not_object') throw Errors.invalidBody();
     if (r.kind === 'invalid') throw Errors.validation(r.code, r.message);
@@ -22,7 +22,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
     return { success: true, messageId: r.messageId, info: 'Event queued for processing' };
   });
 
-  app.post('/v1/events/batch', { bodyLimit: LIMITS.maxBatchBytes, onRequest: guard('batch'), config: { tooLarge: 'batch' } }, async (req, reply) => {
+  app.post('/v1/events/batch', { bodyLimit: LIMITS.maxBatchBytes, onRequest: guard('batch'), config: { tooLarge: 'batch', contract: {} } }, async (req, reply) => {
     const r = await ingest.batch(req.workspaceId, req.body, clock());
     if (r.kind === 'not_object') throw Errors.invalidBody();
     if (r.kind === 'invalid_batch') throw Errors.invalidBatch(r.message);
