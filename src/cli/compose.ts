@@ -27,9 +27,9 @@ export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
   const clock = deps.clock ?? Date.now;
   const metrics = deps.metrics ?? new Metrics({ queue: store.queue, clock });
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs);
-  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters());
+  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
   const modules: ModuleMount[] = [
-    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),

@@ -12,11 +12,23 @@ const ENDPOINTS: readonly Endpoint[] = ['single', 'batch'];
 const BUCKETS: readonly RateBucket[] = ['single', 'batch', 'api'];
 const FAILURE_OUTCOMES = ['retry', 'failed'] as const;
 
+/**
+ * Label cardinality of the per-workspace duplicate counter: at most this many workspaces get
+ * a series of their own (per process, first come); duplicates of any further workspace are
+ * counted under `workspace="_other"`. Workspaces are created by operators (the CLI), never by
+ * API clients, so the label set cannot be grown from outside; the cap keeps a deployment
+ * with thousands of tenants from exporting thousands of series.
+ */
+export const MAX_WORKSPACE_SERIES = 100;
+export const OTHER_WORKSPACES = '_other';
+
 /** Prometheus metrics of one server (its own registry: several servers may share a process in tests). */
 export class Metrics {
   readonly registry = new Registry();
   readonly accepted: Counter<'endpoint'>;
   readonly duplicate: Counter<'endpoint'>;
+  readonly duplicateByWorkspace: Counter<'workspace'>;
+  private readonly workspaceSeries = new Set<string>();
   readonly rejected: Counter<'endpoint'>;
   readonly rateLimited: Counter<'bucket'>;
   readonly rateLimitBackendErrors: Counter;
@@ -31,6 +43,12 @@ export class Metrics {
     const r = this.registry;
     this.accepted = new Counter({ name: 'smashsend_events_accepted_total', help: 'Events accepted and stored', labelNames: ['endpoint'], registers: [r] });
     this.duplicate = new Counter({ name: 'smashsend_events_duplicate_total', help: 'Events answered as duplicates (not stored again)', labelNames: ['endpoint'], registers: [r] });
+    this.duplicateByWorkspace = new Counter({
+      name: 'smashsend_events_duplicate_by_workspace_total',
+      help: `Events answered as duplicates, by workspace id (at most ${MAX_WORKSPACE_SERIES} workspaces, the rest as "${OTHER_WORKSPACES}")`,
+      labelNames: ['workspace'],
+      registers: [r],
+    });
     // "rejected", not "failed": these events were refused at the door and never stored;
     // processing failures are smashsend_processing_failures_total.
     this.rejected = new Counter({ name: 'smashsend_events_rejected_total', help: 'Events refused by validation or size (not stored)', labelNames: ['endpoint'], registers: [r] });
@@ -82,9 +100,19 @@ export class Metrics {
   ingestCounters(): IngestCounters {
     return {
       accepted: (endpoint, n) => this.accepted.inc({ endpoint }, n),
-      duplicate: (endpoint, n) => this.duplicate.inc({ endpoint }, n),
+      duplicate: (endpoint, n, workspaceId) => {
+        this.duplicate.inc({ endpoint }, n);
+        this.duplicateByWorkspace.inc({ workspace: this.workspaceLabel(workspaceId) }, n);
+      },
       rejected: (endpoint, n) => this.rejected.inc({ endpoint }, n),
     };
+  }
+
+  private workspaceLabel(workspaceId: string): string {
+    if (this.workspaceSeries.has(workspaceId)) return workspaceId;
+    if (this.workspaceSeries.size >= MAX_WORKSPACE_SERIES) return OTHER_WORKSPACES;
+    this.workspaceSeries.add(workspaceId);
+    return workspaceId;
   }
 
   /** The hot path's backpressure gauge (PendingLimit). */

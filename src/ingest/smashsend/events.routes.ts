@@ -9,15 +9,37 @@ export interface IngestRoutesOptions {
   ingest: IngestService;
   guard: Guard;
   clock: () => number;
+  /** DEDUP_WINDOW_SECONDS, in ms: named in the duplicate answer. */
+  dedupWindowMs: number;
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, { ingest, guard, clock }) => {
+function windowText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s % 86400 === 0) return `${s / 86400} ${s === 86400 ? 'day' : 'days'}`;
+  if (s % 3600 === 0) return `${s / 3600} h`;
+  return `${s} s`;
+}
+
+/**
+ * A duplicate says why: when the messageId was first accepted, and how a legitimate repeat is
+ * recorded (a derived messageId covers the content and the client's timestamp, so a new
+ * timestamp or a messageId of its own makes it a new event).
+ */
+export function duplicateInfo(r: { messageIdGiven: boolean; firstAcceptedAt?: number | null }, dedupWindowMs: number): string {
+  const when = typeof r.firstAcceptedAt === 'number' ? ` at ${new Date(r.firstAcceptedAt).toISOString()}` : '';
+  const repeat = r.messageIdGiven
+    ? 'To record a legitimate repeat, send it with a new messageId.'
+    : 'Its messageId is derived from the content: to record a legitimate repeat, send it with its own messageId or a timestamp.';
+  return `Duplicate event: this messageId was first accepted${when} and is not processed again within the ${windowText(dedupWindowMs)} dedup window. ${repeat}`;
+}
+
+export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, { ingest, guard, clock, dedupWindowMs }) => {
   app.post('/v1/events', { bodyLimit: LIMITS.maxEventBytes, onRequest: guard('single'), config: { tooLarge: 'event', contract: {} } }, async (req) => {
     const r = await ingest.single(req.workspaceId, req.body, clock());
     if (r.kind === 'not_object') throw Errors.invalidBody();
     if (r.kind === 'invalid') throw Errors.validation(r.code, r.message);
     if (r.duplicate) {
-      return { success: true, messageId: r.messageId, duplicate: true, info: 'Duplicate event: already accepted, not processed again' };
+      return { success: true, messageId: r.messageId, duplicate: true, info: duplicateInfo(r, dedupWindowMs) };
     }
     return { success: true, messageId: r.messageId, info: 'Event queued for processing' };
   });

@@ -173,6 +173,16 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toStoredEvent);
   }
 
+  async firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null> {
+    if (hasNul(messageId)) return null;
+    const { rows } = await this.db.query<{ accepted_at: string | number }>(
+      'SELECT accepted_at FROM dedup WHERE workspace_id = $1 AND message_id = $2',
+      [workspaceId, messageId],
+      'dedup_accepted_at',
+    );
+    return rows[0] ? Number(rows[0].accepted_at) : null;
+  }
+
   /**
    * Deletes in batches of PURGE_BATCH rows, each its own short transaction, so a first purge
    * after a long pause neither holds locks on millions of ledger rows nor keeps one huge

@@ -183,6 +183,10 @@ export class SqliteEventStore implements EventStore {
     return rows.map(toStoredEvent);
   }
 
+  async firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null> {
+    return this.ledger.acceptedAt(workspaceId, messageId);
+  }
+
   async purgeDedup(cutoff: number): Promise<number> {
     try {
       // Keys still in memory go to the B-tree first, so one DELETE sees every entry.
