@@ -8,10 +8,12 @@ import { contactsRoutes } from '../contacts/contacts.routes.js';
 import { eventsReadRoutes } from '../events-read/events-read.routes.js';
 import { buildServer, type BuiltServer, type ModuleMount } from '../http/build-server.js';
 import { Metrics } from '../http/metrics.js';
+import { notImplementedRoutes } from '../http/plugins/not-implemented.routes.js';
 import { opsRoutes } from '../http/plugins/ops.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
 import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
+import { apiKeysRoutes } from '../keys/api-keys.routes.js';
 import type { Store } from '../storage/ports.js';
 
 export interface ComposeDeps {
@@ -32,7 +34,9 @@ export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
     (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
     (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),
+    (app) => app.register(notImplementedRoutes),
   ];
   return buildServer({ config, log, clock, metrics, keys: store.keys, modules });
 }

@@ -111,6 +111,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     },
   });
   app.decorateRequest('workspaceId', '');
+  app.decorateRequest('apiKey', null);
 
   // One JSON parser, no other content types (415). JSON.parse is iterative in V8, so a body
   // nested thousands of levels deep parses without recursion; our validators stop at depth 4.

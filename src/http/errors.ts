@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'INVALID_QUERY'
   | 'INVALID_URL'
   | 'NOT_FOUND'
+  | 'NOT_IMPLEMENTED'
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
@@ -79,6 +80,8 @@ export const Errors = {
     new ApiError(404, 'NOT_FOUND', `Route ${method} ${url.split('?')[0]} not found`),
   eventNotFound: () => new ApiError(404, 'NOT_FOUND', 'Event not found'),
   contactNotFound: () => new ApiError(404, 'NOT_FOUND', 'Contact not found'),
+  notImplemented: (call: string, method: string, path: string) =>
+    new ApiError(404, 'NOT_IMPLEMENTED', `The official SDK's ${call} (${method} ${path}) is not implemented by this server`),
   methodNotAllowed: (method: string, allow: string[]) =>
     new ApiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on this path`, { allow: allow.join(', ') }),
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),
