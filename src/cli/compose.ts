@@ -10,6 +10,7 @@ import { buildServer, type BuiltServer, type ModuleMount } from '../http/build-s
 import { Metrics } from '../http/metrics.js';
 import { notImplementedRoutes } from '../http/plugins/not-implemented.routes.js';
 import { opsRoutes } from '../http/plugins/ops.routes.js';
+import { startTrafficSummary } from '../http/traffic-summary.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
 import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
@@ -38,5 +39,13 @@ export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
     (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
   ];
-  return buildServer({ config, log, clock, metrics, keys: store.keys, modules });
+  const server = await buildServer({ config, log, clock, metrics, keys: store.keys, modules });
+  const summary = startTrafficSummary({ metrics, log, intervalMs: config.logSummaryIntervalMs, queue: store.queue, clock });
+  return {
+    ...server,
+    async close() {
+      summary.stop();
+      await server.close();
+    },
+  };
 }

@@ -7,6 +7,7 @@ import type { KeyStore } from '../keys/key-store.port.js';
 import { IngestOverloadedError } from '../ingest/pending-limit.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 import { ApiError, Errors, errorBody } from './errors.js';
+import { registerAccessLog } from './hooks/access-log.hook.js';
 import { guard } from './hooks/auth.hook.js';
 import { attachQueryCheck } from './query.js';
 import { KeyCache } from '../keys/key-cache.js';
@@ -129,6 +130,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  registerAccessLog(app, log);
   app.addHook('onResponse', async (req, reply) => {
     metrics.requestDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
@@ -138,6 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
 
   app.setErrorHandler((err, req, reply) => {
     const api = toApiError(err, req);
+    req.errorCode = api.code;
     if (api.statusCode >= 500) {
       if (api.statusCode === 503) metrics.storeUnavailable.inc();
       req.log.error({ err, reqId: req.id }, 'request failed');

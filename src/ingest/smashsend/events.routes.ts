@@ -4,6 +4,7 @@ import { LIMITS } from '../../core/limits.js';
 import { Errors } from '../../http/errors.js';
 import type { Guard } from '../../http/route-deps.js';
 import type { IngestService } from '../ingest.service.js';
+import '../../http/hooks/access-log.hook.js';
 
 export interface IngestRoutesOptions {
   ingest: IngestService;
@@ -33,9 +34,15 @@ export function duplicateInfo(r: { messageIdGiven: boolean; firstAcceptedAt?: nu
   return `Duplicate event: this messageId was first accepted${when} and is not processed again within the ${windowText(dedupWindowMs)} dedup window. ${repeat}`;
 }
 
+// The single endpoint's three possible counts, shared: the access log reads them, nothing writes them.
+const ACCEPTED_ONE = Object.freeze({ accepted: 1, duplicate: 0, rejected: 0 });
+const DUPLICATE_ONE = Object.freeze({ accepted: 0, duplicate: 1, rejected: 0 });
+const REJECTED_ONE = Object.freeze({ accepted: 0, duplicate: 0, rejected: 1 });
+
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, { ingest, guard, clock, dedupWindowMs }) => {
   app.post('/v1/events', { bodyLimit: LIMITS.maxEventBytes, onRequest: guard('single'), config: { tooLarge: 'event', contract: {} } }, async (req) => {
     const r = await ingest.single(req.workspaceId, req.body, clock());
+    req.ingestCounts = r.kind === 'stored' ? (r.duplicate ? DUPLICATE_ONE : ACCEPTED_ONE) : REJECTED_ONE;
     if (r.kind === 'not_object') throw Errors.invalidBody();
     if (r.kind === 'invalid') throw Errors.validation(r.code, r.message);
     if (r.duplicate) {
@@ -50,6 +57,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
     if (r.kind === 'invalid_batch') throw Errors.invalidBatch(r.message);
     if (r.kind === 'too_many') throw Errors.batchTooManyEvents();
     const result = r.result;
+    req.ingestCounts = { accepted: result.accepted, duplicate: result.duplicated, rejected: result.failed };
     if (result.errors.length === 0) return result;
     if (result.events.length > 0) return reply.code(207).send(result);
     // All failed: the same body, plus the error fields so SDKs show a useful message.
