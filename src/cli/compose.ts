@@ -9,6 +9,7 @@ import { eventsReadRoutes } from '../events-read/events-read.routes.js';
 import { buildServer, type BuiltServer, type ModuleMount } from '../http/build-server.js';
 import { Metrics } from '../http/metrics.js';
 import { notImplementedRoutes } from '../http/plugins/not-implemented.routes.js';
+import { mountOpenApi } from '../http/plugins/openapi.js';
 import { opsRoutes } from '../http/plugins/ops.routes.js';
 import { startTrafficSummary } from '../http/traffic-summary.js';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -32,6 +33,8 @@ export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs);
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
   const modules: ModuleMount[] = [
+    // First: it records the routes registered after it.
+    (app) => mountOpenApi(app),
     (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),

@@ -10,6 +10,16 @@ import { presentContact } from './present-contact.js';
 import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
 import { queryEmail } from '../http/query.js';
 import type { RouteContract } from '../http/route-contract.js';
+import {
+  DELETE_CONTACT,
+  DELETE_CONTACT_BY_EMAIL,
+  GET_CONTACT,
+  LIST_CONTACTS,
+  LIST_PROPERTIES,
+  SEARCH_CONTACT,
+  UPDATE_CONTACT,
+  UPSERT_CONTACT,
+} from './contacts.docs.js';
 
 const CONTACT_BODY_LIMIT = 256 * 1024;
 
@@ -44,27 +54,6 @@ function mutationResult(m: ContactMutation) {
   return m;
 }
 
-const NONE: RouteContract = {};
-const SEARCH: RouteContract = {
-  query: { email: { description: 'The contact email (trimmed, case-insensitive). Send a "+" as %2B.' } },
-};
-const PROPERTIES: RouteContract = {
-  query: {
-    // The official SDK's contacts.listProperties() sends type=CUSTOM&limit=50.
-    type: { description: 'Accepted for the official SDK: only `CUSTOM` (every listed property is custom).', schema: { type: 'string', enum: ['CUSTOM'] } },
-    limit: { description: 'Accepted for the official SDK and ignored: every custom property is listed.', schema: { type: 'integer', minimum: 1 } },
-  },
-};
-const LIST: RouteContract = {
-  query: {
-    limit: { description: 'Page size, 1 to 100 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 100 } },
-    cursor: { description: 'The `cursor` of the previous page.' },
-    sort: { description: 'Creation order (default createdAt.desc).', schema: { type: 'string', enum: ['createdAt.desc', 'createdAt.asc'] } },
-    search: { description: 'Case-insensitive substring of email, firstName or lastName.' },
-    status: { description: 'Only contacts with this status.', schema: { type: 'string', enum: [...CONTACT_STATUSES] } },
-  },
-};
-
 export interface ContactsRoutesOptions {
   contacts: ContactStore;
   guard: Guard;
@@ -75,54 +64,54 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
   const base = { onRequest: guard('api'), bodyLimit: CONTACT_BODY_LIMIT };
   const opts = (contract: RouteContract) => ({ ...base, config: { contract } });
 
-  app.post('/v1/contacts', opts(NONE), async (req, reply) => {
+  app.post('/v1/contacts', opts(UPSERT_CONTACT), async (req, reply) => {
     const props = contactProperties(req.body, true);
     const m = mutationResult(await contacts.upsert(req.workspaceId, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
     return reply.code(m.created ? 201 : 200).send({ contact: presentContact(m.contact) });
   });
 
-  app.get<{ Querystring: { email?: string } }>('/v1/contacts/search', opts(SEARCH), async (req) => {
+  app.get<{ Querystring: { email?: string } }>('/v1/contacts/search', opts(SEARCH_CONTACT), async (req) => {
     const raw = singleQuery(req.query).email;
     if (raw === undefined || raw === '') throw Errors.invalidQuery('"email" is required');
     const c = await contacts.findByEmail(req.workspaceId, queryEmail(raw));
     return { contact: c ? presentContact(c) : null };
   });
 
-  app.get('/v1/contacts/properties', opts(PROPERTIES), async (req) => {
+  app.get('/v1/contacts/properties', opts(LIST_PROPERTIES), async (req) => {
     const q = singleQuery(req.query);
     if (q.type !== undefined && q.type !== 'CUSTOM') throw Errors.invalidQuery('"type" must be CUSTOM: only custom properties are listed');
     if (q.limit !== undefined) queryLimit(q.limit, 1000);
     return { properties: await contacts.listPropertyNames(req.workspaceId) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/contacts/:id', opts(NONE), async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id', opts(GET_CONTACT), async (req) => {
     const c = await contacts.get(req.workspaceId, req.params.id);
     if (!c) throw Errors.contactNotFound();
     return { contact: presentContact(c) };
   });
 
-  app.put<{ Params: { id: string } }>('/v1/contacts/:id', opts(NONE), async (req) => {
+  app.put<{ Params: { id: string } }>('/v1/contacts/:id', opts(UPDATE_CONTACT), async (req) => {
     const props = contactProperties(req.body, false);
     const m = mutationResult(await contacts.update(req.workspaceId, req.params.id, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
     return { contact: presentContact(m.contact) };
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts(NONE), async (req) => {
+  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts(DELETE_CONTACT), async (req) => {
     const c = await contacts.delete(req.workspaceId, { id: req.params.id });
     if (!c) throw Errors.contactNotFound();
     return { isDeleted: true, contact: presentContact(c) };
   });
 
-  app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts(NONE), async (req) => {
+  app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts(DELETE_CONTACT_BY_EMAIL), async (req) => {
     const email = normalizeEmail(req.params.email);
     const c = email === null ? null : await contacts.delete(req.workspaceId, { email });
     if (!c) throw Errors.contactNotFound();
     return { isDeleted: true, contact: presentContact(c) };
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts(LIST), async (req) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts(LIST_CONTACTS), async (req) => {
     const q = singleQuery(req.query);
     const query: ContactQuery = { workspaceId: req.workspaceId, limit: 50, sort: 'createdAt.desc' };
     if (q.limit !== undefined) query.limit = queryLimit(q.limit, 100);

@@ -5,7 +5,7 @@ import { EVENT_STATUSES, type EventStatus } from '../core/types.js';
 import { Errors } from '../http/errors.js';
 import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
 import { queryEmail } from '../http/query.js';
-import type { RouteContract } from '../http/route-contract.js';
+import { GET_EVENT, LIST_EVENTS } from './events-read.docs.js';
 import type { Guard } from '../http/route-deps.js';
 import type { EventQuery, EventReader } from './event-reader.port.js';
 import { presentEvent } from './present-event.js';
@@ -23,20 +23,8 @@ function queryTime(name: string, raw: string, now: number): number {
   return r.value;
 }
 
-const LIST_EVENTS: RouteContract = {
-  query: {
-    email: { description: 'Only events of this contact email (trimmed, case-insensitive). Send a "+" as %2B.' },
-    event: { description: 'Only events with this exact name.' },
-    status: { description: 'Only events with this processing status.', schema: { type: 'string', enum: [...EVENT_STATUSES] } },
-    since: { description: 'Event time at or after this: ISO 8601, or Unix seconds / milliseconds.' },
-    until: { description: 'Event time before this: ISO 8601, or Unix seconds / milliseconds.' },
-    limit: { description: 'Page size, 1 to 1,000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-    cursor: { description: 'The `cursor` of the previous page.' },
-  },
-};
-
 export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = async (app, { events, guard, clock }) => {
-  app.get<{ Params: { messageId: string } }>('/v1/events/:messageId', { onRequest: guard('api'), config: { contract: {} } }, async (req) => {
+  app.get<{ Params: { messageId: string } }>('/v1/events/:messageId', { onRequest: guard('api'), config: { contract: GET_EVENT } }, async (req) => {
     const e = await events.get(req.workspaceId, req.params.messageId);
     if (!e) throw Errors.eventNotFound();
     return { event: presentEvent(e) };

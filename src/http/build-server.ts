@@ -46,6 +46,8 @@ export interface BuiltServer {
   app: FastifyInstance;
   metrics: Metrics;
   keys: KeyCache;
+  /** Every API route: path → methods (HEAD included); not the derived 405s nor `internal` routes. */
+  routes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Stops accepting, finishes in-flight requests, stops timers. Leaves the store open. */
   close(): Promise<void>;
 }
@@ -185,6 +187,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     app,
     metrics,
     keys,
+    routes,
     async close() {
       keys.stop();
       // app.close() stops accepting and waits for every connection to end; a keep-alive

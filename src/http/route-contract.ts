@@ -11,11 +11,29 @@ export type JsonSchema = Record<string, unknown>;
 export interface QueryParamDoc {
   description: string;
   schema?: JsonSchema;
+  required?: boolean;
+}
+
+export interface ResponseDoc {
+  description: string;
+  /** Documentation only: never used to serialise the response. */
+  schema?: JsonSchema;
 }
 
 export interface RouteContract {
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** Needs `Authorization: Bearer <key>` (default true); such routes can also answer 401, 429 and 503. */
+  auth?: boolean;
   /** The query parameters the route takes, by name; the only ones it accepts. */
   query?: Record<string, QueryParamDoc>;
+  /** A JSON body (documentation only); such routes can also answer 400 INVALID_JSON/INVALID_BODY, 413 and 415. */
+  body?: { description?: string; schema: JsonSchema };
+  /** Successful answers, by status. */
+  responses: Record<number, ResponseDoc>;
+  /** Catalogue codes this route answers beyond the ones every route (or its auth and body) implies. */
+  errors?: ErrorCode[];
 }
 
 declare module 'fastify' {

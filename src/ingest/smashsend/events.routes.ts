@@ -4,6 +4,7 @@ import { LIMITS } from '../../core/limits.js';
 import { Errors } from '../../http/errors.js';
 import type { Guard } from '../../http/route-deps.js';
 import type { IngestService } from '../ingest.service.js';
+import { SEND_BATCH, SEND_EVENT } from './events.docs.js';
 import '../../http/hooks/access-log.hook.js';
 
 export interface IngestRoutesOptions {
@@ -40,7 +41,7 @@ const DUPLICATE_ONE = Object.freeze({ accepted: 0, duplicate: 1, rejected: 0 });
 const REJECTED_ONE = Object.freeze({ accepted: 0, duplicate: 0, rejected: 1 });
 
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, { ingest, guard, clock, dedupWindowMs }) => {
-  app.post('/v1/events', { bodyLimit: LIMITS.maxEventBytes, onRequest: guard('single'), config: { tooLarge: 'event', contract: {} } }, async (req) => {
+  app.post('/v1/events', { bodyLimit: LIMITS.maxEventBytes, onRequest: guard('single'), config: { tooLarge: 'event', contract: SEND_EVENT } }, async (req) => {
     const r = await ingest.single(req.workspaceId, req.body, clock());
     req.ingestCounts = r.kind === 'stored' ? (r.duplicate ? DUPLICATE_ONE : ACCEPTED_ONE) : REJECTED_ONE;
     if (r.kind === 'not_object') throw Errors.invalidBody();
@@ -51,7 +52,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
     return { success: true, messageId: r.messageId, info: 'Event queued for processing' };
   });
 
-  app.post('/v1/events/batch', { bodyLimit: LIMITS.maxBatchBytes, onRequest: guard('batch'), config: { tooLarge: 'batch', contract: {} } }, async (req, reply) => {
+  app.post('/v1/events/batch', { bodyLimit: LIMITS.maxBatchBytes, onRequest: guard('batch'), config: { tooLarge: 'batch', contract: SEND_BATCH } }, async (req, reply) => {
     const r = await ingest.batch(req.workspaceId, req.body, clock());
     if (r.kind === 'not_object') throw Errors.invalidBody();
     if (r.kind === 'invalid_batch') throw Errors.invalidBatch(r.message);
