@@ -428,7 +428,7 @@ async function millionPhase() {
   const idleReading = async () => {
     await sleep(1500);
     const m = await scrapeMetrics(s.url);
-    return { ...memoryOf(s.pid), mainHeapUsedMiB: round2((m.smashsend_nodejs_heap_size_used_bytes ?? NaN) / 2 ** 20), dbMiB: dbSizeMiB(), stored: m.smashsend_events_accepted_total };
+    return { ...memoryOf(s.pid), mainHeapUsedMiB: round2((m.nodejs_heap_size_used_bytes ?? NaN) / 2 ** 20), dbMiB: dbSizeMiB(), stored: m.smashsend_events_accepted_total };
   };
   /** Ingest rate over the first and the last ~10 s of a run, from the queue samples. */
   const rates = (r) => {

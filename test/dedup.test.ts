@@ -78,4 +78,47 @@ describe('deduplication', () => {
     expect((await call(`${s.url}/v1/contacts/${c.body.contact.id}`, { key: s.key, method: 'DELETE' })).status).toBe(200);
     expect((await single(ev({ messageId: 'erased-1', identify: { email: 'gone@example.com' } }))).body.duplicate).toBe(true);
   });
+
+  it('a duplicate says when its messageId was first accepted and how to record a legitimate repeat', async () => {
+    now += 120_000;
+    const first = now;
+    await single(ev({ messageId: 'why-1' }));
+    now += 5_000;
+    const dup = await single(ev({ messageId: 'why-1' }));
+    expect(dup.status).toBe(200);
+    expect(dup.body).toEqual({
+      success: true,
+      messageId: 'why-1',
+      duplicate: true,
+      info: `Duplicate event: this messageId was first accepted at ${new Date(first).toISOString()} and is not processed again within the 60 s dedup window. To record a legitimate repeat, send it with a new messageId.`,
+    });
+    // A derived messageId: a timestamp (or a messageId of its own) makes a repeat a new event.
+    const derivedAt = now;
+    await single(ev({ event: 'page.view', properties: { path: '/why' } }));
+    now += 1_000;
+    const derived = await single(ev({ event: 'page.view', properties: { path: '/why' } }));
+    expect(derived.body.info).toBe(
+      `Duplicate event: this messageId was first accepted at ${new Date(derivedAt).toISOString()} and is not processed again within the 60 s dedup window. Its messageId is derived from the content: to record a legitimate repeat, send it with its own messageId or a timestamp.`,
+    );
+    // The time comes from the dedup ledger: it is still known after the contact (and its events) are erased.
+    const erasedAt = now;
+    await single(ev({ messageId: 'why-erased', identify: { email: 'why-gone@example.com' } }));
+    await s.drain();
+    const c = await call(`${s.url}/v1/contacts/search?email=why-gone@example.com`, { key: s.key });
+    await call(`${s.url}/v1/contacts/${c.body.contact.id}`, { key: s.key, method: 'DELETE' });
+    now += 1_000;
+    const afterErase = await single(ev({ messageId: 'why-erased', identify: { email: 'why-gone@example.com' } }));
+    expect(afterErase.body.duplicate).toBe(true);
+    expect(afterErase.body.info).toContain(`first accepted at ${new Date(erasedAt).toISOString()}`);
+  });
+
+  it('/metrics counts duplicates per workspace', async () => {
+    const key = await s.createKey('dup-metrics');
+    const ws = (await s.store.keys.listKeys()).find((k) => k.workspaceName === 'dup-metrics')!.workspaceId;
+    await single(ev({ messageId: 'dm-1' }), key);
+    await single(ev({ messageId: 'dm-1' }), key);
+    await batch([ev({ messageId: 'dm-1' }), ev({ messageId: 'dm-2' }), ev({ messageId: 'dm-2' })], key);
+    const text = (await call(`${s.url}/metrics`)).text;
+    expect(text).toContain(`smashsend_events_duplicate_by_workspace_total{workspace="${ws}"} 3`);
+  });
 });

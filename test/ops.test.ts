@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, ev } from './support/http.js';
 import { BACKEND } from './support/databases.js';
@@ -28,10 +29,33 @@ describe('operations and HTTP edges', () => {
     expect(r.headers.get('content-type')).toContain('text/plain');
     expect(r.text).toMatch(/smashsend_events_accepted_total\{endpoint="single"\} 1/);
     expect(r.text).toMatch(/smashsend_events_duplicate_total\{endpoint="single"\} 1/);
-    expect(r.text).toMatch(/smashsend_events_failed_total\{endpoint="single"\} 1/);
+    expect(r.text).toMatch(/smashsend_events_rejected_total\{endpoint="single"\} 1/);
     expect(r.text).toMatch(/smashsend_http_request_duration_seconds_bucket\{.*route="\/v1\/events"/);
     expect(r.text).toMatch(/smashsend_queue_depth 1/);
     expect(r.text).toMatch(/smashsend_queue_lag_seconds \d/);
+  });
+
+  it('/metrics fits dashboards: labelled counters start at 0, Node metrics keep their standard names, build info', async () => {
+    const t = await startTestServer();
+    try {
+      const text = (await call(`${t.url}/metrics`)).text;
+      for (const endpoint of ['single', 'batch']) {
+        for (const name of ['accepted', 'duplicate', 'rejected']) {
+          expect(text, `${name} ${endpoint}`).toContain(`smashsend_events_${name}_total{endpoint="${endpoint}"} 0`);
+        }
+      }
+      for (const bucket of ['single', 'batch', 'api']) expect(text).toContain(`smashsend_rate_limit_refusals_total{bucket="${bucket}"} 0`);
+      for (const outcome of ['retry', 'failed']) expect(text).toContain(`smashsend_processing_failures_total{outcome="${outcome}"} 0`);
+      // Validation refusals are "rejected"; "failed" is for processing.
+      expect(text).not.toContain('smashsend_events_failed_total');
+      expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes /m);
+      expect(text).not.toMatch(/smashsend_(process|nodejs)_/);
+      const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+      expect(text).toContain(`smashsend_build_info{version="${version}"} 1`);
+    } finally {
+      await t.close();
+    }
   });
 
   it('unknown paths are JSON 404s, with or without a key', async () => {

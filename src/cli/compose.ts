@@ -8,10 +8,14 @@ import { contactsRoutes } from '../contacts/contacts.routes.js';
 import { eventsReadRoutes } from '../events-read/events-read.routes.js';
 import { buildServer, type BuiltServer, type ModuleMount } from '../http/build-server.js';
 import { Metrics } from '../http/metrics.js';
+import { notImplementedRoutes } from '../http/plugins/not-implemented.routes.js';
+import { mountOpenApi } from '../http/plugins/openapi.js';
 import { opsRoutes } from '../http/plugins/ops.routes.js';
+import { startTrafficSummary } from '../http/traffic-summary.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
 import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
+import { apiKeysRoutes } from '../keys/api-keys.routes.js';
 import { APPLY_EVENTS_KIND } from '../contacts/apply-events.job.js';
 import { HOUSEKEEPING_KIND } from '../processing/housekeeping.js';
 import type { ProcessingObserver } from '../processing/job-kind.js';
@@ -43,15 +47,35 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const metrics = deps.metrics ?? new Metrics();
   const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS, clock });
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs);
-  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters());
+  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
   const modules: ModuleMount[] = [
-    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock }),
+    // First: it records the routes registered after it.
+    (app) => mountOpenApi(app),
+    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
     (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),
+    (app) => app.register(notImplementedRoutes),
   ];
   const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules });
-  return { ...built, processing, ingestActive: () => pending.appendedWithin(50) };
+  const summary = startTrafficSummary({
+    metrics,
+    log,
+    intervalMs: config.logSummaryIntervalMs,
+    queue: store.queue,
+    processed: () => processing.processedCount(),
+    clock,
+  });
+  return {
+    ...built,
+    processing,
+    ingestActive: () => pending.appendedWithin(50),
+    async close() {
+      summary.stop();
+      await built.close();
+    },
+  };
 }
 
 /** The background worker of a process: the contact merge plus every module's job kinds. */

@@ -1,13 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { hashKey } from '../keys/key-cache.js';
 import { openStore } from '../storage/open-store.js';
 import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import type { Store } from '../storage/ports.js';
 
+/**
+ * JSON lines (for log shippers) unless LOG_FORMAT=pretty, or `auto` on a TTY: then one
+ * human-readable line per entry (pino-pretty, in this thread and synchronous, so nothing is
+ * lost at exit; it costs more per line, which only matters for a console someone watches).
+ */
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, base: { pid: process.pid } });
+  const options = { level: config.logLevel, base: { pid: process.pid } };
+  const tty = process.stdout.isTTY === true;
+  if (config.logFormat === 'pretty' || (config.logFormat === 'auto' && tty)) {
+    return pino(options, pretty({ colorize: tty, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
+  return pino(options);
 }
 
 export async function openMigratedStore(config: Config, log?: Logger): Promise<Store> {

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
       [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+      [{ LOG_SUMMARY_INTERVAL_MS: 'soon' }, 'LOG_SUMMARY_INTERVAL_MS'],
       [{ KEY_REFRESH_MS: '60000' }, 'KEY_REFRESH_MS'],
     ];
     for (const [env, name] of bad) {

@@ -19,6 +19,10 @@ export interface Config {
   /** SQLite: how long a write waits for another process's lock before answering 503. */
   sqliteBusyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto`: human-readable (pino-pretty) when stdout is a TTY, JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** The `info` traffic summary's period while there is traffic; 0 turns it off. */
+  logSummaryIntervalMs: number;
   /** How often the authentication cache reloads keys (revocation reaches every process within this). */
   keyRefreshMs: number;
   worker: {
@@ -48,6 +52,7 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 /** Every environment variable the product reads, for `--help`. */
 export const ENV_HELP: [string, string][] = [
@@ -63,7 +68,9 @@ export const ENV_HELP: [string, string][] = [
   ['DEBUG_APPEND_DELAY_MS', 'benchmarks only: slow every append down by this much (default 0)'],
   ['DATABASE_POOL_MAX', 'PostgreSQL connections per process (default 10)'],
   ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
-  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info)'],
+  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info; debug adds a line per successful request)'],
+  ['LOG_FORMAT', 'auto|json|pretty (default auto: pretty on a TTY, JSON lines otherwise)'],
+  ['LOG_SUMMARY_INTERVAL_MS', 'period of the info traffic summary while there is traffic (default 60000; 0 = off)'],
   ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
   ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 100 on SQLite, 500 on PostgreSQL)'],
   ['WORKER_POLL_MS', 'idle poll interval of a worker (default 100)'],
@@ -77,6 +84,10 @@ export function loadConfig(env: Env): Config {
   const level = env.LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  }
+  const format = env.LOG_FORMAT || 'auto';
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/smashsend.db';
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -103,6 +114,8 @@ export function loadConfig(env: Env): Config {
     databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600000),
     logLevel: level as Config['logLevel'],
+    logFormat: format as Config['logFormat'],
+    logSummaryIntervalMs: int(env, 'LOG_SUMMARY_INTERVAL_MS', 60_000, 0, 86_400_000),
     keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
     worker: {
       // SQLite: one batch holds the writer thread, so it bounds ingest latency; PostgreSQL

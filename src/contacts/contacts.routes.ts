@@ -8,6 +8,18 @@ import { Errors } from '../http/errors.js';
 import type { Guard } from '../http/route-deps.js';
 import { presentContact } from './present-contact.js';
 import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
+import { queryEmail } from '../http/query.js';
+import type { RouteContract } from '../http/route-contract.js';
+import {
+  DELETE_CONTACT,
+  DELETE_CONTACT_BY_EMAIL,
+  GET_CONTACT,
+  LIST_CONTACTS,
+  LIST_PROPERTIES,
+  SEARCH_CONTACT,
+  UPDATE_CONTACT,
+  UPSERT_CONTACT,
+} from './contacts.docs.js';
 
 const CONTACT_BODY_LIMIT = 256 * 1024;
 
@@ -49,54 +61,57 @@ export interface ContactsRoutesOptions {
 }
 
 export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (app, { contacts, guard, clock }) => {
-  const opts = { onRequest: guard('api'), bodyLimit: CONTACT_BODY_LIMIT };
+  const base = { onRequest: guard('api'), bodyLimit: CONTACT_BODY_LIMIT };
+  const opts = (contract: RouteContract) => ({ ...base, config: { contract } });
 
-  app.post('/v1/contacts', opts, async (req, reply) => {
+  app.post('/v1/contacts', opts(UPSERT_CONTACT), async (req, reply) => {
     const props = contactProperties(req.body, true);
     const m = mutationResult(await contacts.upsert(req.workspaceId, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
     return reply.code(m.created ? 201 : 200).send({ contact: presentContact(m.contact) });
   });
 
-  app.get<{ Querystring: { email?: string } }>('/v1/contacts/search', opts, async (req) => {
+  app.get<{ Querystring: { email?: string } }>('/v1/contacts/search', opts(SEARCH_CONTACT), async (req) => {
     const raw = singleQuery(req.query).email;
     if (raw === undefined || raw === '') throw Errors.invalidQuery('"email" is required');
-    const email = normalizeEmail(raw);
-    const c = email === null ? null : await contacts.findByEmail(req.workspaceId, email);
+    const c = await contacts.findByEmail(req.workspaceId, queryEmail(raw));
     return { contact: c ? presentContact(c) : null };
   });
 
-  app.get('/v1/contacts/properties', opts, async (req) => {
+  app.get('/v1/contacts/properties', opts(LIST_PROPERTIES), async (req) => {
+    const q = singleQuery(req.query);
+    if (q.type !== undefined && q.type !== 'CUSTOM') throw Errors.invalidQuery('"type" must be CUSTOM: only custom properties are listed');
+    if (q.limit !== undefined) queryLimit(q.limit, 1000);
     return { properties: await contacts.listPropertyNames(req.workspaceId) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id', opts(GET_CONTACT), async (req) => {
     const c = await contacts.get(req.workspaceId, req.params.id);
     if (!c) throw Errors.contactNotFound();
     return { contact: presentContact(c) };
   });
 
-  app.put<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
+  app.put<{ Params: { id: string } }>('/v1/contacts/:id', opts(UPDATE_CONTACT), async (req) => {
     const props = contactProperties(req.body, false);
     const m = mutationResult(await contacts.update(req.workspaceId, req.params.id, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
     return { contact: presentContact(m.contact) };
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
+  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts(DELETE_CONTACT), async (req) => {
     const c = await contacts.delete(req.workspaceId, { id: req.params.id });
     if (!c) throw Errors.contactNotFound();
     return { isDeleted: true, contact: presentContact(c) };
   });
 
-  app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts, async (req) => {
+  app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts(DELETE_CONTACT_BY_EMAIL), async (req) => {
     const email = normalizeEmail(req.params.email);
     const c = email === null ? null : await contacts.delete(req.workspaceId, { email });
     if (!c) throw Errors.contactNotFound();
     return { isDeleted: true, contact: presentContact(c) };
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts, async (req) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts(LIST_CONTACTS), async (req) => {
     const q = singleQuery(req.query);
     const query: ContactQuery = { workspaceId: req.workspaceId, limit: 50, sort: 'createdAt.desc' };
     if (q.limit !== undefined) query.limit = queryLimit(q.limit, 100);

@@ -58,4 +58,5 @@ export interface ValidEvent {
 export const CONTACT_STATUSES = ['SUBSCRIBED', 'UNSUBSCRIBED', 'ARCHIVED', 'OPT_IN_PENDING', 'BANNED'] as const;
 export type ContactStatus = (typeof CONTACT_STATUSES)[number];
 
-export type EventStatus = 'queued' | 'processed' | 'failed';
+export const EVENT_STATUSES = ['queued', 'processed', 'failed'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];

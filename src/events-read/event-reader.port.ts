@@ -27,6 +27,7 @@ export interface EventQuery {
   workspaceId: string;
   email?: string;
   event?: string;
+  status?: EventStatus;
   /** Inclusive, Unix ms. */
   since?: number;
   /** Exclusive, Unix ms. */

@@ -1,9 +1,11 @@
 /** GET /v1/events and /v1/events/:messageId: the read API over stored events. */
 import type { FastifyPluginAsync } from 'fastify';
-import { normalizeEmail } from '../core/email.js';
 import { parseTimestamp } from '../core/timestamp.js';
+import { EVENT_STATUSES, type EventStatus } from '../core/types.js';
 import { Errors } from '../http/errors.js';
 import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
+import { queryEmail } from '../http/query.js';
+import { GET_EVENT, LIST_EVENTS } from './events-read.docs.js';
 import type { Guard } from '../http/route-deps.js';
 import type { EventQuery, EventReader } from './event-reader.port.js';
 import { presentEvent } from './present-event.js';
@@ -22,22 +24,22 @@ function queryTime(name: string, raw: string, now: number): number {
 }
 
 export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = async (app, { events, guard, clock }) => {
-  app.get<{ Params: { messageId: string } }>('/v1/events/:messageId', { onRequest: guard('api') }, async (req) => {
+  app.get<{ Params: { messageId: string } }>('/v1/events/:messageId', { onRequest: guard('api'), config: { contract: GET_EVENT } }, async (req) => {
     const e = await events.get(req.workspaceId, req.params.messageId);
     if (!e) throw Errors.eventNotFound();
     return { event: presentEvent(e) };
   });
 
-  app.get('/v1/events', { onRequest: guard('api') }, async (req) => {
+  app.get('/v1/events', { onRequest: guard('api'), config: { contract: LIST_EVENTS } }, async (req) => {
     const q = singleQuery(req.query);
     const now = clock();
     const query: EventQuery = { workspaceId: req.workspaceId, limit: 50 };
-    if (q.email !== undefined) {
-      const email = normalizeEmail(q.email);
-      if (email === null) throw Errors.invalidQuery('"email" must be a valid email');
-      query.email = email;
-    }
+    if (q.email !== undefined) query.email = queryEmail(q.email);
     if (q.event !== undefined) query.event = q.event;
+    if (q.status !== undefined) {
+      if (!(EVENT_STATUSES as readonly string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${EVENT_STATUSES.join(', ')}`);
+      query.status = q.status as EventStatus;
+    }
     if (q.since !== undefined) query.since = queryTime('since', q.since, now);
     if (q.until !== undefined) query.until = queryTime('until', q.until, now);
     if (q.limit !== undefined) query.limit = queryLimit(q.limit, 1000);

@@ -7,7 +7,9 @@ import type { KeyStore } from '../keys/key-store.port.js';
 import { IngestOverloadedError } from '../ingest/pending-limit.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 import { ApiError, Errors, errorBody } from './errors.js';
+import { registerAccessLog } from './hooks/access-log.hook.js';
 import { guard } from './hooks/auth.hook.js';
+import { attachQueryCheck } from './query.js';
 import { KeyCache } from '../keys/key-cache.js';
 import type { Metrics } from './metrics.js';
 import type { Guard } from './route-deps.js';
@@ -44,6 +46,8 @@ export interface BuiltServer {
   app: FastifyInstance;
   metrics: Metrics;
   keys: KeyCache;
+  /** Every API route: path → methods (HEAD included); not the derived 405s nor `internal` routes. */
+  routes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Stops accepting, finishes in-flight requests, stops timers. Leaves the store open. */
   close(): Promise<void>;
 }
@@ -110,6 +114,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     },
   });
   app.decorateRequest('workspaceId', '');
+  app.decorateRequest('apiKey', null);
 
   // One JSON parser, no other content types (415). JSON.parse is iterative in V8, so a body
   // nested thousands of levels deep parses without recursion; our validators stop at depth 4.
@@ -127,6 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  registerAccessLog(app, log);
   app.addHook('onResponse', async (req, reply) => {
     metrics.requestDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
@@ -136,6 +142,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
 
   app.setErrorHandler((err, req, reply) => {
     const api = toApiError(err, req);
+    req.errorCode = api.code;
     if (api.statusCode >= 500) {
       if (api.statusCode === 503) metrics.storeUnavailable.inc();
       req.log.error({ err, reqId: req.id }, 'request failed');
@@ -149,7 +156,9 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
 
   // Every registered path, with its methods: the same path with another method is a 405.
   const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', attachQueryCheck);
   app.addHook('onRoute', (r) => {
+    if (r.config?.internal) return;
     const methods = routes.get(r.url) ?? new Set<string>();
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) methods.add(m);
     routes.set(r.url, methods);
@@ -167,6 +176,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     app.route({
       method: others,
       url,
+      config: { internal: 'method_not_allowed' },
       handler: async (req) => {
         throw Errors.methodNotAllowed(req.method, allowed);
       },
@@ -177,6 +187,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     app,
     metrics,
     keys,
+    routes,
     async close() {
       keys.stop();
       // app.close() stops accepting and waits for every connection to end; a keep-alive

@@ -18,11 +18,54 @@ export type ErrorCode =
   | 'INVALID_QUERY'
   | 'INVALID_URL'
   | 'NOT_FOUND'
+  | 'NOT_IMPLEMENTED'
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
+
+/**
+ * The status each code is answered with (for /openapi.json; errors.test.ts checks it against
+ * the factories below). Item codes are 400 on the single endpoint, except an oversized event.
+ */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  INVALID_EVENT: 400,
+  MISSING_EVENT_NAME: 400,
+  INVALID_EVENT_NAME: 400,
+  EVENT_NAME_TOO_LONG: 400,
+  MISSING_IDENTIFY: 400,
+  MISSING_EMAIL: 400,
+  INVALID_EMAIL: 400,
+  INVALID_PROPERTIES: 400,
+  PROPERTIES_TOO_DEEP: 400,
+  TOO_MANY_PROPERTIES: 400,
+  STRING_TOO_LONG: 400,
+  ARRAY_TOO_LONG: 400,
+  INVALID_ARRAY_ITEM: 400,
+  INVALID_TRAITS: 400,
+  INVALID_TIMESTAMP: 400,
+  TIMESTAMP_OUT_OF_RANGE: 400,
+  INVALID_MESSAGE_ID: 400,
+  MESSAGE_ID_TOO_LONG: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  INVALID_API_KEY: 401,
+  RATE_LIMITED: 429,
+  INVALID_JSON: 400,
+  INVALID_BODY: 400,
+  INVALID_BATCH: 400,
+  BATCH_TOO_LARGE: 400,
+  ALL_EVENTS_FAILED: 400,
+  INVALID_QUERY: 400,
+  INVALID_URL: 400,
+  NOT_FOUND: 404,
+  NOT_IMPLEMENTED: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CONFLICT: 409,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
+};
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -67,12 +110,20 @@ export const Errors = {
   batchTooManyEvents: () => new ApiError(400, 'BATCH_TOO_LARGE', 'Batch cannot exceed 200 events'),
   validation: (code: ItemCode, message: string) => new ApiError(400, code, message),
   invalidQuery: (message: string) => new ApiError(400, 'INVALID_QUERY', message),
+  unknownQuery: (name: string, allowed: readonly string[]) =>
+    new ApiError(
+      400,
+      'INVALID_QUERY',
+      `Unknown query parameter "${name.slice(0, 100)}"; ${allowed.length ? `this endpoint takes ${allowed.join(', ')}` : 'this endpoint takes none'}`,
+    ),
   invalidUrl: () => new ApiError(400, 'INVALID_URL', 'The URL is not valid (bad percent-encoding)'),
   unsupportedMediaType: () => new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'),
   routeNotFound: (method: string, url: string) =>
     new ApiError(404, 'NOT_FOUND', `Route ${method} ${url.split('?')[0]} not found`),
   eventNotFound: () => new ApiError(404, 'NOT_FOUND', 'Event not found'),
   contactNotFound: () => new ApiError(404, 'NOT_FOUND', 'Contact not found'),
+  notImplemented: (call: string, method: string, path: string) =>
+    new ApiError(404, 'NOT_IMPLEMENTED', `The official SDK's ${call} (${method} ${path}) is not implemented by this server`),
   methodNotAllowed: (method: string, allow: string[]) =>
     new ApiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on this path`, { allow: allow.join(', ') }),
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),

@@ -1,15 +1,33 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestCounters } from '../ingest/ingest.service.js';
 import type { PendingGauge } from '../ingest/pending-limit.js';
+import { VERSION } from '../config/version.js';
+import type { RateBucket } from './rate-limit/rate-limiter.js';
 
 export type Endpoint = 'single' | 'batch';
+
+/** Every value of each label, so that each series exists (at 0) from the first scrape: dashboards and `rate()` need no `or vector(0)`. */
+const ENDPOINTS: readonly Endpoint[] = ['single', 'batch'];
+const BUCKETS: readonly RateBucket[] = ['single', 'batch', 'api'];
+
+/**
+ * Label cardinality of the per-workspace duplicate counter: at most this many workspaces get
+ * a series of their own (per process, first come); duplicates of any further workspace are
+ * counted under `workspace="_other"`. Workspaces are created by operators (the CLI), never by
+ * API clients, so the label set cannot be grown from outside; the cap keeps a deployment
+ * with thousands of tenants from exporting thousands of series.
+ */
+export const MAX_WORKSPACE_SERIES = 100;
+export const OTHER_WORKSPACES = '_other';
 
 /** Prometheus metrics of one server (its own registry: several servers may share a process in tests). */
 export class Metrics {
   readonly registry = new Registry();
   readonly accepted: Counter<'endpoint'>;
   readonly duplicate: Counter<'endpoint'>;
-  readonly failed: Counter<'endpoint'>;
+  readonly duplicateByWorkspace: Counter<'workspace'>;
+  private readonly workspaceSeries = new Set<string>();
+  readonly rejected: Counter<'endpoint'>;
   readonly rateLimited: Counter<'bucket'>;
   readonly rateLimitBackendErrors: Counter;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
@@ -21,7 +39,15 @@ export class Metrics {
     const r = this.registry;
     this.accepted = new Counter({ name: 'smashsend_events_accepted_total', help: 'Events accepted and stored', labelNames: ['endpoint'], registers: [r] });
     this.duplicate = new Counter({ name: 'smashsend_events_duplicate_total', help: 'Events answered as duplicates (not stored again)', labelNames: ['endpoint'], registers: [r] });
-    this.failed = new Counter({ name: 'smashsend_events_failed_total', help: 'Events refused by validation or size', labelNames: ['endpoint'], registers: [r] });
+    this.duplicateByWorkspace = new Counter({
+      name: 'smashsend_events_duplicate_by_workspace_total',
+      help: `Events answered as duplicates, by workspace id (at most ${MAX_WORKSPACE_SERIES} workspaces, the rest as "${OTHER_WORKSPACES}")`,
+      labelNames: ['workspace'],
+      registers: [r],
+    });
+    // "rejected", not "failed": these events were refused at the door and never stored;
+    // processing failures are smashsend_processing_failures_total.
+    this.rejected = new Counter({ name: 'smashsend_events_rejected_total', help: 'Events refused by validation or size (not stored)', labelNames: ['endpoint'], registers: [r] });
     this.rateLimited = new Counter({ name: 'smashsend_rate_limit_refusals_total', help: 'Requests refused with 429', labelNames: ['bucket'], registers: [r] });
     this.rateLimitBackendErrors = new Counter({ name: 'smashsend_rate_limit_backend_errors_total', help: 'Rate-limit checks that fell back to per-process counters because Redis was unreachable', registers: [r] });
     this.requestDuration = new Histogram({
@@ -34,16 +60,35 @@ export class Metrics {
     this.storeUnavailable = new Counter({ name: 'smashsend_store_unavailable_total', help: 'Requests answered 503 because the store was unavailable', registers: [r] });
     this.backpressure = new Counter({ name: 'smashsend_ingest_backpressure_total', help: 'Ingest requests refused with 503 because too many events were awaiting commit', registers: [r] });
     this.pendingEvents = new Gauge({ name: 'smashsend_ingest_pending_events', help: 'Events accepted by the API, not yet committed', registers: [r] });
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'smashsend_' });
+    new Gauge({ name: 'smashsend_build_info', help: 'This build: always 1, with its version as a label', labelNames: ['version'], registers: [r] }).set({ version: VERSION }, 1);
+    for (const endpoint of ENDPOINTS) {
+      this.accepted.inc({ endpoint }, 0);
+      this.duplicate.inc({ endpoint }, 0);
+      this.rejected.inc({ endpoint }, 0);
+    }
+    for (const bucket of BUCKETS) this.rateLimited.inc({ bucket }, 0);
+    // Node's own metrics under their standard names (process_*, nodejs_*), as the stock
+    // Node.js dashboards expect them.
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r });
   }
 
   /** Ingest's counters, as the IngestService reports them. */
   ingestCounters(): IngestCounters {
     return {
       accepted: (endpoint, n) => this.accepted.inc({ endpoint }, n),
-      duplicate: (endpoint, n) => this.duplicate.inc({ endpoint }, n),
-      rejected: (endpoint, n) => this.failed.inc({ endpoint }, n),
+      duplicate: (endpoint, n, workspaceId) => {
+        this.duplicate.inc({ endpoint }, n);
+        this.duplicateByWorkspace.inc({ workspace: this.workspaceLabel(workspaceId) }, n);
+      },
+      rejected: (endpoint, n) => this.rejected.inc({ endpoint }, n),
     };
+  }
+
+  private workspaceLabel(workspaceId: string): string {
+    if (this.workspaceSeries.has(workspaceId)) return workspaceId;
+    if (this.workspaceSeries.size >= MAX_WORKSPACE_SERIES) return OTHER_WORKSPACES;
+    this.workspaceSeries.add(workspaceId);
+    return workspaceId;
   }
 
   /** The hot path's backpressure gauge (PendingLimit). */

@@ -25,6 +25,12 @@ export interface EventLog {
    * is accepted once, then a duplicate.
    */
   append(items: AppendItem[], now: number, dedupWindowMs: number): Promise<AppendOutcome[]>;
+  /**
+   * When the messageId's current dedup entry was accepted (Unix ms), or null if it has none.
+   * Read only to explain a duplicate answer: one keyed lookup in the ledger, which also
+   * knows messageIds whose events were erased with their contact.
+   */
+  firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null>;
   /** Drops dedup entries accepted at or before `cutoff` (Unix ms): past the window, they reserve nothing. Returns how many. */
   purgeDedup(cutoff: number): Promise<number>;
 }

@@ -16,14 +16,22 @@ export type IngestEndpoint = 'single' | 'batch';
 /** Counts of what ingest did, per endpoint (implemented by the HTTP layer's metrics). */
 export interface IngestCounters {
   accepted(endpoint: IngestEndpoint, n: number): void;
-  duplicate(endpoint: IngestEndpoint, n: number): void;
+  duplicate(endpoint: IngestEndpoint, n: number, workspaceId: string): void;
   rejected(endpoint: IngestEndpoint, n: number): void;
 }
 
 export type SingleOutcome =
   | { kind: 'not_object' }
   | { kind: 'invalid'; code: ItemCode; message: string }
-  | { kind: 'stored'; messageId: string; duplicate: boolean };
+  | {
+      kind: 'stored';
+      messageId: string;
+      duplicate: boolean;
+      /** The client sent the messageId (else it was derived from the content). */
+      messageIdGiven: boolean;
+      /** Duplicates: when the messageId was first accepted (Unix ms), when the ledger could say. */
+      firstAcceptedAt?: number | null;
+    };
 
 export type BatchOutcome =
   | { kind: 'not_object' }
@@ -56,6 +64,8 @@ export class IngestService {
     private readonly log: Pick<EventLog, 'append'>,
     private readonly dedupWindowMs: number,
     private readonly counters: IngestCounters,
+    /** Explains duplicates (the first acceptance time); read for duplicates only. */
+    private readonly ledger?: Pick<EventLog, 'firstAcceptedAt'>,
   ) {}
 
   /** POST /v1/events: one event. */
@@ -72,9 +82,15 @@ export class IngestService {
     }
     const item = toAppendItem(workspaceId, r.value);
     const [outcome] = await this.log.append([item], now, this.dedupWindowMs);
-    if (outcome === 'duplicate') this.counters.duplicate('single', 1);
-    else this.counters.accepted('single', 1);
-    return { kind: 'stored', messageId: item.messageId, duplicate: outcome === 'duplicate' };
+    const messageIdGiven = r.value.messageId !== null;
+    if (outcome !== 'duplicate') {
+      this.counters.accepted('single', 1);
+      return { kind: 'stored', messageId: item.messageId, duplicate: false, messageIdGiven };
+    }
+    this.counters.duplicate('single', 1, workspaceId);
+    // The event is safely deduplicated whatever this read does: a failure only loses the time.
+    const firstAcceptedAt = this.ledger ? await this.ledger.firstAcceptedAt(workspaceId, item.messageId).catch(() => null) : null;
+    return { kind: 'stored', messageId: item.messageId, duplicate: true, messageIdGiven, firstAcceptedAt };
   }
 
   /** POST /v1/events/batch: each event validated alone; the valid ones appended together. */
@@ -114,7 +130,7 @@ export class IngestService {
       events.push({ index: indexes[k]!, messageId: items[k]!.messageId, status: o });
     });
     this.counters.accepted('batch', accepted);
-    this.counters.duplicate('batch', duplicated);
+    if (duplicated > 0) this.counters.duplicate('batch', duplicated, workspaceId);
     this.counters.rejected('batch', errors.length);
     return { kind: 'done', result: { accepted, failed: errors.length, duplicated, events, errors } };
   }

@@ -1,14 +1,27 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { KeyStore } from './key-store.port.js';
+import type { ApiKeyRecord, KeyStore } from './key-store.port.js';
 
 export interface AuthenticatedKey {
   keyId: string;
+  keyName: string;
+  /** First characters of the secret (as `keys list` shows them). */
+  keyPrefix: string;
   workspaceId: string;
+  workspaceName: string;
 }
 
-interface Entry extends AuthenticatedKey {
+interface Entry {
+  /** Shared by every request with this key (frozen): authentication allocates nothing. */
+  auth: Readonly<AuthenticatedKey>;
   hash: Buffer;
+}
+
+function entryOf(k: ApiKeyRecord): Entry {
+  return {
+    auth: Object.freeze({ keyId: k.id, keyName: k.name, keyPrefix: k.prefix, workspaceId: k.workspaceId, workspaceName: k.workspaceName }),
+    hash: Buffer.from(k.hash, 'hex'),
+  };
 }
 
 export function hashKey(secret: string): string {
@@ -50,21 +63,21 @@ export class KeyCache {
     const active = await this.keys.listActiveKeys();
     if (gen !== this.generation) return;
     const next = new Map<string, Entry>();
-    for (const k of active) next.set(k.hash, { keyId: k.id, workspaceId: k.workspaceId, hash: Buffer.from(k.hash, 'hex') });
+    for (const k of active) next.set(k.hash, entryOf(k));
     this.entries = next;
   }
 
-  async authenticate(secret: string): Promise<AuthenticatedKey | null> {
+  async authenticate(secret: string): Promise<Readonly<AuthenticatedKey> | null> {
     if (!secret.startsWith('sk_') || secret.length > 200) return null;
     const hex = hashKey(secret);
     let entry = this.entries.get(hex);
     if (!entry) {
       const found = await this.keys.findActiveKeyByHash(hex);
       if (!found) return null;
-      entry = { keyId: found.id, workspaceId: found.workspaceId, hash: Buffer.from(found.hash, 'hex') };
+      entry = entryOf(found);
       this.entries.set(hex, entry);
     }
     // The map lookup is by a hash of the secret; compare in constant time all the same.
-    return timingSafeEqual(entry.hash, Buffer.from(hex, 'hex')) ? { keyId: entry.keyId, workspaceId: entry.workspaceId } : null;
+    return timingSafeEqual(entry.hash, Buffer.from(hex, 'hex')) ? entry.auth : null;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_CONTACT_STATUS } from '../core/contact.js';
 import type { ContactState, PropertyClock } from '../core/merge-properties.js';
-import type { JsonObject } from '../core/types.js';
+import type { EventStatus, JsonObject } from '../core/types.js';
 import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import type { ClaimedEvent } from '../processing/event-queue.port.js';
 import type { ContactRecord } from '../contacts/contact-store.port.js';
@@ -30,6 +30,11 @@ export const EVENT_COLUMNS =
   'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
 
 const STATUS = ['queued', 'processed', 'failed'] as const;
+
+/** The stored code of an event status (migrations: 0 queued, 1 processed, 2 failed). */
+export function statusCode(status: EventStatus): 0 | 1 | 2 {
+  return STATUS.indexOf(status) as 0 | 1 | 2;
+}
 
 function parseJsonColumn(text: string | null): JsonObject | null {
   if (text === null) return null;

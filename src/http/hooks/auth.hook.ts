@@ -1,13 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/load-config.js';
 import { Errors } from '../errors.js';
-import type { KeyCache } from '../../keys/key-cache.js';
+import type { AuthenticatedKey, KeyCache } from '../../keys/key-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { RateBucket, RateLimiter } from '../rate-limit/rate-limiter.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     workspaceId: string;
+    /** The authenticated key (null before the guard ran, and on routes without one). */
+    apiKey: Readonly<AuthenticatedKey> | null;
   }
 }
 
@@ -25,6 +27,7 @@ export function guard(deps: { keys: KeyCache; limiter: RateLimiter; config: Conf
     const auth = m ? await deps.keys.authenticate(m[1]!) : null;
     if (!auth) throw Errors.invalidApiKey();
     req.workspaceId = auth.workspaceId;
+    req.apiKey = auth;
 
     const d = await deps.limiter.hit(`${auth.workspaceId}:${bucket}`, limit, deps.clock());
     const resetSeconds = Math.max(1, Math.ceil(d.resetMs / 1000));

@@ -2,7 +2,7 @@ import type { AppendItem, AppendOutcome } from '../../ingest/event-log.port.js';
 import type { EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
 import type { EventStore } from '../ports.js';
 import type { PendingAppend } from '../pending-append.js';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
+import { EVENT_COLUMNS, statusCode, toStoredEvent, type EventRow } from '../rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
 
 /**
@@ -158,6 +158,9 @@ export class PostgresEventStore implements EventStore {
     const where = ['workspace_id = $1'];
     if (q.email !== undefined) where.push(`email = ${arg(q.email)}`);
     if (q.event !== undefined) where.push(`event = ${arg(q.event)}`);
+    // A literal (from a fixed set), so the planner can match the partial indexes
+    // events_queue (status = 0) and events_failed (status = 2) in generic plans too.
+    if (q.status !== undefined) where.push(`status = ${statusCode(q.status)}`);
     if (q.since !== undefined) where.push(`ts >= ${arg(q.since)}`);
     if (q.until !== undefined) where.push(`ts < ${arg(q.until)}`);
     // Keyset paging on (ts desc, id desc): never repeats or skips, even among equal
@@ -168,6 +171,16 @@ export class PostgresEventStore implements EventStore {
       args,
     );
     return rows.map(toStoredEvent);
+  }
+
+  async firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null> {
+    if (hasNul(messageId)) return null;
+    const { rows } = await this.db.query<{ accepted_at: string | number }>(
+      'SELECT accepted_at FROM dedup WHERE workspace_id = $1 AND message_id = $2',
+      [workspaceId, messageId],
+      'dedup_accepted_at',
+    );
+    return rows[0] ? Number(rows[0].accepted_at) : null;
   }
 
   /**

@@ -47,6 +47,19 @@ describe('SQLite dedup ledger (keys in memory, merged into the B-tree in sorted 
     await s.close();
   });
 
+  it('firstAcceptedAt reads the acceptance time from memory and, after a merge, from the B-tree', async () => {
+    const s = await open(tempPath());
+    await append(s, ['t1'], 1_000);
+    await append(s, ['t1'], 2_000);
+    expect(await s.events.firstAcceptedAt('ws_1', 't1')).toBe(1_000);
+    expect(await s.events.firstAcceptedAt('ws_1', 'never')).toBeNull();
+    expect(await s.events.firstAcceptedAt('ws_2', 't1')).toBeNull();
+    s.events.ledger.mergeAll();
+    expect(ledgerRows(s)).toBe(1);
+    expect(await s.events.firstAcceptedAt('ws_1', 't1')).toBe(1_000);
+    await s.close();
+  });
+
   it('rebuilds unmerged keys from the events table after a crash (no merge, no close)', async () => {
     const path = tempPath();
     const a = await open(path);

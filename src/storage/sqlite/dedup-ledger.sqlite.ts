@@ -45,6 +45,7 @@ export class SqliteDedupLedger {
 
   private readonly lookupStmt: Database.Statement;
   private readonly reserveCollision: Database.Statement;
+  private readonly lookupCollision: Database.Statement;
   private readonly upsertStmt: Database.Statement;
   private readonly setUpto: Database.Statement;
 
@@ -56,6 +57,7 @@ export class SqliteDedupLedger {
     this.reserveCollision = db.prepare(`INSERT INTO dedup_collisions (workspace_id, message_id, accepted_at) VALUES (?, ?, ?)
       ON CONFLICT (workspace_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
       WHERE dedup_collisions.accepted_at <= ?`);
+    this.lookupCollision = db.prepare('SELECT accepted_at FROM dedup_collisions WHERE workspace_id = ? AND message_id = ?').pluck();
     this.upsertStmt = db.prepare(`INSERT INTO dedup (h, h2, accepted_at) VALUES (?, ?, ?)
       ON CONFLICT (h) DO UPDATE SET h2 = excluded.h2, accepted_at = excluded.accepted_at`);
     this.setUpto = db.prepare('UPDATE dedup_state SET merged_upto = ? WHERE id = 1');
@@ -130,6 +132,17 @@ export class SqliteDedupLedger {
     if (held.h2 === h2) return false;
     // Two different ids share 64 bits (about 1 in 10^19 per pair): decide on the full key.
     return this.reserveCollision.run(workspaceId, messageId, now, cutoff).changes === 1;
+  }
+
+  /** When the messageId's entry was accepted (memory, then the B-tree), or null. Outside any transaction. */
+  acceptedAt(workspaceId: string, messageId: string): number | null {
+    this.load();
+    const [h, h2] = SqliteDedupLedger.key(workspaceId, messageId);
+    const held = this.recent.get(h) ?? this.merging?.map.get(h) ?? this.stored(h);
+    if (held === undefined) return null;
+    if (held.h2 === h2) return held.at;
+    const at = this.lookupCollision.get(workspaceId, messageId) as number | undefined;
+    return at ?? null;
   }
 
   private stored(h: bigint): Entry | undefined {

@@ -3,7 +3,7 @@ import { StoreUnavailableError, type EventStore } from '../ports.js';
 import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
 import { type EventQuery, type StoredEvent } from '../../events-read/event-reader.port.js';
 import type { PendingAppend } from '../pending-append.js';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../rows.js';
+import { EVENT_COLUMNS, statusCode, toStoredEvent, type EventRow } from '../rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
 import { SqliteDedupLedger } from './dedup-ledger.sqlite.js';
 import { SyncMode } from './sync-mode.sqlite.js';
@@ -131,7 +131,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   async list(q: EventQuery): Promise<StoredEvent[]> {
-    const where = ['workspace_id = ?'];
+    // The status filter is a literal, not a parameter: SQLite uses a partial index only when
+    // it can prove the query's WHERE implies the index's. With an email, `status <> 0` kept
+    // verbatim selects events_by_email. Without one, queued and processed rows are found
+    // walking events_by_time newest first (the newest rows are mostly queued in a backlog,
+    // mostly processed otherwise); failed rows are rare, so they are read from events_failed
+    // and sorted (`+workspace_id` keeps the planner off events_by_time, which would walk the
+    // whole workspace to find a few).
+    const status = q.status === undefined ? null : statusCode(q.status);
+    const where = [status === 2 && q.email === undefined ? '+workspace_id = ?' : 'workspace_id = ?'];
     const args: unknown[] = [q.workspaceId];
     if (q.email !== undefined) {
       where.push('email = ?');
@@ -158,17 +166,25 @@ export class SqliteEventStore implements EventStore {
     const cond = where.join(' AND ');
     // With an email, the email index holds only processed/failed rows: add the queued ones.
     const sql =
-      q.email !== undefined
+      q.email !== undefined && status === null
         ? `SELECT ${EVENT_COLUMNS} FROM (
              SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> 0
              UNION ALL
              SELECT ${EVENT_COLUMNS} FROM events WHERE status = 0 AND ${cond})
            ORDER BY ts DESC, id DESC LIMIT ?`
-        : `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} ORDER BY ts DESC, id DESC LIMIT ?`;
+        : q.email !== undefined && status !== 0
+          ? `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> 0 AND status = ${status} ORDER BY ts DESC, id DESC LIMIT ?`
+          : status !== null
+            ? `SELECT ${EVENT_COLUMNS} FROM events WHERE status = ${status} AND ${cond} ORDER BY ts DESC, id DESC LIMIT ?`
+            : `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} ORDER BY ts DESC, id DESC LIMIT ?`;
     const limit = args.pop();
-    const all = q.email !== undefined ? [...args, ...args, limit] : [...args, limit];
+    const all = q.email !== undefined && status === null ? [...args, ...args, limit] : [...args, limit];
     const rows = this.db.prepare(sql).all(...all) as EventRow[];
     return rows.map(toStoredEvent);
+  }
+
+  async firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null> {
+    return this.ledger.acceptedAt(workspaceId, messageId);
   }
 
   async purgeDedup(cutoff: number): Promise<number> {

@@ -73,6 +73,8 @@ export class SqliteStore implements Store {
     this.events = {
       append: (items, now, windowMs) => this.append(items, now, windowMs),
       purgeDedup: (...a) => call('events.purgeDedup', a),
+      // The writer thread holds the newest dedup keys in memory: ask it.
+      firstAcceptedAt: (...a) => call('events.firstAcceptedAt', a),
       get: async (ws, id) => (await r()).events.get(ws, id),
       list: async (q) => (await r()).events.list(q),
     };

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, ERROR_STATUS, Errors } from './errors.js';
+
+describe('error catalogue', () => {
+  it('ERROR_STATUS (used by /openapi.json) agrees with every factory', () => {
+    const made: ApiError[] = [
+      Errors.invalidApiKey(),
+      Errors.rateLimited(60),
+      Errors.eventTooLarge(),
+      Errors.batchTooLarge(),
+      Errors.bodyTooLarge(),
+      Errors.invalidJson(),
+      Errors.invalidBody(),
+      Errors.invalidBatch('x'),
+      Errors.batchTooManyEvents(),
+      Errors.validation('INVALID_EVENT_NAME', 'x'),
+      Errors.invalidQuery('x'),
+      Errors.unknownQuery('x', []),
+      Errors.invalidUrl(),
+      Errors.unsupportedMediaType(),
+      Errors.routeNotFound('GET', '/x'),
+      Errors.eventNotFound(),
+      Errors.contactNotFound(),
+      Errors.notImplemented('a.b', 'GET', '/x'),
+      Errors.methodNotAllowed('GET', ['POST']),
+      Errors.emailTaken(),
+      Errors.serviceUnavailable(),
+      Errors.overloaded(),
+      Errors.internal(),
+    ];
+    expect(made).toHaveLength(Object.keys(Errors).length);
+    for (const e of made) expect(e.statusCode, e.code).toBe(ERROR_STATUS[e.code]);
+  });
+});
