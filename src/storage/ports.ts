@@ -22,6 +22,8 @@ export interface ApiKeyRecord {
   hash: string;
   createdAt: number;
   revokedAt: number | null;
+  /** Last authenticated request with this key, as servers record it (at most once a minute per key and process); null if never. */
+  lastUsedAt: number | null;
 }
 
 /** One validated event ready to be stored (JSON columns already serialised). */
@@ -131,7 +133,8 @@ export type ContactMutation =
   | { kind: 'invalid'; message: string };
 
 export interface KeyStore {
-  ensureWorkspace(name: string, now: number): Promise<Workspace>;
+  /** The workspace of this name, created if missing (`created` says which; of two racing callers one creates). */
+  ensureWorkspace(name: string, now: number): Promise<Workspace & { created: boolean }>;
   createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord>;
   listKeys(): Promise<ApiKeyRecord[]>;
   /** Active (not revoked) keys, for the in-memory authentication cache. */
@@ -140,6 +143,8 @@ export interface KeyStore {
   /** Revokes by key id or by secret hash; returns the revoked key, or null when none matched. */
   revokeKey(idOrHash: string, now: number): Promise<ApiKeyRecord | null>;
   countActiveKeys(): Promise<number>;
+  /** Records when keys were last used; a time older than the stored one changes nothing. */
+  recordKeyUse(uses: { id: string; at: number }[]): Promise<void>;
 }
 
 export interface EventStore {
@@ -238,5 +243,37 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * The store cannot be opened where DATABASE_URL points (a start-up failure, not a 503): its
+ * directory cannot be created, it is not writable, or it does not exist and must not be
+ * created. `code` is the OS or SQLite error code (`ENOENT`, `EACCES`, `SQLITE_CANTOPEN`).
+ */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly code: string,
+    options?: { cause?: unknown; reason?: 'missing' | 'unusable' },
+  ) {
+    super(message, options);
+    this.reason = options?.reason ?? 'unusable';
+  }
+  /** `missing`: the store does not exist and was not to be created; `unusable`: it cannot be opened. */
+  readonly reason: 'missing' | 'unusable';
+}
+
+/** Another process holds the store's exclusive ingest lock (SQLite: one `smashsend serve` per file). */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly holderPid: number | null,
+  ) {
+    super(message);
   }
 }

@@ -71,7 +71,7 @@ describe.skipIf(SKIP_POSTGRES)('postgres store on a server', () => {
     const others = [1, 2, 3].map(() => new PostgresStore(url));
     stores.push(...others);
     const results = await Promise.all([store, ...others].map((s) => s.migrate()));
-    expect(results.flatMap((r) => r.applied)).toEqual(['0001_init.sql']);
+    expect(results.flatMap((r) => r.applied)).toEqual(['0001_init.sql', '0002_key_last_used.sql']);
     expect((await store.migrate()).applied).toEqual([]);
   });
 

@@ -9,7 +9,9 @@ export interface WriterRequest {
 export type WriterMessage =
   | { kind: 'reply'; id: number; ok: true; result: unknown }
   | { kind: 'reply'; id: number; ok: false; error: SerializedError }
-  | { kind: 'metric'; name: 'processed' | 'retry' | 'failed'; value: number };
+  | { kind: 'metric'; name: 'processed' | 'retry' | 'failed'; value: number }
+  /** The thread could not open the database; it exits after sending this. */
+  | { kind: 'open-failed'; error: SerializedError };
 
 export interface SerializedError {
   name: string;
