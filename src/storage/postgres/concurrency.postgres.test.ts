@@ -23,7 +23,7 @@ describe.skipIf(SKIP_POSTGRES)('PostgresStore across processes', () => {
     b = new PostgresStore(db.url, { poolMax: 6 });
     // Both "processes" start at once: the advisory lock lets exactly one of them migrate.
     const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
-    expect([...ra.applied, ...rb.applied]).toEqual(['0001_init.sql']);
+    expect([...ra.applied, ...rb.applied]).toEqual(['0001_init.sql', '0002_key_last_used.sql']);
     ws = (await a.keys.ensureWorkspace('race', T0)).id;
   });
 
