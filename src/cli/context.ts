@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { hashKey } from '../keys/key-cache.js';
-import { openStore } from '../storage/open-store.js';
+import { openStore, storeLocation } from '../storage/open-store.js';
 import type { ApiKeyRecord } from '../keys/key-store.port.js';
-import type { Store } from '../storage/ports.js';
+import { StoreLockedError, StoreOpenError, type Store } from '../storage/ports.js';
 
 /**
  * JSON lines (for log shippers) unless LOG_FORMAT=pretty, or `auto` on a TTY: then one
@@ -21,18 +22,63 @@ export function createLogger(config: Config): Logger {
   return pino(options);
 }
 
-export async function openMigratedStore(config: Config, log?: Logger): Promise<Store> {
-  const store = await openStore(config.databaseUrl, {
-    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
-    poolMax: config.databasePoolMax,
-    onError: (err) => log?.warn({ err }, 'database connection error (the pool reconnects by itself)'),
-  });
+/**
+ * How a command uses the store: `read` never creates one (`keys list`, `keys revoke`: run from
+ * the wrong directory they would otherwise report on an empty store they just made); `write`
+ * creates it if missing; `serve` also takes the ingest lock (one server per SQLite file).
+ */
+export type StoreUse = 'read' | 'write' | 'serve';
+
+/** A store failure at start, as one line with the cause and what to do about it. */
+function startFailure(err: unknown): unknown {
+  if (err instanceof StoreOpenError) {
+    if (err.reason === 'missing') {
+      return new Error(`${err.message}: run from the project directory or set DATABASE_URL`, { cause: err });
+    }
+    return new Error(`${err.message}; set DATABASE_URL=sqlite:PATH to a file in a writable directory`, { cause: err });
+  }
+  if (err instanceof StoreLockedError) {
+    return new Error(
+      `${err.message}; stop it first, or set DATABASE_URL to another file (two servers appending to one SQLite file would break dedup)`,
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+/**
+ * Opens and migrates the store of DATABASE_URL for a command, and says on stderr which store
+ * it is (stdout stays the command's output: `keys create`'s last line is the key).
+ */
+export async function openCliStore(
+  config: Config,
+  use: StoreUse,
+  log?: Logger,
+  onMigrated?: (r: { applied: string[] }) => void,
+): Promise<Store> {
+  const { kind, location } = storeLocation(config.databaseUrl);
+  const existed = kind === 'sqlite' && existsSync(location);
+  let store: Store;
   try {
-    await store.migrate();
+    store = await openStore(config.databaseUrl, {
+      sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+      poolMax: config.databasePoolMax,
+      create: use !== 'read',
+      exclusive: use === 'serve',
+      onError: (err) => log?.warn({ err }, 'database connection error (the pool reconnects by itself)'),
+    });
+  } catch (err) {
+    throw startFailure(err);
+  }
+  try {
+    const migrated = await store.migrate(); // not inside `onMigrated?.(…)`: that skips the call when absent
+    onMigrated?.(migrated);
   } catch (err) {
     await store.close().catch(() => {});
-    throw err;
+    throw startFailure(err);
   }
+  const what = kind === 'sqlite' ? `SQLite${existed ? '' : ', new'}` : 'PostgreSQL';
+  process.stderr.write(`Store: ${location} (${what})\n`);
   return store;
 }
 
@@ -41,9 +87,13 @@ export function configFromEnv(): Config {
 }
 
 /** Mints a key: 192 random bits, shown once; only its SHA-256 is stored. */
-export async function mintKey(store: Store, workspaceName: string, name: string): Promise<{ secret: string; record: ApiKeyRecord }> {
+export async function mintKey(
+  store: Store,
+  workspaceName: string,
+  name: string,
+): Promise<{ secret: string; record: ApiKeyRecord; workspaceCreated: boolean }> {
   const ws = await store.keys.ensureWorkspace(workspaceName, Date.now());
   const secret = `sk_live_${randomBytes(24).toString('base64url')}`;
   const record = await store.keys.createKey({ workspaceId: ws.id, name, hash: hashKey(secret), prefix: secret.slice(0, 12), now: Date.now() });
-  return { secret, record };
+  return { secret, record, workspaceCreated: ws.created };
 }

@@ -1,4 +1,6 @@
-import { ENV_HELP } from '../config/load-config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, ENV_HELP } from '../config/load-config.js';
+import { EXIT, UsageError } from './args.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
@@ -10,16 +12,27 @@ Commands:
   serve [--no-worker]                     serve the Events API (and the worker, unless --no-worker)
   worker                                  run the background worker alone
   keys create [--workspace W] [--name N]  create an API key (printed on the last line)
-  keys list                               list API keys
+  keys list [--json]                      list API keys, with when each was last used
   keys revoke KEY                         revoke a key by id or secret
   migrate                                 apply schema migrations
 
-Options: --help (per command), --debug (print stack traces)
+Options: --help (also per command: smashsend keys --help), --version, --debug (stack traces)
+
+Every command prints the store it opened (its absolute path) on stderr.
+
+Exit status: 0 ok, 1 failure (store, network, listen address, key not found), 2 usage error
+(unknown command or option, missing or empty value).
 
 Environment:
 ${ENV_HELP.map(([k, v]) => `  ${k.padEnd(27)} ${v}`).join('\n')}`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, migrate };
+
+/** The version of package.json at the package root (two levels above dist/cli/ and src/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
@@ -27,18 +40,28 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(HELP);
-    return cmd ? 0 : 1;
+    return EXIT.ok;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    console.log(packageVersion());
+    return EXIT.ok;
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    console.error(`smashsend: unknown command "${cmd}"\n\n${HELP}`);
-    return 2;
+    console.error(`smashsend: unknown ${cmd.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(cmd)} (see smashsend --help)`);
+    return EXIT.usage;
   }
   try {
     return await run(rest);
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`smashsend ${cmd}: ${err.message} (see smashsend ${cmd} --help)`);
+      return EXIT.usage;
+    }
     // One line unless --debug: operators want the reason, not a stack.
-    console.error(`smashsend ${cmd}: ${debug && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    const line = err instanceof Error ? err.message : String(err);
+    console.error(`smashsend ${cmd}: ${line}`);
+    if (debug && err instanceof Error && !(err instanceof ConfigError)) console.error(err.stack);
+    return EXIT.failure;
   }
 }

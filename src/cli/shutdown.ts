@@ -8,7 +8,12 @@ export function onShutdownSignal(log: Logger, shutdown: () => Promise<void>, for
   return new Promise((resolve) => {
     let started = false;
     const handler = (signal: NodeJS.Signals) => {
-      if (started) return;
+      // A second signal is common and must not cut the shutdown short: under `npm start`, a
+      // Ctrl-C or systemd's SIGTERM reaches both npm and the server, and npm forwards its copy.
+      if (started) {
+        log.info({ signal }, 'already shutting down');
+        return;
+      }
       started = true;
       log.info({ signal }, 'shutting down');
       const force = setTimeout(() => {
@@ -28,7 +33,8 @@ export function onShutdownSignal(log: Logger, shutdown: () => Promise<void>, for
         },
       );
     };
-    process.once('SIGTERM', handler);
-    process.once('SIGINT', handler);
+    // `on`, not `once`: with no listener left, a repeated signal would kill the process mid-shutdown.
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
   });
 }

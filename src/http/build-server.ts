@@ -189,7 +189,6 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     keys,
     routes,
     async close() {
-      keys.stop();
       // app.close() stops accepting and waits for every connection to end; a keep-alive
       // connection whose request finishes after close began would idle until its timeout,
       // so keep closing idle connections until the server is done.
@@ -198,6 +197,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
         await app.close();
       } finally {
         clearInterval(sweep);
+        await keys.stop(); // after the last request: writes the key uses not written yet (the store is still open)
       }
       await limiter.close();
     },

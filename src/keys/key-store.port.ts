@@ -16,10 +16,13 @@ export interface ApiKeyRecord {
   hash: string;
   createdAt: number;
   revokedAt: number | null;
+  /** Last authenticated request with this key, as servers record it (at most once a minute per key and process); null if never. */
+  lastUsedAt: number | null;
 }
 
 export interface KeyStore {
-  ensureWorkspace(name: string, now: number): Promise<Workspace>;
+  /** The workspace of this name, created if missing (`created` says which; of two racing callers one creates). */
+  ensureWorkspace(name: string, now: number): Promise<Workspace & { created: boolean }>;
   createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord>;
   listKeys(): Promise<ApiKeyRecord[]>;
   /** Active (not revoked) keys, for the in-memory authentication cache. */
@@ -28,4 +31,6 @@ export interface KeyStore {
   /** Revokes by key id or by secret hash; returns the revoked key, or null when none matched. */
   revokeKey(idOrHash: string, now: number): Promise<ApiKeyRecord | null>;
   countActiveKeys(): Promise<number>;
+  /** Records when keys were last used; a time older than the stored one changes nothing. */
+  recordKeyUse(uses: { id: string; at: number }[]): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Store } from './ports.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
@@ -9,15 +10,45 @@ export interface OpenStoreOptions {
   poolMax?: number;
   /** SQLite: how long a write waits for another process's lock before failing (default 5000). */
   sqliteBusyTimeoutMs?: number;
+  /** SQLite: create the database file if missing (default true); false refuses with StoreOpenError. */
+  create?: boolean;
+  /**
+   * This process will append events: take the store's ingest lock where the store needs one
+   * (SQLite, `capabilities.multiProcess: false`), refusing with StoreLockedError while another
+   * process holds it. PostgreSQL needs none.
+   */
+  exclusive?: boolean;
 }
 
 /** Picks the adapter from DATABASE_URL: `sqlite:PATH` or `postgres://…`. */
 export async function openStore(databaseUrl: string, opts: OpenStoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith('sqlite:')) {
-    return new SqliteStore(databaseUrl.slice('sqlite:'.length), { busyTimeoutMs: opts.sqliteBusyTimeoutMs });
+    return new SqliteStore(databaseUrl.slice('sqlite:'.length), {
+      busyTimeoutMs: opts.sqliteBusyTimeoutMs,
+      create: opts.create,
+      exclusive: opts.exclusive,
+    });
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     return new PostgresStore(databaseUrl, opts);
   }
   throw new Error(`DATABASE_URL must be sqlite:PATH or postgres://…, got ${JSON.stringify(databaseUrl)}`);
+}
+
+/**
+ * Where DATABASE_URL points, for operators: the absolute path of a SQLite file (relative
+ * paths are relative to the working directory), or a PostgreSQL URL without its password.
+ */
+export function storeLocation(databaseUrl: string): { kind: 'sqlite' | 'postgres'; location: string } {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length);
+    return { kind: 'sqlite', location: path === ':memory:' ? path : resolve(path) };
+  }
+  try {
+    const u = new URL(databaseUrl);
+    if (u.password) u.password = '***';
+    return { kind: 'postgres', location: u.toString() };
+  } catch {
+    return { kind: 'postgres', location: 'postgres://(unparsable URL)' };
+  }
 }

@@ -42,3 +42,35 @@ export class StoreUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The store cannot be opened where DATABASE_URL points (a start-up failure, not a 503): its
+ * directory cannot be created, it is not writable, or it does not exist and must not be
+ * created. `code` is the OS or SQLite error code (`ENOENT`, `EACCES`, `SQLITE_CANTOPEN`).
+ */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly code: string,
+    options?: { cause?: unknown; reason?: 'missing' | 'unusable' },
+  ) {
+    super(message, options);
+    this.reason = options?.reason ?? 'unusable';
+  }
+  /** `missing`: the store does not exist and was not to be created; `unusable`: it cannot be opened. */
+  readonly reason: 'missing' | 'unusable';
+}
+
+/** Another process holds the store's exclusive ingest lock (SQLite: one `smashsend serve` per file). */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly holderPid: number | null,
+  ) {
+    super(message);
+  }
+}

@@ -72,10 +72,11 @@ export interface KeyRow {
   key_hash: string;
   created_at: number;
   revoked_at: number | null;
+  last_used_at: number | null;
 }
 
 export const KEY_COLUMNS = `k.id, k.workspace_id, w.name AS workspace_name, k.name, k.key_prefix, k.key_hash,
-  k.created_at, k.revoked_at`;
+  k.created_at, k.revoked_at, k.last_used_at`;
 export const SELECT_KEY = `SELECT ${KEY_COLUMNS} FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id`;
 
 export function toKeyRecord(r: KeyRow): ApiKeyRecord {
@@ -88,6 +89,7 @@ export function toKeyRecord(r: KeyRow): ApiKeyRecord {
     hash: r.key_hash,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
   };
 }
 

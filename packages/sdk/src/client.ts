@@ -3,13 +3,45 @@
  * or `new SMASHSEND({ apiKey, baseUrl })` as in the source document.
  */
 import { Contacts } from './contacts.js';
-import { AuthenticationError } from './errors.js';
+import { AuthenticationError, SmashSendError } from './errors.js';
 import { Events } from './events.js';
 import { HttpClient, type FetchLike } from './http.js';
 import type { CloseOptions, CloseResult } from './tracker.js';
 import type { SmashSendClientOptions } from './types.js';
 
 export const DEFAULT_BASE_URL = 'https://api.smashsend.com';
+
+/**
+ * The server's root URL as every request starts from it. `baseUrl` is the server's root
+ * (`http://127.0.0.1:3000`): the SDK adds `/v1` itself. A trailing `/v1` (the REST base
+ * copied from a banner or a doc) and trailing slashes are dropped, so they cannot make
+ * `/v1/v1/events`; a path prefix (a reverse proxy's `/smashsend`) is kept. Anything that is
+ * not an absolute http(s) URL without query, fragment or credentials is refused at
+ * construction, instead of failing on the first request with a vague network error.
+ *
+ * @example
+ * ```ts
+ * normalizeBaseUrl('http://127.0.0.1:3000/v1/'); // 'http://127.0.0.1:3000'
+ * normalizeBaseUrl('https://example.com/smashsend/'); // 'https://example.com/smashsend'
+ * normalizeBaseUrl('127.0.0.1:3000'); // throws SmashSendError (code invalid_base_url)
+ * ```
+ */
+export function normalizeBaseUrl(baseUrl: string): string {
+  const refuse = (why: string) =>
+    new SmashSendError(`baseUrl ${JSON.stringify(baseUrl)} ${why}; expected e.g. 'http://127.0.0.1:3000'`, { code: 'invalid_base_url' });
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw refuse('is not an absolute URL (it needs a scheme: http:// or https://)');
+  }
+  // `localhost:3000` parses as a URL of scheme "localhost:".
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('needs the scheme http:// or https://');
+  if (url.search || url.hash || baseUrl.includes('?') || baseUrl.includes('#')) throw refuse('must not have a query or fragment');
+  if (url.username || url.password) throw refuse('must not contain credentials (the API key is passed separately)');
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '').replace(/\/+$/, '');
+  return `${url.origin}${path}`;
+}
 
 /**
  * Client for a SMASHSEND-compatible Events API.
@@ -43,7 +75,7 @@ export class SmashSend {
     this.headers = { ...(options.headers ?? {}) };
     const http = new HttpClient({
       apiKey,
-      baseUrl: options.baseUrl || DEFAULT_BASE_URL,
+      baseUrl: normalizeBaseUrl(options.baseUrl || DEFAULT_BASE_URL),
       maxRetries: Math.floor(nonNegative(options.maxRetries, 3)),
       timeout: nonNegative(options.timeout, 30_000) || 30_000,
       maxRetryDelay: nonNegative(options.maxRetryDelay, 30_000),

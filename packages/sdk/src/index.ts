@@ -2,7 +2,7 @@
  * `@smashsend-selfhost/sdk`: a TypeScript client for a self-hosted SMASHSEND Events API server,
  * with the official `@smashsend/node` SDK's surface and an auto-batching tracker.
  */
-export { SmashSend, SMASHSEND, DEFAULT_BASE_URL } from './client.js';
+export { SmashSend, SMASHSEND, DEFAULT_BASE_URL, normalizeBaseUrl } from './client.js';
 export { SmashSend as default } from './client.js';
 export {
   SmashSendError,

@@ -169,7 +169,11 @@ export interface ContactDeleteResponse {
 /** Options of `new SmashSend(apiKey, options)`; `apiKey` is also accepted here (`new SMASHSEND({ apiKey })`). */
 export interface SmashSendClientOptions {
   apiKey?: string;
-  /** Default `https://api.smashsend.com`. Point it at your server, e.g. `http://127.0.0.1:3000`. */
+  /**
+   * The server's root URL, default `https://api.smashsend.com`. Point it at your server, e.g.
+   * `http://127.0.0.1:3000` (no `/v1`: the SDK adds it; a trailing `/v1` or `/` is dropped).
+   * Must be an absolute http(s) URL: anything else throws SmashSendError `invalid_base_url`.
+   */
   baseUrl?: string;
   /** Retries of a plain call on 408/429/5xx/network errors. Default 3. */
   maxRetries?: number;

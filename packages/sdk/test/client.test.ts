@@ -2,7 +2,17 @@
  * The plain calls against a stub server: request shape, retry policy, typed errors.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { APIError, AuthenticationError, NetworkError, RateLimitError, SMASHSEND, SmashSend, SmashSendError, TimeoutError } from '../src/index.js';
+import {
+  APIError,
+  AuthenticationError,
+  NetworkError,
+  normalizeBaseUrl,
+  RateLimitError,
+  SMASHSEND,
+  SmashSend,
+  SmashSendError,
+  TimeoutError,
+} from '../src/index.js';
 import { startStub, type StubServer } from './support/stub-server.js';
 
 let stub: StubServer | undefined;
@@ -28,6 +38,32 @@ describe('client construction', () => {
   it('refuses a missing key', () => {
     expect(() => new SmashSend('')).toThrow(AuthenticationError);
     expect(() => new SMASHSEND({ apiKey: '' })).toThrow('API key is required');
+  });
+
+  it('refuses a baseUrl that is not an absolute http(s) URL, at construction, with a clear error', () => {
+    for (const bad of ['127.0.0.1:3000', 'localhost:3000', 'api.example.com', '/v1', 'ftp://example.com', 'http://127.0.0.1:3000/?x=1', 'http://u:p@127.0.0.1:3000']) {
+      let caught: unknown;
+      try {
+        new SmashSend('k', { baseUrl: bad });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, bad).toBeInstanceOf(SmashSendError);
+      expect((caught as SmashSendError).code, bad).toBe('invalid_base_url');
+      expect((caught as Error).message, bad).toContain(JSON.stringify(bad));
+      expect((caught as Error).message, bad).toContain("'http://127.0.0.1:3000'");
+    }
+    expect(() => new SmashSend('k', { baseUrl: 'localhost:3000' })).toThrow(/scheme http:\/\/ or https:\/\//);
+  });
+
+  it('tolerates a trailing /v1 and trailing slashes in baseUrl (never /v1/v1)', async () => {
+    stub = await startStub((req, res, s) => s.json(res, 200, { success: true, messageId: 'msg_1', info: 'Event queued for processing' }));
+    for (const base of [`${stub.url}/v1`, `${stub.url}/v1/`, `${stub.url}//`, `${stub.url}/proxy/v1`]) {
+      await new SmashSend('k', { baseUrl: base, maxRetries: 0 }).events.send(event);
+    }
+    expect(stub.requests.map((r) => r.url)).toEqual(['/v1/events', '/v1/events', '/v1/events', '/proxy/v1/events']);
+    expect(normalizeBaseUrl('http://127.0.0.1:3000/v1/')).toBe('http://127.0.0.1:3000');
+    expect(normalizeBaseUrl('HTTPS://Example.COM/smashsend/')).toBe('https://example.com/smashsend');
   });
 
   it('keeps a path prefix of baseUrl', async () => {

@@ -1,63 +1,111 @@
-import { parseArgs } from 'node:util';
 import { hashKey } from '../../keys/key-cache.js';
-import { configFromEnv, mintKey, openMigratedStore } from '../context.js';
+import type { ApiKeyRecord } from '../../keys/key-store.port.js';
+import { parseCommandArgs, requireName, UsageError } from '../args.js';
+import { configFromEnv, mintKey, openCliStore } from '../context.js';
 
 export const KEYS_HELP = `Usage:
   smashsend keys create [--workspace NAME] [--name LABEL]
-      Creates a key (workspace created if missing; default "default"). The secret is printed
-      alone on the last stdout line; the key id goes to stderr.
-  smashsend keys list
-      Lists keys: id, workspace, name, prefix, created, revoked.
+      Creates a key (default workspace and label: "default"; the workspace is created if
+      missing, and stderr says so). The secret is printed alone on the last stdout line; the
+      key id goes to stderr. Creates the store if there is none.
+  smashsend keys list [--json]
+      Lists keys: id, workspace, name, prefix, created, last used, revoked. Last use is
+      recorded by the servers at most once a minute per key, so it may lag by that much.
+      --json prints a JSON array instead (times as ISO 8601, null when unset).
   smashsend keys revoke KEY
       Revokes by key id (key_…) or by the secret itself (sk_live_…). Every running server
-      refuses it within KEY_REFRESH_MS (2 s by default).`;
+      refuses it within KEY_REFRESH_MS (2 s by default). Revoking a key that is already
+      revoked changes nothing, says so, and exits 0; a key that does not exist exits 1.
+
+keys list and keys revoke never create a store: with no store at DATABASE_URL they exit 1.
+Each prints the store it opened on stderr.`;
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+function keyJson(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    workspace: k.workspaceName,
+    workspaceId: k.workspaceId,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: iso(k.createdAt),
+    lastUsedAt: iso(k.lastUsedAt),
+    revokedAt: iso(k.revokedAt),
+  };
+}
 
 export async function keys(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === 'help') {
-    console.log(KEYS_HELP);
-    return sub ? 0 : 1;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { workspace: { type: 'string', default: 'default' }, name: { type: 'string', default: 'default' }, help: { type: 'boolean' } },
-  });
-  if (values.help) {
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     console.log(KEYS_HELP);
     return 0;
   }
-  const store = await openMigratedStore(configFromEnv());
-  try {
-    switch (sub) {
-      case 'create': {
-        const { secret, record } = await mintKey(store, values.workspace!, values.name!);
+  switch (sub) {
+    case 'create': {
+      const { values } = parseCommandArgs(rest, { workspace: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) return help();
+      const workspace = requireName('workspace', values.workspace ?? 'default');
+      const name = requireName('name', values.name ?? 'default');
+      const store = await openCliStore(configFromEnv(), 'write');
+      try {
+        const { secret, record, workspaceCreated } = await mintKey(store, workspace, name);
+        if (workspaceCreated) console.error(`Created workspace "${record.workspaceName}" (${record.workspaceId}).`);
         console.error(`Created key ${record.id} "${record.name}" for workspace "${record.workspaceName}" (${record.workspaceId}).`);
         console.log(secret);
         return 0;
+      } finally {
+        await store.close();
       }
-      case 'list': {
+    }
+    case 'list': {
+      const { values } = parseCommandArgs(rest, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) return help();
+      const store = await openCliStore(configFromEnv(), 'read');
+      try {
         const all = await store.keys.listKeys();
-        console.log(['ID', 'WORKSPACE', 'NAME', 'PREFIX', 'CREATED', 'REVOKED'].join('\t'));
+        if (values.json) {
+          console.log(JSON.stringify(all.map(keyJson), null, 2));
+          return 0;
+        }
+        console.log(['ID', 'WORKSPACE', 'NAME', 'PREFIX', 'CREATED', 'LAST_USED', 'REVOKED'].join('\t'));
         for (const k of all) {
-          console.log(
-            [k.id, k.workspaceName, k.name, `${k.prefix}…`, new Date(k.createdAt).toISOString(), k.revokedAt ? new Date(k.revokedAt).toISOString() : '-'].join('\t'),
-          );
+          const j = keyJson(k);
+          console.log([j.id, j.workspace, j.name, `${j.prefix}…`, j.createdAt, j.lastUsedAt ?? '-', j.revokedAt ?? '-'].join('\t'));
         }
         return 0;
+      } finally {
+        await store.close();
       }
-      case 'revoke': {
-        const target = positionals[0];
-        if (!target) throw new Error('keys revoke needs a key id or secret: smashsend keys revoke KEY');
-        const r = await store.keys.revokeKey(target.startsWith('sk_') ? hashKey(target) : target, Date.now());
-        if (!r) throw new Error(`no key matches ${target.startsWith('sk_') ? 'that secret' : target}`);
-        console.log(`Revoked ${r.id} ("${r.name}", workspace "${r.workspaceName}").`);
-        return 0;
-      }
-      default:
-        throw new Error(`unknown keys command "${sub}"; see smashsend keys --help`);
     }
-  } finally {
-    await store.close();
+    case 'revoke': {
+      const { values, positionals } = parseCommandArgs(rest, { help: { type: 'boolean', short: 'h' } }, 1);
+      if (values.help) return help();
+      const target = positionals[0];
+      if (!target) throw new UsageError('keys revoke needs a key id or secret: smashsend keys revoke KEY');
+      const byHash = target.startsWith('sk_') ? hashKey(target) : null;
+      const store = await openCliStore(configFromEnv(), 'read');
+      try {
+        const found = (await store.keys.listKeys()).find((k) => (byHash ? k.hash === byHash : k.id === target));
+        if (!found) throw new Error(`no key matches ${byHash ? 'that secret' : target}`);
+        const what = `${found.id} ("${found.name}", workspace "${found.workspaceName}")`;
+        if (found.revokedAt !== null) {
+          console.log(`Key ${what} was already revoked at ${iso(found.revokedAt)}; nothing changed.`);
+          return 0;
+        }
+        await store.keys.revokeKey(found.id, Date.now());
+        console.log(`Revoked ${what}.`);
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
+    default:
+      throw new UsageError(`unknown keys command "${sub}"`);
   }
+}
+
+function help(): number {
+  console.log(KEYS_HELP);
+  return 0;
 }

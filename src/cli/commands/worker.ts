@@ -1,10 +1,11 @@
 import Fastify from 'fastify';
-import { parseArgs } from 'node:util';
 import { Metrics } from '../../http/metrics.js';
 import { opsRoutes } from '../../http/plugins/ops.routes.js';
 import { ProcessingMetrics } from '../../processing/processing-metrics.js';
+import { parseCommandArgs } from '../args.js';
 import { JOB_KINDS, composeWorker } from '../compose.js';
-import { configFromEnv, createLogger, openMigratedStore } from '../context.js';
+import { configFromEnv, createLogger, openCliStore } from '../context.js';
+import { listenFailure } from '../listen-failure.js';
 import { onShutdownSignal } from '../shutdown.js';
 
 export const WORKER_HELP = `Usage: smashsend worker
@@ -12,17 +13,19 @@ export const WORKER_HELP = `Usage: smashsend worker
 Runs the background worker alone on the store of DATABASE_URL: claims queued events,
 creates or updates their contacts, marks them processed, and runs due jobs (housekeeping,
 and the jobs of every module). Run as many as you like on PostgreSQL.
+On SQLite it may run beside the one \`smashsend serve\` of the file (e.g. \`serve --no-worker\`):
+it appends no events, so it takes no ingest lock; its writes queue on SQLite's write lock.
 Serves GET /health and GET /metrics (Prometheus) on HOST:WORKER_PORT (default 3001).`;
 
 export async function worker(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean' } } });
+  const { values } = parseCommandArgs(argv, { help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     console.log(WORKER_HELP);
     return 0;
   }
   const config = configFromEnv();
   const log = createLogger(config);
-  const store = await openMigratedStore(config, log);
+  const store = await openCliStore(config, 'write', log);
   const metrics = new Metrics();
   const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS });
   // Its own small HTTP server, so a standalone worker's processing is observable too.
@@ -34,8 +37,8 @@ export async function worker(argv: string[]): Promise<number> {
   } catch (err) {
     await store.close().catch(() => {});
     const code = (err as { code?: string }).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${config.worker.port} is in use; set WORKER_PORT=… (one per worker on a host, or 0 for any free port)`);
-    throw err;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.worker.port} is in use on ${config.host} (EADDRINUSE); set WORKER_PORT=… (one per worker on a host, or 0 for any free port)`);
+    throw listenFailure(err, config.host, config.worker.port);
   }
   const w = composeWorker({ config, store, log, observer: processing });
   w.start();

@@ -135,10 +135,12 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       const hash1 = 'a'.repeat(64);
       const hash2 = 'b'.repeat(64);
 
-      it('ensureWorkspace is idempotent by name', async () => {
+      it('ensureWorkspace is idempotent by name, and says whether it created the workspace', async () => {
         const again = await store.keys.ensureWorkspace('alpha', T0 + 5);
-        expect(again).toEqual({ id: wsA, name: 'alpha' });
+        expect(again).toEqual({ id: wsA, name: 'alpha', created: false });
         expect(wsB).not.toBe(wsA);
+        const fresh = await store.keys.ensureWorkspace('gamma', T0 + 6);
+        expect(fresh).toEqual({ id: expect.stringMatching(/^ws_/), name: 'gamma', created: true });
       });
 
       it('creates, lists and finds keys by hash', async () => {
@@ -153,6 +155,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           hash: hash1,
           createdAt: T0 + 1,
           revokedAt: null,
+          lastUsedAt: null,
         });
         expect(k2.id).not.toBe(k1.id);
         expect(await store.keys.listKeys()).toEqual([k1, k2]);
@@ -173,6 +176,16 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.keys.listActiveKeys()).toEqual([]);
         expect(await store.keys.countActiveKeys()).toBe(0);
         expect((await store.keys.listKeys()).map((k) => k.revokedAt)).toEqual([T0 + 10, T0 + 20]);
+      });
+
+      it('records when keys were last used, never moving a time back', async () => {
+        const k1 = await store.keys.createKey({ workspaceId: wsA, name: 'first', hash: hash1, prefix: 'p1', now: T0 });
+        const k2 = await store.keys.createKey({ workspaceId: wsB, name: 'second', hash: hash2, prefix: 'p2', now: T0 + 1 });
+        await store.keys.recordKeyUse([]);
+        await store.keys.recordKeyUse([{ id: k1.id, at: T0 + 100 }, { id: k2.id, at: T0 + 50 }, { id: 'key_unknown', at: T0 }]);
+        await store.keys.recordKeyUse([{ id: k1.id, at: T0 + 60 }]); // an older write arriving late
+        expect((await store.keys.listKeys()).map((k) => k.lastUsedAt)).toEqual([T0 + 100, T0 + 50]);
+        expect((await store.keys.findActiveKeyByHash(hash1))?.lastUsedAt).toBe(T0 + 100);
       });
     });
 

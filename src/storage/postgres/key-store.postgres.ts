@@ -6,19 +6,19 @@ import type { PgDatabase } from './database.postgres.js';
 export class PostgresKeyStore implements KeyStore {
   constructor(private readonly db: PgDatabase) {}
 
-  async ensureWorkspace(name: string, now: number): Promise<Workspace> {
+  async ensureWorkspace(name: string, now: number): Promise<Workspace & { created: boolean }> {
     const found = await this.db.query<Workspace>('SELECT id, name FROM workspaces WHERE name = $1', [name]);
-    if (found.rows[0]) return found.rows[0];
+    if (found.rows[0]) return { ...found.rows[0], created: false };
     // Two processes creating one workspace at once: the loser's insert does nothing and it
     // reads the winner's row (READ COMMITTED: the SELECT sees the committed insert).
     const id = `ws_${randomBytes(8).toString('hex')}`;
-    await this.db.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
+    const inserted = await this.db.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
       id,
       name,
       now,
     ]);
     const { rows } = await this.db.query<Workspace>('SELECT id, name FROM workspaces WHERE name = $1', [name]);
-    return rows[0]!;
+    return { ...rows[0]!, created: inserted.rowCount === 1 };
   }
 
   async createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord> {
@@ -63,5 +63,18 @@ export class PostgresKeyStore implements KeyStore {
   async countActiveKeys(): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL');
     return rows[0]!.n;
+  }
+
+  async recordKeyUse(uses: { id: string; at: number }[]): Promise<void> {
+    if (uses.length === 0) return;
+    // One statement for every key a server used since its last write; never moves a time back.
+    // Sorted by id, so two servers writing the same keys lock their rows in one order.
+    const sorted = [...uses].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await this.db.query(
+      `UPDATE api_keys k SET last_used_at = u.at
+       FROM unnest($1::text[], $2::bigint[]) AS u(id, at)
+       WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+      [sorted.map((u) => u.id), sorted.map((u) => u.at)],
+    );
   }
 }

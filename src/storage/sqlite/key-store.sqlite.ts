@@ -6,12 +6,12 @@ import { SELECT_KEY, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
 export class SqliteKeyStore implements KeyStore {
   constructor(private readonly db: Database.Database) {}
 
-  async ensureWorkspace(name: string, now: number): Promise<Workspace> {
+  async ensureWorkspace(name: string, now: number): Promise<Workspace & { created: boolean }> {
     const found = this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace | undefined;
-    if (found) return found;
+    if (found) return { ...found, created: false };
     const id = `ws_${randomBytes(8).toString('hex')}`;
-    this.db.prepare('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(id, name, now);
-    return this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace;
+    const { changes } = this.db.prepare('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(id, name, now);
+    return { ...(this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace), created: changes === 1 };
   }
 
   async createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord> {
@@ -44,5 +44,12 @@ export class SqliteKeyStore implements KeyStore {
 
   async countActiveKeys(): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL').get() as { n: number }).n;
+  }
+
+  async recordKeyUse(uses: { id: string; at: number }[]): Promise<void> {
+    const stmt = this.db.prepare('UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)');
+    this.db.transaction(() => {
+      for (const u of uses) stmt.run({ id: u.id, at: u.at });
+    })();
   }
 }

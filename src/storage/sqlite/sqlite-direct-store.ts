@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Store, StoreCapabilities } from '../ports.js';
 import { SqliteContactStore, SqliteContactWriter } from './contact-store.sqlite.js';
 import { SqliteEventStore } from './event-store.sqlite.js';
@@ -8,6 +6,7 @@ import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
+import { prepareStorePath } from './store-path.sqlite.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another process's write lock before failing (503). */
@@ -40,7 +39,7 @@ export class SqliteDirectStore implements Store {
   private readonly walPath: string | null;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (!opts.readOnly) prepareStorePath(path, { create: true }); // its directory, made safely
     this.walPath = path === ':memory:' || opts.readOnly ? null : `${path}-wal`;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMigrations } from './migrate.sqlite.js';
 import { tempDirs } from '../../testing/temp-dirs.js';
+import { StoreLockedError, StoreOpenError } from '../ports.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const tempDir = tempDirs('smashsend-sqlite');
@@ -37,5 +39,53 @@ describe('SqliteStore (writer thread)', () => {
     await s.migrate();
     await s.close();
     await expect(s.keys.ensureWorkspace('x', Date.now())).rejects.toMatchObject({ name: 'StoreUnavailableError' });
+  });
+
+  it('an unusable path is a StoreOpenError naming the path and the OS error code, at once', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a-file'), 'x');
+    // Under /proc, mkdir -p used to loop forever (the start hung with no message).
+    expect(() => new SqliteStore('/proc/smashsend-nope/x.db')).toThrow(StoreOpenError);
+    expect(() => new SqliteStore('/proc/smashsend-nope/x.db')).toThrow(/\/proc\/smashsend-nope.*\(ENOENT\)/);
+    expect(() => new SqliteStore(join(dir, 'a-file', 'x.db'))).toThrow(/a-file is a file, not a directory \(ENOTDIR\)/);
+    expect(() => new SqliteStore(dir)).toThrow(/is a directory.*\(EISDIR\)/);
+  });
+
+  it('a file SQLite cannot open fails migrate() with its SQLite code, not "undefined"', async () => {
+    const path = join(tempDir(), 'not-a-database.db');
+    writeFileSync(path, Buffer.alloc(8192, 7));
+    const s = new SqliteStore(path);
+    const err = await s.migrate().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreOpenError);
+    expect((err as StoreOpenError).message).toBe(`cannot open ${path}: file is not a database (SQLITE_NOTADB)`);
+    await s.close().catch(() => {});
+  });
+
+  it('create: false refuses a store that does not exist, and creates nothing', async () => {
+    const path = join(tempDir(), 'data', 'smashsend.db');
+    expect(() => new SqliteStore(path, { create: false })).toThrow(expect.objectContaining({ reason: 'missing', path }));
+    expect(existsSync(join(path, '..'))).toBe(false);
+  });
+
+  it('exclusive: a second holder is refused until the first closes', async () => {
+    const path = tempPath();
+    const a = new SqliteStore(path, { exclusive: true });
+    await a.migrate();
+    const refused = (() => {
+      try {
+        return new SqliteStore(path, { exclusive: true });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(StoreLockedError);
+    expect((refused as StoreLockedError).message).toBe(`${path} is in use by another smashsend serve (pid ${process.pid})`);
+    const reader = new SqliteStore(path); // not exclusive: the CLI and a standalone worker
+    await reader.migrate();
+    await reader.close();
+    await a.close();
+    const b = new SqliteStore(path, { exclusive: true });
+    await b.migrate();
+    await b.close();
   });
 });

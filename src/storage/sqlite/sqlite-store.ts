@@ -1,19 +1,28 @@
 import { Worker as Thread } from 'node:worker_threads';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StoreUnavailableError, type EventStore, type Store, type StoreCapabilities } from '../ports.js';
+import { StoreOpenError, StoreUnavailableError, type EventStore, type Store, type StoreCapabilities } from '../ports.js';
 import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
 import { type ContactStore } from '../../contacts/contact-store.port.js';
 import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { PendingAppend } from '../pending-append.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
+import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
+import { prepareStorePath } from './store-path.sqlite.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a write waits for another process's lock before failing with 503 (default 5000). */
   busyTimeoutMs?: number;
+  /** Create the database file when it does not exist (default true); false refuses with StoreOpenError. */
+  create?: boolean;
+  /**
+   * Take the file's ingest lock (ingest-lock.sqlite.ts), refusing with StoreLockedError while
+   * another process holds it: what `smashsend serve` does. Default false.
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -50,9 +59,20 @@ export class SqliteStore implements Store {
   private scheduled = false;
   private dead: Error | null = null;
   private closed = false;
+  private readonly lock: IngestLock | null;
+  /** The absolute path of the database file. */
+  readonly path: string;
+  /** The database file did not exist before this store opened it. */
+  readonly created: boolean;
 
-  constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
-    this.thread = new Thread(threadScript('sqlite-writer.thread.js'), { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 } });
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    // Checked here, on the calling thread, so that a bad path fails the start at once with the
+    // path and the OS error code (the writer thread's own failure would arrive later, as a 503).
+    const prepared = prepareStorePath(path, { create: opts.create ?? true });
+    this.path = prepared.path;
+    this.created = !prepared.exists;
+    this.lock = opts.exclusive ? acquireIngestLock(this.path) : null;
+    this.thread = new Thread(threadScript('sqlite-writer.thread.js'), { workerData: { path: this.path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 } });
     this.thread.on('message', (m: WriterMessage) => this.onMessage(m));
     this.thread.on('error', (err) => this.fail(err));
     this.thread.on('exit', (code) => {
@@ -69,6 +89,7 @@ export class SqliteStore implements Store {
       listActiveKeys: async () => (await r()).keys.listActiveKeys(),
       findActiveKeyByHash: async (h) => (await r()).keys.findActiveKeyByHash(h),
       countActiveKeys: async () => (await r()).keys.countActiveKeys(),
+      recordKeyUse: (...a) => call('keys.recordKeyUse', a),
     };
     this.events = {
       append: (items, now, windowMs) => this.append(items, now, windowMs),
@@ -109,6 +130,11 @@ export class SqliteStore implements Store {
   }
 
   private onMessage(m: WriterMessage): void {
+    if (m.kind === 'open-failed') {
+      const code = m.error.code ?? 'EUNKNOWN';
+      this.fail(new StoreOpenError(`cannot open ${this.path}: ${m.error.message} (${code})`, this.path, code));
+      return;
+    }
     const c = this.calls.get(m.id);
     if (!c) return;
     this.calls.delete(m.id);
@@ -116,15 +142,23 @@ export class SqliteStore implements Store {
     else c.reject(deserializeError(m.error));
   }
 
-  private fail(err: Error): void {
-    this.dead = err;
-    const e = new StoreUnavailableError(`sqlite writer unavailable: ${err.message}`, { cause: err });
+  private fail(err: unknown): void {
+    if (this.dead) return; // the first cause is the one to report (an exit follows every failure)
+    this.dead = err instanceof Error ? err : new Error(String(err));
+    const e = this.deadError();
     for (const c of this.calls.values()) c.reject(e);
     this.calls.clear();
   }
 
+  /** A failed open stays a StoreOpenError (a start-up failure); anything later is a 503. */
+  private deadError(): Error {
+    const dead = this.dead!;
+    if (dead instanceof StoreOpenError) return dead;
+    return new StoreUnavailableError(`sqlite writer unavailable: ${dead.message || dead.name || 'unknown error'}`, { cause: dead });
+  }
+
   private call<T>(op: string, args: unknown[]): Promise<T> {
-    if (this.dead) return Promise.reject(new StoreUnavailableError(`sqlite writer unavailable: ${this.dead.message}`));
+    if (this.dead) return Promise.reject(this.deadError());
     if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -191,6 +225,7 @@ export class SqliteStore implements Store {
       this.reader?.closeSync();
       await this.thread.terminate();
       await this.checkpointer?.terminate();
+      this.lock?.release();
     }
   }
 }

@@ -10,9 +10,17 @@ import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { serializeError, type WriterRequest } from './writer-protocol.js';
 
 const { path, busyTimeoutMs } = workerData as { path: string; busyTimeoutMs: number };
-// 20,000 pages (~80 MB of WAL) is only a backstop: the checkpoint thread keeps it far lower.
-const store = new SqliteDirectStore(path, { busyTimeoutMs, autoCheckpointPages: 20_000 });
 const port = parentPort!;
+let store: SqliteDirectStore;
+try {
+  // 20,000 pages (~80 MB of WAL) is only a backstop: the checkpoint thread keeps it far lower.
+  store = new SqliteDirectStore(path, { busyTimeoutMs, autoCheckpointPages: 20_000 });
+} catch (err) {
+  // Sent as data: an error thrown out of a thread reaches the parent without its message
+  // when it is better-sqlite3's SqliteError ("sqlite writer unavailable: undefined").
+  port.postMessage({ kind: 'open-failed', error: serializeError(err) });
+  process.exit(1);
+}
 
 type Target = 'keys' | 'events' | 'queue' | 'contacts' | 'jobs';
 

@@ -8,7 +8,9 @@ export interface WriterRequest {
 
 export type WriterMessage =
   | { kind: 'reply'; id: number; ok: true; result: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: SerializedError };
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError }
+  /** The thread could not open the database; it exits after sending this. */
+  | { kind: 'open-failed'; error: SerializedError };
 
 export interface SerializedError {
   name: string;
