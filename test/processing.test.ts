@@ -97,7 +97,7 @@ describe('background processing', () => {
     for (let i = 0; i < 50; i++) {
       await s.worker!.runOnce();
       const e = (await call(`${s.url}/v1/events/poison`, { key: s.key })).body.event;
-      const attempts = db.prepare("SELECT attempts FROM events WHERE message_id = 'poison'").get().attempts;
+      const attempts = (db.prepare("SELECT attempts FROM events WHERE message_id = 'poison'").get() as { attempts: number }).attempts;
       if (!seen.includes(attempts)) seen.push(attempts);
       if (e.status === 'failed') break;
       await new Promise((res) => setTimeout(res, 10));
