@@ -188,10 +188,6 @@ export class SqliteEventStore implements EventStore {
   appendedWithin(ms: number): boolean {
     return Date.now() - this.lastAppendAt < ms;
   }
-
-  hasPending(): boolean {
-    return this.pending.length > 0;
-  }
 }
 
 export { StoreUnavailableError };

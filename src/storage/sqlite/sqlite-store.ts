@@ -167,7 +167,7 @@ export class SqliteStore implements Store {
 
   /** Both connections answer: reads here, and the writer thread (which every write needs). */
   async ping(): Promise<void> {
-    (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
+    await (await this.read()).ping();
     await this.call('ping', []);
   }
 

@@ -25,9 +25,6 @@ async function handle(msg: WriterRequest): Promise<unknown> {
       return store.migrate();
     case 'ping':
       return store.ping();
-    case 'flush':
-      store.events.flush();
-      return null;
     case 'startWorker': {
       const config = msg.args[0] as Config;
       const log = pino({ level: config.logLevel, base: { pid: process.pid, thread: 'sqlite-writer' } });
