@@ -9,6 +9,7 @@ import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import type { ClaimedEvent } from '../processing/event-queue.port.js';
 import type { ContactRecord } from '../contacts/contact-store.port.js';
 import type { StoredEvent } from '../events-read/event-reader.port.js';
+import { eventStatusName } from './shared/status.js';
 
 export interface EventRow {
   id: number;
@@ -28,8 +29,6 @@ export interface EventRow {
 
 export const EVENT_COLUMNS =
   'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
-
-const STATUS = ['queued', 'processed', 'failed'] as const;
 
 function parseJsonColumn(text: string | null): JsonObject | null {
   if (text === null) return null;
@@ -52,7 +51,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     traits: parseJsonColumn(r.traits),
     timestamp: r.ts,
     receivedAt: r.received_at,
-    status: STATUS[r.status] ?? 'queued',
+    status: eventStatusName(r.status),
     attempts: r.attempts,
     error: r.error,
   };

@@ -9,6 +9,7 @@ import { sqliteFailure } from './errors.sqlite.js';
 import { SqliteDedupLedger } from './dedup-ledger.sqlite.js';
 import { SyncMode } from './sync-mode.sqlite.js';
 import { WalSyncer } from './wal-syncer.js';
+import { EVENT_STATUS } from '../shared/status.js';
 
 /**
  * Group commit: every append that arrives while the event loop is busy joins one
@@ -115,9 +116,9 @@ export class SqliteEventStore implements EventStore {
     const r = this.db
       .prepare(
         `SELECT ${EVENT_COLUMNS} FROM (
-           SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = ? AND message_id = ? AND status <> 0
+           SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = ? AND message_id = ? AND status <> ${EVENT_STATUS.queued}
            UNION ALL
-           SELECT ${EVENT_COLUMNS} FROM events WHERE status = 0 AND workspace_id = ? AND message_id = ?)
+           SELECT ${EVENT_COLUMNS} FROM events WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND message_id = ?)
          ORDER BY id DESC LIMIT 1`,
       )
       .get(workspaceId, messageId, workspaceId, messageId) as EventRow | undefined;
@@ -154,9 +155,9 @@ export class SqliteEventStore implements EventStore {
     const sql =
       q.email !== undefined
         ? `SELECT ${EVENT_COLUMNS} FROM (
-             SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> 0
+             SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> ${EVENT_STATUS.queued}
              UNION ALL
-             SELECT ${EVENT_COLUMNS} FROM events WHERE status = 0 AND ${cond})
+             SELECT ${EVENT_COLUMNS} FROM events WHERE status = ${EVENT_STATUS.queued} AND ${cond})
            ORDER BY ts DESC, id DESC LIMIT ?`
         : `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} ORDER BY ts DESC, id DESC LIMIT ?`;
     const limit = args.pop();
