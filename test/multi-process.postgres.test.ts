@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, createTestDatabase, REDIS_URL, type TestDatabase } from './support/databases.js';
+import { BACKEND, createTestDatabase, REDIS_URL, type PostgresTestDatabase } from '../src/testing/test-database.js';
 import { call, ev } from './support/http.js';
 
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'smashsend.js');
@@ -43,7 +43,7 @@ async function stop(p: Proc): Promise<void> {
 }
 
 describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreSQL + Redis', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   let env: Record<string, string>;
   const apis: Proc[] = [];
   const workers: Proc[] = [];

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ev } from './support/http.js';
-import { BACKEND, USES_REDIS } from './support/databases.js';
+import { BACKEND, USES_REDIS } from '../src/testing/test-database.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 class OfficialLikeClient {

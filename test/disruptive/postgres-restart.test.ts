@@ -7,10 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../support/databases.js';
 import { call, ev } from '../support/http.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { REDIS_URL, createTestDatabase, type PostgresTestDatabase } from '../../src/testing/test-database.js';
 
 function pgctl(action: 'restart' | 'start'): void {
   const version = readdirSync('/etc/postgresql')[0]!;
@@ -20,7 +19,7 @@ function pgctl(action: 'restart' | 'start'): void {
 // It restarts the machine's PostgreSQL cluster, so it runs only where that is allowed:
 // CI sets SMASHSEND_TEST_RESTART_POSTGRES=1 (.ci/run); on a developer machine it is skipped.
 describe.skipIf(process.env.SMASHSEND_TEST_RESTART_POSTGRES !== '1')('PostgreSQL restart during load', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   let sp: ServerProcess;
 
   beforeAll(async () => {

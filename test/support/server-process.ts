@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTestDatabase, REDIS_URL, USES_REDIS, type TestDatabase } from './databases.js';
+import { createTestDatabase, REDIS_URL, USES_REDIS, type TestDatabase } from '../../src/testing/test-database.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'smashsend.js');

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresStore } from '../postgres/postgres-store.js';
-import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type TestDatabase } from '../postgres/test-database.postgres.js';
+import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 import { runStoreContract } from './store.contract.js';
 
 // One database for this file (smashsend_test_<random>, dropped after), one fresh schema per
 // test. An unreachable server fails the suite in beforeAll; only SMASHSEND_SKIP_POSTGRES=1 skips it.
 describe.skipIf(SKIP_POSTGRES)('PostgreSQL', () => {
-  let db: TestDatabase | undefined;
+  let db: PostgresTestDatabase | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('postgres');
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../ports.js';
 import { PostgresStore } from './postgres-store.js';
-import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type TestDatabase } from './test-database.postgres.js';
+import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 
@@ -41,7 +41,7 @@ describe('postgres store without a server', () => {
 });
 
 describe.skipIf(SKIP_POSTGRES)('postgres store on a server', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   const stores: PostgresStore[] = [];
   const drops: (() => Promise<void>)[] = [];
 
@@ -54,7 +54,7 @@ describe.skipIf(SKIP_POSTGRES)('postgres store on a server', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('postgres');
   });
 
   afterEach(async () => {
