@@ -3,6 +3,7 @@
  * by the CLI while the server runs, kill -9 durability, and graceful SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../src/testing/eventually.js';
 import { call, ev } from './support/http.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 
@@ -15,14 +16,12 @@ afterAll(async () => {
   await sp.dispose();
 });
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await fn();
-  }
-  return v;
+/** The first value of `fn` that passes `ok`, polled every 50 ms for at most `ms`. */
+function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+  return eventually(async () => {
+    const v = await fn();
+    return ok(v) ? { v } : undefined;
+  }, { timeoutMs: ms, intervalMs: 50 }).then((r) => r.v);
 }
 
 describe('smashsend serve / keys (child processes)', () => {

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../src/testing/eventually.js';
 import { call, ev } from '../support/http.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { REDIS_URL, createTestDatabase, type PostgresTestDatabase } from '../../src/testing/test-database.js';
@@ -59,16 +60,16 @@ describe.skipIf(process.env.SMASHSEND_TEST_RESTART_POSTGRES !== '1')('PostgreSQL
         }
       }
     });
-    const until = async (ok: () => boolean, ms: number) => {
-      const deadline = Date.now() + ms;
-      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    };
-    await until(() => acked.length >= 300, 20_000);
-    const before = acked.length;
-    pgctl('restart');
-    await until(() => acked.length >= before + 300, 40_000);
-    stop = true;
-    await Promise.all(senders);
+    let before = 0;
+    try {
+      await eventually(() => acked.length >= 300, { timeoutMs: 20_000, intervalMs: 25, what: '300 acknowledged events' });
+      before = acked.length;
+      pgctl('restart');
+      await eventually(() => acked.length >= before + 300, { timeoutMs: 40_000, intervalMs: 25, what: '300 more after the restart' });
+    } finally {
+      stop = true;
+      await Promise.all(senders);
+    }
     expect(acked.length).toBeGreaterThanOrEqual(before + 300); // resumed by itself
     expect([...statuses.keys()].every((s) => s === 200 || s === 503)).toBe(true);
     const health = await call(`${sp.url}/health`);

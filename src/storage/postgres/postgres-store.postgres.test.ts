@@ -5,19 +5,14 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../testing/eventually.js';
 import { StoreUnavailableError } from '../ports.js';
 import { PostgresStore } from './postgres-store.js';
 import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, check: () => Promise<boolean> | boolean) => eventually(check, { timeoutMs: 10_000, intervalMs: 20, what });
 
 describe('postgres store without a server', () => {
   it('reports an unreachable server as StoreUnavailableError', async () => {
