@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../src/testing/eventually.js';
-import { startServerProcess, type ServerProcess } from '../../../test/support/server-process.js';
+import { startServerProcess, type ServerProcess } from '../../../src/testing/server-process.js';
 import {
   APIError,
   AuthenticationError,
