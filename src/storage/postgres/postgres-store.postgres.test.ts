@@ -1,7 +1,7 @@
 /**
  * PostgreSQL-only behaviour below the port: migrations, failure mapping against a real
  * server, recovery after lost connections, a corrupt row. The port's behaviour itself is
- * in contract/store.contract.ts.
+ * in the contract suites (contract/*.contract.ts).
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
