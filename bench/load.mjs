@@ -1,5 +1,5 @@
 /**
- * The load generator, run by run-bench.mjs as its own process (child_process.fork) so that
+ * The load generator, run by run-bench.mjs as its own process (with an IPC channel, as child_process.fork) so that
  * its CPU is not the server's: autocannon against one or more targets, every request
  * carrying the next prebuilt body (a new messageId each time).
  *

@@ -1,111 +1,13 @@
 /**
- * Processes for run-bench.mjs: children in their own process groups (so a failure or Ctrl-C
- * never leaves a server running), /proc sampling of them (RSS, CPU per process and per
- * thread, run-queue wait) and /metrics scraping.
+ * Measuring run-bench.mjs's children: /proc sampling (RSS, CPU per process and per thread,
+ * run-queue wait) and /metrics scraping. The children themselves are started and stopped by
+ * the launcher shared with the tests (src/testing/server-process.ts, compiled to dist/), each
+ * in a process group of its own, so a failure or Ctrl-C never leaves a server running.
  */
-import { fork, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const CLK_TCK = 100; // Linux USER_HZ: /proc CPU times are in 1/100 s
-
-/** Every child started through this module, until it has exited. */
-const live = new Set();
-
-// Last resort if the bench itself dies (an uncaught error, process.exit): no server, load
-// generator or ceiling may outlive it. Synchronous, as 'exit' handlers must be.
-process.on('exit', () => {
-  for (const c of live) {
-    try {
-      process.kill(-c.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function track(child) {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
-
-/** Spawns `cmd` as the leader of a new process group, stdout/stderr kept in memory (last 64 KB). */
-export function spawnGroup(cmd, args, { env, cwd } = {}) {
-  const child = spawn(cmd, args, { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.output = '';
-  const keep = (d) => {
-    child.output = (child.output + d.toString()).slice(-65536);
-    child.emit('output');
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return track(child);
-}
-
-/** fork() with IPC, also as a process-group leader. */
-export function forkGroup(script, args) {
-  const child = fork(script, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return track(child);
-}
-
-function signalGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** SIGTERM to the child's group, SIGKILL after `graceMs`; resolves once the leader has exited. */
-export async function stopGroup(child, graceMs = 15_000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) {
-    signalGroup(child, 'SIGKILL'); // stray members of an exited leader's group
-    return child?.exited;
-  }
-  signalGroup(child, 'SIGTERM');
-  const t = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-  const r = await child.exited;
-  clearTimeout(t);
-  signalGroup(child, 'SIGKILL');
-  return r;
-}
-
-/** Kills every child still running (used in finally and on SIGINT). */
-export async function stopAll(graceMs = 5_000) {
-  await Promise.all([...live].map((c) => stopGroup(c, graceMs)));
-}
-
-/** Resolves with the regex match once the child's output matches, or rejects on exit/timeout. */
-export function waitForOutput(child, re, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = child.output.match(re);
-      if (m) {
-        done();
-        resolve(m);
-      }
-    };
-    const onExit = () => {
-      done();
-      reject(new Error(`${what} exited before it was ready:\n${child.output.slice(-2000)}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${what} not ready after ${timeoutMs} ms:\n${child.output.slice(-2000)}`));
-    }, timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      child.off('output', check);
-      child.off('exit', onExit);
-    };
-    child.on('output', check);
-    child.once('exit', onExit);
-    check();
-  });
-}
 
 /** VmRSS, VmHWM (peak RSS), RssAnon, RssFile of a process, in MiB; null once it is gone. */
 export function memoryOf(pid) {

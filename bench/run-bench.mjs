@@ -49,24 +49,12 @@ import pg from 'pg';
 import { batchBody } from './payloads.mjs';
 import { formatSummary, summarize } from './profile-summary.mjs';
 import { fmt, table } from './report.mjs';
-import {
-  CpuWindow,
-  MemorySampler,
-  forkGroup,
-  memoryOf,
-  nproc,
-  round2,
-  scrapeMetrics,
-  sleep,
-  spawnGroup,
-  stopAll,
-  stopGroup,
-  waitForOutput,
-} from './processes.mjs';
+// The launcher shared with the tests, compiled by `npm run build` (which `npm run bench` runs first).
+import { spawnChild, startSmashsend, stopAll } from '../dist/testing/server-process.js';
+import { CpuWindow, MemorySampler, memoryOf, nproc, round2, scrapeMetrics, sleep } from './processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
-const BIN = join(ROOT, 'bin', 'smashsend.js');
 const LOAD = join(HERE, 'load.mjs');
 const CEILING = join(HERE, 'ceiling-server.mjs');
 const BARE = join(HERE, 'pg-bare-insert.mjs');
@@ -185,23 +173,22 @@ function serverEnv(databaseUrl, extra = {}) {
 /** `node bin/smashsend.js serve` as a user runs it; resolves once it prints its URL (and first key). */
 async function startServer(name, databaseUrl, { args = [], env = {}, cpuProfDir } = {}) {
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const child = spawnGroup(process.execPath, [...nodeArgs, BIN, 'serve', ...args], { env: serverEnv(databaseUrl, env), cwd: ROOT });
-  const m = await waitForOutput(child, /Listening on (http:\/\/\S+)/, 30_000, name);
+  const ready = /Listening on (http:\/\/\S+)/;
+  const child = await startSmashsend(['serve', ...args], { nodeArgs, env: serverEnv(databaseUrl, env), cwd: ROOT, group: true, ready, name });
   // The banner is one write: when the URL is there, so is the key (on a fresh store).
-  const key = child.output.match(/sk_live_[A-Za-z0-9_-]+/)?.[0] ?? null;
-  return { name, child, pid: child.pid, url: m[1], key };
+  const key = child.output().match(/sk_live_[A-Za-z0-9_-]+/)?.[0] ?? null;
+  return { name, child, pid: child.pid, url: child.output().match(ready)[1], key };
 }
 
 async function startWorker(name, databaseUrl, { cpuProfDir } = {}) {
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const child = spawnGroup(process.execPath, [...nodeArgs, BIN, 'worker'], { env: { ...serverEnv(databaseUrl), WORKER_PORT: '0' }, cwd: ROOT });
-  await waitForOutput(child, /worker \S+ running/, 30_000, name);
+  const child = await startSmashsend(['worker'], { nodeArgs, env: { ...serverEnv(databaseUrl), WORKER_PORT: '0' }, cwd: ROOT, group: true, ready: /worker \S+ running/, name });
   return { name, child, pid: child.pid };
 }
 
 async function startCeiling() {
-  const child = spawnGroup(process.execPath, [CEILING, '0'], { env: { PATH: process.env.PATH }, cwd: ROOT });
-  const m = await waitForOutput(child, /listening (\d+)/, 10_000, 'ceiling server');
+  const child = spawnChild(process.execPath, [CEILING, '0'], { env: { PATH: process.env.PATH }, cwd: ROOT, group: true });
+  const m = await child.waitFor(/listening (\d+)/, 10_000, 'ceiling server');
   return { name: 'ceiling', child, pid: child.pid, url: `http://127.0.0.1:${m[1]}` };
 }
 
@@ -210,11 +197,11 @@ async function startCeiling() {
  * `onResult(child)` when it reports (it is still alive then, so its CPU can be read).
  */
 async function runChild(script, cfg, { onStart, onResult } = {}) {
-  const child = forkGroup(script, [JSON.stringify(cfg)]);
+  const child = spawnChild(process.execPath, [script, JSON.stringify(cfg)], { group: true, ipc: true });
   let result = null;
   let error = null;
   let started = Promise.resolve();
-  child.on('message', (m) => {
+  child.process.on('message', (m) => {
     if (m.type === 'start') {
       started = Promise.resolve(onStart?.(child));
       started.catch(() => {}); // awaited (and so reported) once the child has exited
@@ -297,8 +284,9 @@ async function measure(label, cfg, { servers = [], procs = {}, memPids = [], dur
   });
   clearInterval(timer);
   for (const srv of servers) {
-    if (srv.child.exitCode !== null || srv.child.signalCode !== null) {
-      throw new Error(`${srv.name} exited during "${label}" (code ${srv.child.exitCode}, signal ${srv.child.signalCode}):\n${srv.child.output.slice(-2000)}`);
+    if (!srv.child.running()) {
+      const { exitCode, signalCode } = srv.child.process;
+      throw new Error(`${srv.name} exited during "${label}" (code ${exitCode}, signal ${signalCode}):\n${srv.child.output().slice(-2000)}`);
     }
   }
   const duringResult = duringTasks.length ? await duringTasks[0] : undefined;
@@ -381,7 +369,7 @@ async function ceilingPhase(when) {
     const batch = await measure(`ceiling ${when}`, loadOptions({ targets: [c.url], kind: 'batch', tag: `ceil-${when}-b`, connections: BATCH_CONNECTIONS, unique: false }), { procs, memPids: [c.pid] });
     return { single, batch };
   } finally {
-    await stopGroup(c.child);
+    await c.child.stop();
   }
 }
 
@@ -407,7 +395,7 @@ async function sqlitePhase(ceilingBefore, { cpuProfDir } = {}) {
     out.peakRssMiB = round2(memoryOf(s.pid)?.hwm);
     log(`  peak RSS of the server (VmHWM): ${fmt(out.peakRssMiB)} MiB`);
   } finally {
-    await stopGroup(s.child);
+    await s.child.stop();
   }
   return out;
 }
@@ -461,7 +449,7 @@ async function millionPhase() {
         `ingest ${fmt(out.restRates.first10s)} events/s in its first 10 s, ${fmt(out.restRates.last10s)} in its last 10 s`,
     );
   } finally {
-    await stopGroup(s.child);
+    await s.child.stop();
   }
   return out;
 }
@@ -500,7 +488,7 @@ async function backpressurePhase() {
     );
     return r;
   } finally {
-    await stopGroup(s.child);
+    await s.child.stop();
   }
 }
 
@@ -565,7 +553,7 @@ async function postgresPhase({ cpuProfDir } = {}) {
   const env = { REDIS_URL };
   const running = [];
   const stop = async (p) => {
-    await stopGroup(p.child);
+    await p.child.stop();
     running.splice(running.indexOf(p), 1);
   };
   const start = async (what, db, opts) => {
@@ -621,7 +609,7 @@ async function postgresPhase({ cpuProfDir } = {}) {
     out.twoApi = await figures('2 API + worker', two, [a1, a2], worker2, a1.key);
     return out;
   } finally {
-    await Promise.all(running.map((p) => stopGroup(p.child)));
+    await Promise.all(running.map((p) => p.child.stop()));
   }
 }
 
@@ -812,7 +800,7 @@ async function cleanup() {
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-// If the bench dies anyway, processes.mjs kills the children; their data goes too.
+// If the bench dies anyway, the launcher kills the children (an exit hook); their data goes too.
 process.on('exit', () => {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmashSend } from '../packages/sdk/src/index.js';
 import { tempDirs } from '../src/testing/temp-dirs.js';
-import { BACKEND } from './support/backend.js';
+import { BACKEND } from '../src/testing/test-database.js';
 import { lines, ROOT, runCli, until } from './support/cli.js';
 import { call, ev } from './support/http.js';
-import { startServerProcess, type ServerProcess } from './support/server-process.js';
+import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 const tempDir = tempDirs('smashsend-cli');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

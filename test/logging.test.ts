@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, ev } from './support/http.js';
-import { startServerProcess, type ServerProcess } from './support/server-process.js';
+import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 let sp: ServerProcess | null = null;
 afterEach(async () => {

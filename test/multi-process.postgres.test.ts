@@ -1,75 +1,40 @@
 /**
  * Scale-out: 2 API processes and 2 workers on one PostgreSQL + Redis, as real processes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, createTestDatabase, REDIS_URL, type TestDatabase } from './support/databases.js';
+import { runSmashsend, startSmashsend, type Child } from '../src/testing/server-process.js';
+import { BACKEND, createTestDatabase, REDIS_URL, type PostgresTestDatabase } from '../src/testing/test-database.js';
+import { eventually } from '../src/testing/eventually.js';
 import { call, ev } from './support/http.js';
 
-const BIN = resolve(import.meta.dirname, '..', 'bin', 'smashsend.js');
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-}
-
-function launch(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`not ready: ${out}`)), 30_000);
-    const tick = setInterval(() => {
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        clearInterval(tick);
-        res({ child, out: () => out });
-      }
-    }, 20);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(tick);
-      rej(new Error(`exited ${code}: ${out}`));
-    });
-  });
-}
-
-async function stop(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null) return;
-  p.child.kill('SIGTERM');
-  await new Promise((r) => p.child.once('exit', r));
-}
-
 describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreSQL + Redis', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   let env: Record<string, string>;
-  const apis: Proc[] = [];
-  const workers: Proc[] = [];
+  const apis: Child[] = [];
+  const workers: Child[] = [];
+  const launch = (args: string[], ready: RegExp) => startSmashsend(args, { env: { ...process.env, ...env }, ready });
   let urls: string[] = [];
   let key = '';
 
   const mintKey = (workspace: string) => {
-    const r = spawnSync(process.execPath, [BIN, 'keys', 'create', '--workspace', workspace], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = runSmashsend(['keys', 'create', '--workspace', workspace], { env: { ...process.env, ...env } });
     if (r.status !== 0) throw new Error(r.stderr);
     return r.stdout.trim().split('\n').pop()!;
   };
 
   beforeAll(async () => {
     db = await createTestDatabase('postgres');
-    env = { DATABASE_URL: db.url, REDIS_URL, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', WORKER_BATCH_SIZE: '40', WORKER_POLL_MS: '20' };
-    spawnSync(process.execPath, [BIN, 'migrate'], { env: { ...process.env, ...env } });
+    env = { DATABASE_URL: db.url, REDIS_URL, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', WORKER_BATCH_SIZE: '40', WORKER_POLL_MS: '20', WORKER_PORT: '0' };
+    runSmashsend(['migrate'], { env: { ...process.env, ...env } });
     key = mintKey(`multi-${Date.now()}`);
-    for (let i = 0; i < 2; i++) apis.push(await launch(['serve', '--no-worker'], env, /Listening on http:\/\/127\.0\.0\.1:\d+/));
-    urls = apis.map((a) => /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.out())![1]!);
+    for (let i = 0; i < 2; i++) apis.push(await launch(['serve', '--no-worker'], /Listening on http:\/\/127\.0\.0\.1:\d+/));
+    urls = apis.map((a) => /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.output())![1]!);
     // Two workers on one host: each takes a free port for its /health and /metrics.
-    for (let i = 0; i < 2; i++) workers.push(await launch(['worker'], { ...env, WORKER_PORT: '0' }, /worker \S+ running \(health: http:\/\/127\.0\.0\.1:\d+/));
+    for (let i = 0; i < 2; i++) workers.push(await launch(['worker'], /worker \S+ running \(health: http:\/\/127\.0\.0\.1:\d+/));
   });
 
   afterAll(async () => {
-    for (const p of [...apis, ...workers]) p.child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all([...apis, ...workers].map((p) => p.kill9()));
     await db?.drop();
   });
 
@@ -106,13 +71,14 @@ describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreS
     }
 
     // Wait for the workers to drain the queue.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const m = await call(`${urls[0]}/metrics`);
-      if (/smashsend_queue_depth 0\b/.test(m.text)) break;
-      if (Date.now() > deadline) throw new Error(`queue did not drain: ${/smashsend_queue_depth \d+/.exec(m.text)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      async () => {
+        const m = await call(`${urls[0]}/metrics`);
+        if (!/smashsend_queue_depth 0\b/.test(m.text)) throw new Error(`queue did not drain: ${/smashsend_queue_depth \d+/.exec(m.text)}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
 
     // Newest event time wins for every property, whichever worker applied what.
     const contact = (await call(`${urls[1]}/v1/contacts/search?email=multi@example.com`, { key })).body.contact;
@@ -123,7 +89,7 @@ describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreS
     }
 
     // Each standalone worker shows its own processing, per job kind, and answers /health.
-    const workerUrls = workers.map((w) => /health: (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(w.out())![1]!);
+    const workerUrls = workers.map((w) => /health: (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(w.output())![1]!);
     const fromWorkers = [];
     for (const u of workerUrls) {
       expect((await call(`${u}/health`)).body).toEqual({ status: 'ok' });
@@ -135,8 +101,8 @@ describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreS
     expect(fromWorkers[0]! + fromWorkers[1]!).toBe(1000 + raced);
 
     // Every event processed exactly once across both workers.
-    for (const w of workers) await stop(w);
-    const counts = workers.map((w) => Number(/processed (\d+) events/.exec(w.out())?.[1]));
+    for (const w of workers) await w.stop();
+    const counts = workers.map((w) => Number(/processed (\d+) events/.exec(w.output())?.[1]));
     expect(counts.every((n) => n > 0)).toBe(true);
     expect(counts[0]! + counts[1]!).toBe(1000 + raced);
   });

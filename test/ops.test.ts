@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, ev } from './support/http.js';
-import { BACKEND } from './support/databases.js';
+import { BACKEND } from '../src/testing/test-database.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let s: TestServer;

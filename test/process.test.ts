@@ -3,8 +3,9 @@
  * by the CLI while the server runs, kill -9 durability, and graceful SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../src/testing/eventually.js';
 import { call, ev } from './support/http.js';
-import { startServerProcess, type ServerProcess } from './support/server-process.js';
+import { runSmashsend, startServerProcess, startSmashsend, type Child, type ServerProcess } from '../src/testing/server-process.js';
 
 let sp: ServerProcess;
 
@@ -15,14 +16,12 @@ afterAll(async () => {
   await sp.dispose();
 });
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await fn();
-  }
-  return v;
+/** The first value of `fn` that passes `ok`, polled every 50 ms for at most `ms`. */
+function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+  return eventually(async () => {
+    const v = await fn();
+    return ok(v) ? { v } : undefined;
+  }, { timeoutMs: ms, intervalMs: 50 }).then((r) => r.v);
 }
 
 describe('smashsend serve / keys (child processes)', () => {
@@ -113,11 +112,10 @@ describe('smashsend serve / keys (child processes)', () => {
   it('refuses a bad configuration with a message naming the variable', async () => {
     const r = sp.cli(['migrate']);
     expect(r.status).toBe(0);
-    const { spawnSync } = await import('node:child_process');
-    const bad = spawnSync(process.execPath, ['bin/smashsend.js', 'serve'], { env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8' });
+    const bad = runSmashsend(['serve'], { env: { ...process.env, PORT: 'eighty' } });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('PORT');
-    const help = spawnSync(process.execPath, ['bin/smashsend.js', '--help'], { encoding: 'utf8' });
+    const help = runSmashsend(['--help']);
     expect(help.stdout).toMatch(/serve.*worker.*keys create.*keys list.*keys revoke.*migrate/s);
     expect(help.stdout).toContain('DEDUP_WINDOW_SECONDS');
   });
@@ -125,24 +123,21 @@ describe('smashsend serve / keys (child processes)', () => {
   it('with no DATABASE_URL, serves an embedded store in ./data and prints a working key', async () => {
     const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { join, resolve } = await import('node:path');
-    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
     const cwd = mkdtempSync(join(tmpdir(), 'smashsend-cwd-'));
     const env = { ...process.env, PORT: '0', LOG_LEVEL: 'warn' } as Record<string, string>;
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, [resolve('bin/smashsend.js'), 'serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: Child | undefined;
     try {
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      await until(async () => out, (o) => /Background worker/.test(o), 20_000);
+      child = await startSmashsend(['serve'], { cwd, env, ready: /Background worker/, readyTimeoutMs: 20_000 });
+      const out = child.stdout();
       const url = /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
       const key = /(sk_live_[A-Za-z0-9_-]{32})/.exec(out)![1]!;
       expect(existsSync(join(cwd, 'data', 'smashsend.db'))).toBe(true);
       expect((await call(`${url}/v1/events`, { key, body: ev() })).status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await child?.stop();
       rmSync(cwd, { recursive: true, force: true });
     }
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../src/testing/eventually.js';
 import { call, ev } from './support/http.js';
-import { BACKEND } from './support/databases.js';
+import { BACKEND } from '../src/testing/test-database.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let s: TestServer;
@@ -97,7 +98,7 @@ describe('background processing', () => {
     for (let i = 0; i < 50; i++) {
       await s.worker!.runOnce();
       const e = (await call(`${s.url}/v1/events/poison`, { key: s.key })).body.event;
-      const attempts = db.prepare("SELECT attempts FROM events WHERE message_id = 'poison'").get().attempts;
+      const attempts = (db.prepare("SELECT attempts FROM events WHERE message_id = 'poison'").get() as { attempts: number }).attempts;
       if (!seen.includes(attempts)) seen.push(attempts);
       if (e.status === 'failed') break;
       await new Promise((res) => setTimeout(res, 10));
@@ -114,12 +115,10 @@ describe('background processing', () => {
     const bg = await startTestServer({ backgroundWorker: true });
     try {
       await call(`${bg.url}/v1/events`, { key: bg.key, body: ev({ identify: { email: 'bg@example.com', traits: { x: 1 } } }) });
-      const deadline = Date.now() + 10_000;
-      let c = null;
-      while (!c && Date.now() < deadline) {
-        c = (await call(`${bg.url}/v1/contacts/search?email=bg@example.com`, { key: bg.key })).body.contact;
-        if (!c) await new Promise((res) => setTimeout(res, 25));
-      }
+      const c = await eventually(async () => (await call(`${bg.url}/v1/contacts/search?email=bg@example.com`, { key: bg.key })).body.contact, {
+        timeoutMs: 10_000,
+        intervalMs: 25,
+      });
       expect(c?.properties.x).toBe(1);
       const m = await call(`${bg.url}/metrics`);
       expect(m.text).toMatch(/smashsend_queue_depth 0/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, ev } from './support/http.js';
-import { USES_REDIS } from './support/databases.js';
+import { USES_REDIS } from '../src/testing/test-database.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let s: TestServer;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeServer } from '../src/cli/compose.js';
 import type { BuiltServer } from '../src/http/build-server.js';
 import { call, ev } from './support/http.js';
-import { REDIS_URL } from './support/databases.js';
+import { REDIS_URL } from '../src/testing/test-database.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 describe('rate limits in Redis', () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ev } from './support/http.js';
-import { BACKEND, USES_REDIS } from './support/databases.js';
+import { BACKEND, USES_REDIS } from '../src/testing/test-database.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 class OfficialLikeClient {
@@ -26,7 +26,7 @@ class OfficialLikeClient {
         body: JSON.stringify(body),
       });
       const ct = res.headers.get('content-type') ?? '';
-      const parsed = ct.includes('application/json') ? await res.json() : await res.text();
+      const parsed: any = ct.includes('application/json') ? await res.json() : await res.text();
       if ((res.status === 429 || res.status >= 500) && attempt < this.maxRetries) {
         this.onRetry(res.status);
         await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
@@ -84,7 +84,7 @@ describe('official-SDK wire behaviour', () => {
     // Limit reached: the SDK's retry of the same body gets 429, backs off, retries, succeeds as a duplicate.
     const again = await c.request('/v1/events', body);
     expect(again.body).toMatchObject({ success: true, messageId: first.body.messageId, duplicate: true });
-    const list = await fetch(`${s.url}/v1/events?email=retry@example.com`, { headers: { Authorization: `Bearer ${s.key}` } }).then((r) => r.json());
+    const list = await fetch(`${s.url}/v1/events?email=retry@example.com`, { headers: { Authorization: `Bearer ${s.key}` } }).then((r) => r.json() as Promise<{ events: { items: unknown[] } }>);
     expect(list.events.items).toHaveLength(1);
   });
 

@@ -9,6 +9,7 @@ import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import type { ClaimedEvent } from '../processing/event-queue.port.js';
 import type { ContactRecord } from '../contacts/contact-store.port.js';
 import type { StoredEvent } from '../events-read/event-reader.port.js';
+import { EVENT_STATUS, eventStatusName } from './shared/status.js';
 
 export interface EventRow {
   id: number;
@@ -29,11 +30,9 @@ export interface EventRow {
 export const EVENT_COLUMNS =
   'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
 
-const STATUS = ['queued', 'processed', 'failed'] as const;
-
 /** The stored code of an event status (migrations: 0 queued, 1 processed, 2 failed). */
 export function statusCode(status: EventStatus): 0 | 1 | 2 {
-  return STATUS.indexOf(status) as 0 | 1 | 2;
+  return EVENT_STATUS[status];
 }
 
 function parseJsonColumn(text: string | null): JsonObject | null {
@@ -57,7 +56,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     traits: parseJsonColumn(r.traits),
     timestamp: r.ts,
     receivedAt: r.received_at,
-    status: STATUS[r.status] ?? 'queued',
+    status: eventStatusName(r.status),
     attempts: r.attempts,
     error: r.error,
   };

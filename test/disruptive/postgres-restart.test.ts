@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../support/databases.js';
+import { eventually } from '../../src/testing/eventually.js';
 import { call, ev } from '../support/http.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startServerProcess, type ServerProcess } from '../../src/testing/server-process.js';
+import { REDIS_URL, createTestDatabase, type PostgresTestDatabase } from '../../src/testing/test-database.js';
 
 function pgctl(action: 'restart' | 'start'): void {
   const version = readdirSync('/etc/postgresql')[0]!;
@@ -20,7 +20,7 @@ function pgctl(action: 'restart' | 'start'): void {
 // It restarts the machine's PostgreSQL cluster, so it runs only where that is allowed:
 // CI sets SMASHSEND_TEST_RESTART_POSTGRES=1 (.ci/run); on a developer machine it is skipped.
 describe.skipIf(process.env.SMASHSEND_TEST_RESTART_POSTGRES !== '1')('PostgreSQL restart during load', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   let sp: ServerProcess;
 
   beforeAll(async () => {
@@ -60,16 +60,16 @@ describe.skipIf(process.env.SMASHSEND_TEST_RESTART_POSTGRES !== '1')('PostgreSQL
         }
       }
     });
-    const until = async (ok: () => boolean, ms: number) => {
-      const deadline = Date.now() + ms;
-      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    };
-    await until(() => acked.length >= 300, 20_000);
-    const before = acked.length;
-    pgctl('restart');
-    await until(() => acked.length >= before + 300, 40_000);
-    stop = true;
-    await Promise.all(senders);
+    let before = 0;
+    try {
+      await eventually(() => acked.length >= 300, { timeoutMs: 20_000, intervalMs: 25, what: '300 acknowledged events' });
+      before = acked.length;
+      pgctl('restart');
+      await eventually(() => acked.length >= before + 300, { timeoutMs: 40_000, intervalMs: 25, what: '300 more after the restart' });
+    } finally {
+      stop = true;
+      await Promise.all(senders);
+    }
     expect(acked.length).toBeGreaterThanOrEqual(before + 300); // resumed by itself
     expect([...statuses.keys()].every((s) => s === 200 || s === 503)).toBe(true);
     const health = await call(`${sp.url}/health`);

@@ -13,7 +13,7 @@ import type { BuiltServer } from '../../src/http/build-server.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/ports.js';
 import type { Worker } from '../../src/processing/worker.js';
-import { createTestDatabase, REDIS_URL, USES_REDIS } from './databases.js';
+import { createTestDatabase, REDIS_URL, USES_REDIS } from '../../src/testing/test-database.js';
 
 export interface TestServer {
   url: string;

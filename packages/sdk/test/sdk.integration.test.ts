@@ -3,7 +3,8 @@
  * call, plus the tracker through a server stop/restart and a kill -9, and close() during an outage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../../../test/support/server-process.js';
+import { eventually } from '../../../src/testing/eventually.js';
+import { startServerProcess, type ServerProcess } from '../../../src/testing/server-process.js';
 import {
   APIError,
   AuthenticationError,
@@ -23,15 +24,7 @@ const HIGH_LIMITS = {
   RATE_LIMIT_API_PER_MIN: '100000',
 };
 
-async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+const poll = <T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 50) => eventually(fn, { timeoutMs, intervalMs });
 
 /** Every stored event of the workspace, by paging GET /v1/events with the SDK. */
 async function allStoredEvents(client: SmashSend, params: { email?: string; event?: string } = {}): Promise<StoredEvent[]> {

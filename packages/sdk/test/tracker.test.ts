@@ -3,7 +3,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, SmashSend, type EventPayload, type TrackFailure, type TrackerOptions } from '../src/index.js';
-import { startStub, waitFor, type StubServer } from './support/stub-server.js';
+import { eventually } from '../../../src/testing/eventually.js';
+import { startStub, type StubServer } from './support/stub-server.js';
 
 let stub: StubServer | undefined;
 let client: SmashSend | undefined;
@@ -61,7 +62,7 @@ describe('batching', () => {
     stub = await startStub();
     const { c } = setup({ flushInterval: 60_000 });
     for (let i = 0; i < 250; i++) c.events.track(ev(i));
-    await waitFor(() => stub!.batchRequests().length === 1, 2_000);
+    await eventually(() => stub!.batchRequests().length === 1, { timeoutMs: 2_000 });
     await new Promise((r) => setTimeout(r, 100));
     expect(stub.batchRequests()).toHaveLength(1); // the 50 left wait for the interval
     expect(c.events.stats().queued).toBe(50);
@@ -72,7 +73,7 @@ describe('batching', () => {
     const { c } = setup({ flushInterval: 100 });
     const t0 = Date.now();
     for (let i = 0; i < 3; i++) c.events.track(ev(i));
-    await waitFor(() => c.events.stats().delivered === 3, 2_000);
+    await eventually(() => c.events.stats().delivered === 3, { timeoutMs: 2_000 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
     expect(stub.batchRequests()).toHaveLength(1);
   });
@@ -258,7 +259,7 @@ describe('retries', () => {
     const { c, failures } = setup({ retryBaseDelay: 20, retryMaxDelay: 200 });
     const ids = Array.from({ length: 2_000 }, (_, i) => c.events.track(ev(i)));
     const flushed = c.events.flush();
-    await waitFor(() => stub!.batchRequests().length >= 3, 5_000, 1);
+    await eventually(() => stub!.batchRequests().length >= 3, { timeoutMs: 5_000, intervalMs: 1 });
     const stored = stub.stored;
     const port = stub.port;
     await stub.stop();
@@ -307,7 +308,7 @@ describe('queue bound and drop policy', () => {
     });
     const { c, failures } = setup({ maxQueueSize: 200, dropPolicy: 'drop-oldest' });
     const ids = Array.from({ length: 200 }, (_, i) => c.events.track(ev(i)));
-    await waitFor(() => c.events.stats().inFlight === 200, 2_000);
+    await eventually(() => c.events.stats().inFlight === 200, { timeoutMs: 2_000 });
     const extra = c.events.track(ev(200)); // queue full of in-flight events: the new one is refused
     expect(failures.map((f) => f.messageId)).toEqual([extra]);
     release();
@@ -376,7 +377,7 @@ describe('flush and close', () => {
     stub = await startStub(() => new Promise<void>(() => undefined)); // never answers
     const { c } = setup({ flushInterval: 0 });
     c.events.track(ev(1));
-    await waitFor(() => c.events.stats().inFlight === 1, 2_000);
+    await eventually(() => c.events.stats().inFlight === 1, { timeoutMs: 2_000 });
     const t0 = Date.now();
     const result = await c.events.close({ timeout: 300 });
     expect(Date.now() - t0).toBeLessThan(600);

@@ -1,29 +1,24 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresStore } from '../postgres/postgres-store.js';
-import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type TestDatabase } from '../postgres/test-database.postgres.js';
-import { runJobQueueContract } from './job-queue.contract.js';
-import { runPropertyTypesContract } from './property-types.contract.js';
+import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 import { runStoreContract } from './store.contract.js';
 
 // One database for this file (smashsend_test_<random>, dropped after), one fresh schema per
 // test. An unreachable server fails the suite in beforeAll; only SMASHSEND_SKIP_POSTGRES=1 skips it.
 describe.skipIf(SKIP_POSTGRES)('PostgreSQL', () => {
-  let db: TestDatabase | undefined;
+  let db: PostgresTestDatabase | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('postgres');
   });
 
   afterAll(async () => {
     await db?.drop();
   });
 
-  const openPostgres = async () => {
+  runStoreContract('PostgresStore', async () => {
     if (!db) throw new Error('the test database was not created');
     const schema = await createTestSchema(db);
     return { store: new PostgresStore(schema.url, { poolMax: 4 }), cleanup: schema.drop };
-  };
-  runStoreContract('PostgresStore', openPostgres);
-  runPropertyTypesContract('PostgresStore', openPostgres);
-  runJobQueueContract('PostgresStore', openPostgres);
+  });
 });

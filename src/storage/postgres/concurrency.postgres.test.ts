@@ -4,24 +4,24 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../sqlite/migrate.sqlite.js';
+import { readMigrations } from '../shared/migrations.js';
 import type { AppendItem } from '../../ingest/event-log.port.js';
 import type { ClaimedEvent } from '../../processing/event-queue.port.js';
 import type { Store } from '../ports.js';
 import { PostgresStore } from './postgres-store.js';
-import { SKIP_POSTGRES, createTestDatabase, type TestDatabase } from './test-database.postgres.js';
+import { SKIP_POSTGRES, createTestDatabase, type PostgresTestDatabase } from '../../testing/test-database.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 const WINDOW = 86_400_000;
 
 describe.skipIf(SKIP_POSTGRES)('PostgresStore across processes', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   let a: PostgresStore;
   let b: PostgresStore;
   let ws: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('postgres');
     a = new PostgresStore(db.url, { poolMax: 6 });
     b = new PostgresStore(db.url, { poolMax: 6 });
     // Both "processes" start at once: the advisory lock lets exactly one of them migrate.

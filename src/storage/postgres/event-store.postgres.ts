@@ -1,7 +1,8 @@
 import type { AppendItem, AppendOutcome } from '../../ingest/event-log.port.js';
 import type { EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
 import type { EventStore } from '../ports.js';
-import type { PendingAppend } from '../pending-append.js';
+import type { AppendRequest, AppendResult } from '../shared/append-request.js';
+import { GroupCommit } from '../shared/group-commit.js';
 import { EVENT_COLUMNS, statusCode, toStoredEvent, type EventRow } from '../rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
 
@@ -55,50 +56,29 @@ const PURGE_BATCH = 10_000;
 const MAX_IN_FLIGHT = 2;
 
 export class PostgresEventStore implements EventStore {
-  private pending: PendingAppend[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly appends = new GroupCommit<AppendRequest, AppendResult>((group) => this.commitGroup(group), { maxInFlight: MAX_IN_FLIGHT });
 
   constructor(private readonly db: PgDatabase) {}
 
   append(items: AppendItem[], now: number, dedupWindowMs: number): Promise<AppendOutcome[]> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ items, now, windowMs: dedupWindowMs, resolve, reject });
-      this.schedule();
-    });
+    return this.appends.submit({ items, now, windowMs: dedupWindowMs });
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
-    const group = this.pending;
-    this.pending = [];
-    this.inFlight++;
-    try {
-      // One statement for the group: the latest `now` stamps it (the calls are within a few
-      // ms of each other); a messageId repeated across calls is accepted for the first.
-      const now = Math.max(...group.map((p) => p.now));
-      const all = group.flatMap((p) => p.items);
-      const outcomes = await this.appendNow(all, now, group[0]!.windowMs);
-      let at = 0;
-      for (const p of group) {
-        p.resolve(outcomes.slice(at, at + p.items.length));
-        at += p.items.length;
-      }
-    } catch (err) {
-      for (const p of group) p.reject(err);
-    } finally {
-      this.inFlight--;
-      this.schedule();
+  /**
+   * One statement for the group: the latest `now` stamps it (the calls are within a few ms
+   * of each other); a messageId repeated across calls is accepted for the first.
+   */
+  private async commitGroup(group: AppendRequest[]): Promise<AppendResult[]> {
+    let now = group[0]!.now;
+    for (const p of group) if (p.now > now) now = p.now;
+    const outcomes = await this.appendNow(group.length === 1 ? group[0]!.items : group.flatMap((p) => p.items), now, group[0]!.windowMs);
+    const results: AppendResult[] = [];
+    let at = 0;
+    for (const p of group) {
+      results.push(outcomes.slice(at, at + p.items.length));
+      at += p.items.length;
     }
+    return results;
   }
 
   /**

@@ -1,24 +1,19 @@
 /**
  * PostgreSQL-only behaviour below the port: migrations, failure mapping against a real
  * server, recovery after lost connections, a corrupt row. The port's behaviour itself is
- * in contract/store.contract.ts.
+ * in the contract suites (contract/*.contract.ts).
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../sqlite/migrate.sqlite.js';
+import { readMigrations } from '../shared/migrations.js';
+import { eventually } from '../../testing/eventually.js';
 import { StoreUnavailableError } from '../ports.js';
 import { PostgresStore } from './postgres-store.js';
-import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type TestDatabase } from './test-database.postgres.js';
+import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, check: () => Promise<boolean> | boolean) => eventually(check, { timeoutMs: 10_000, intervalMs: 20, what });
 
 describe('postgres store without a server', () => {
   it('reports an unreachable server as StoreUnavailableError', async () => {
@@ -42,7 +37,7 @@ describe('postgres store without a server', () => {
 });
 
 describe.skipIf(SKIP_POSTGRES)('postgres store on a server', () => {
-  let db: TestDatabase;
+  let db: PostgresTestDatabase;
   const stores: PostgresStore[] = [];
   const drops: (() => Promise<void>)[] = [];
 
@@ -55,7 +50,7 @@ describe.skipIf(SKIP_POSTGRES)('postgres store on a server', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('postgres');
   });
 
   afterEach(async () => {

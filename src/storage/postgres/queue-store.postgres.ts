@@ -12,6 +12,7 @@ import {
 } from './contact-store.postgres.js';
 import { newContactState, stateOf, toClaimedEvent, type ClaimRow } from '../rows.js';
 import { TransactionRaceError, type PgDatabase, type Queryable } from './database.postgres.js';
+import { EVENT_STATUS } from '../shared/status.js';
 
 
 /**
@@ -27,7 +28,7 @@ import { TransactionRaceError, type PgDatabase, type Queryable } from './databas
 const CLAIM_SQL = `
 WITH due AS MATERIALIZED (
   SELECT id FROM events
-  WHERE status = 0 AND next_attempt_at <= $3 AND lease_until <= $3
+  WHERE status = ${EVENT_STATUS.queued} AND next_attempt_at <= $3 AND lease_until <= $3
   ORDER BY id LIMIT $4
   FOR UPDATE SKIP LOCKED
 )
@@ -78,7 +79,7 @@ export class PostgresQueueStore implements QueueStore {
     // its events, and a re-claim after lease expiry changes lease_owner: either way they are
     // skipped, so nothing here brings an erased contact back or processes an event twice.
     const { rows } = await tx.query<{ id: number }>(
-      'SELECT id FROM events WHERE id = ANY($1::bigint[]) AND status = 0 AND lease_owner = $2 ORDER BY id FOR UPDATE',
+      `SELECT id FROM events WHERE id = ANY($1::bigint[]) AND status = ${EVENT_STATUS.queued} AND lease_owner = $2 ORDER BY id FOR UPDATE`,
       [seqs, workerId],
       'queue_lock_leased',
     );
@@ -158,7 +159,7 @@ export class PostgresQueueStore implements QueueStore {
     await this.writer.updateMany(tx, updates);
     if (marked.length) {
       await tx.query(
-        `UPDATE events e SET status = 1, contact_id = v.contact_id, processed_at = $3, lease_owner = NULL, lease_until = 0, error = NULL
+        `UPDATE events e SET status = ${EVENT_STATUS.processed}, contact_id = v.contact_id, processed_at = $3, lease_owner = NULL, lease_until = 0, error = NULL
          FROM unnest($1::bigint[], $2::text[]) AS v(id, contact_id)
          WHERE e.id = v.id`,
         [marked.map((m) => m.seq), marked.map((m) => m.contactId), now],
@@ -176,7 +177,7 @@ export class PostgresQueueStore implements QueueStore {
       `UPDATE events SET attempts = attempts + 1, error = $1, status = $2, next_attempt_at = $3,
          lease_owner = NULL, lease_until = 0
        WHERE id = ANY($4::bigint[]) AND lease_owner = $5`,
-      [input.error, input.retryAt === null ? 2 : 0, input.retryAt ?? 0, input.seqs, input.workerId],
+      [input.error, input.retryAt === null ? EVENT_STATUS.failed : EVENT_STATUS.queued, input.retryAt ?? 0, input.seqs, input.workerId],
       'queue_fail',
     );
   }
@@ -185,9 +186,9 @@ export class PostgresQueueStore implements QueueStore {
     // One round trip; each part reads a partial index only. Ids follow acceptance, so the
     // lowest queued id is the oldest.
     const { rows } = await this.db.query<{ depth: number; oldest: number | null; failed: number }>(
-      `SELECT (SELECT COUNT(*) FROM events WHERE status = 0) AS depth,
-              (SELECT received_at FROM events WHERE status = 0 ORDER BY id LIMIT 1) AS oldest,
-              (SELECT COUNT(*) FROM events WHERE status = 2) AS failed`,
+      `SELECT (SELECT COUNT(*) FROM events WHERE status = ${EVENT_STATUS.queued}) AS depth,
+              (SELECT received_at FROM events WHERE status = ${EVENT_STATUS.queued} ORDER BY id LIMIT 1) AS oldest,
+              (SELECT COUNT(*) FROM events WHERE status = ${EVENT_STATUS.failed}) AS failed`,
       [],
       'queue_stats',
     );

@@ -6,6 +6,7 @@ import type { JsonObject } from '../../core/types.js';
 import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
 import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
+import { EVENT_STATUS } from '../shared/status.js';
 
 /**
  * Shared SQL helpers for contacts, used by the contact store and the queue's apply step. One
@@ -174,9 +175,9 @@ export class SqliteContactStore implements ContactStore {
         // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
         // Three deletes, each on its own index: by contact (processed), by email (failed, and
         // processed under this email), and queued ones through the queue index.
-        this.db.prepare('DELETE FROM events WHERE contact_id = ? AND status <> 0').run(row.id);
-        this.db.prepare('DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> 0').run(workspaceId, row.email);
-        this.db.prepare('DELETE FROM events WHERE status = 0 AND workspace_id = ? AND email = ?').run(workspaceId, row.email);
+        this.db.prepare(`DELETE FROM events WHERE contact_id = ? AND status <> ${EVENT_STATUS.queued}`).run(row.id);
+        this.db.prepare(`DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> ${EVENT_STATUS.queued}`).run(workspaceId, row.email);
+        this.db.prepare(`DELETE FROM events WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND email = ?`).run(workspaceId, row.email);
         this.db.prepare('DELETE FROM contacts WHERE id = ?').run(row.id);
         return toContactRecord(row);
       }).immediate();

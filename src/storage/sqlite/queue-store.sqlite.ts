@@ -5,6 +5,7 @@ import { toClaimedEvent, type ClaimRow } from '../rows.js';
 import { SqliteContactWriter } from './contact-store.sqlite.js';
 import { sqliteFailure } from './errors.sqlite.js';
 import { SyncMode } from './sync-mode.sqlite.js';
+import { EVENT_STATUS } from '../shared/status.js';
 
 
 /** Queue figures for metrics are exact up to this many rows (see stats()). */
@@ -25,14 +26,14 @@ export class SqliteQueueStore implements QueueStore {
     this.writer = writer ?? new SqliteContactWriter(db);
     this.sync = new SyncMode(db);
     // Per-row statements, prepared once: cheaper than building IN (…) lists per group.
-    this.ownedStmt = db.prepare('SELECT 1 FROM events WHERE id = ? AND status = 0 AND lease_owner = ?').pluck();
-    this.doneStmt = db.prepare(`UPDATE events SET status = 1, contact_id = ?, processed_at = ?, lease_owner = NULL,
+    this.ownedStmt = db.prepare(`SELECT 1 FROM events WHERE id = ? AND status = ${EVENT_STATUS.queued} AND lease_owner = ?`).pluck();
+    this.doneStmt = db.prepare(`UPDATE events SET status = ${EVENT_STATUS.processed}, contact_id = ?, processed_at = ?, lease_owner = NULL,
       lease_until = 0, error = NULL WHERE id = ?`);
     // Lease the oldest due queued events. The partial index events_queue holds only
     // queued rows, so this never walks processed history. An expired lease (a worker
     // killed mid-batch) makes the row claimable again.
     this.claimStmt = db.prepare(`UPDATE events SET lease_owner = ?, lease_until = ?
-      WHERE id IN (SELECT id FROM events WHERE status = 0 AND next_attempt_at <= ? AND lease_until <= ?
+      WHERE id IN (SELECT id FROM events WHERE status = ${EVENT_STATUS.queued} AND next_attempt_at <= ? AND lease_until <= ?
                    ORDER BY id LIMIT ?)
       RETURNING id, workspace_id, email, traits, ts, attempts`);
   }
@@ -128,7 +129,7 @@ export class SqliteQueueStore implements QueueStore {
         .prepare(`UPDATE events SET attempts = attempts + 1, error = ?, status = ?, next_attempt_at = ?,
             lease_owner = NULL, lease_until = 0
           WHERE id IN (${input.seqs.map(() => '?').join(',')}) AND lease_owner = ?`)
-        .run(input.error, input.retryAt === null ? 2 : 0, input.retryAt ?? 0, ...input.seqs, input.workerId));
+        .run(input.error, input.retryAt === null ? EVENT_STATUS.failed : EVENT_STATUS.queued, input.retryAt ?? 0, ...input.seqs, input.workerId));
     } catch (err) {
       throw sqliteFailure(err);
     }
@@ -139,14 +140,14 @@ export class SqliteQueueStore implements QueueStore {
     // backlog: counting a million-row queue blocked the HTTP loop for tens of ms. Exact up
     // to COUNT_CAP; above it, the id span of the queue (an upper bound: ids follow
     // acceptance and processing takes them in order, so the span is nearly all queued).
-    const depth = this.cappedCount('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE status = 0 LIMIT ?)', () => {
+    const depth = this.cappedCount(`SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE status = ${EVENT_STATUS.queued} LIMIT ?)`, () => {
       // Two index seeks: MIN()/MAX() together in one statement would scan the whole index.
-      const lo = this.db.prepare('SELECT id FROM events WHERE status = 0 ORDER BY id LIMIT 1').pluck().get() as number;
-      const hi = this.db.prepare('SELECT id FROM events WHERE status = 0 ORDER BY id DESC LIMIT 1').pluck().get() as number;
+      const lo = this.db.prepare(`SELECT id FROM events WHERE status = ${EVENT_STATUS.queued} ORDER BY id LIMIT 1`).pluck().get() as number;
+      const hi = this.db.prepare(`SELECT id FROM events WHERE status = ${EVENT_STATUS.queued} ORDER BY id DESC LIMIT 1`).pluck().get() as number;
       return hi - lo + 1;
     });
-    const failed = this.cappedCount('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE status = 2 LIMIT ?)', () => COUNT_CAP);
-    const o = this.db.prepare('SELECT received_at FROM events WHERE status = 0 ORDER BY id LIMIT 1').get() as
+    const failed = this.cappedCount(`SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE status = ${EVENT_STATUS.failed} LIMIT ?)`, () => COUNT_CAP);
+    const o = this.db.prepare(`SELECT received_at FROM events WHERE status = ${EVENT_STATUS.queued} ORDER BY id LIMIT 1`).get() as
       | { received_at: number }
       | undefined;
     return { depth, oldestReceivedAt: o?.received_at ?? null, failed };

@@ -6,25 +6,18 @@
  * ~54k appended events/s with auto-checkpoints every 1,000 pages, ~67k when they move off.
  */
 import Database from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 
 const CHECKPOINT_EVERY_MS = 250;
 const { path } = workerData as { path: string };
 const db = new Database(path);
 db.pragma('busy_timeout = 1000');
 
-const timer = setInterval(() => {
+// Runs until SqliteStore.close() ends this thread with terminate().
+setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
     // Busy or closing: the next tick tries again; the writer's own auto-checkpoint is the backstop.
   }
 }, CHECKPOINT_EVERY_MS);
-
-parentPort!.on('message', (msg: { op: string }) => {
-  if (msg.op === 'close') {
-    clearInterval(timer);
-    db.close();
-    parentPort!.postMessage({ op: 'closed' });
-  }
-});

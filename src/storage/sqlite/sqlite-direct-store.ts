@@ -78,7 +78,7 @@ export class SqliteDirectStore implements Store {
   }
 
   async migrate(): Promise<{ applied: string[] }> {
-    return { applied: migrateSqlite(this.db, Date.now()) };
+    return { applied: await migrateSqlite(this.db, Date.now()) };
   }
 
   async ping(): Promise<void> {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readMigrations } from './migrate.sqlite.js';
+import { readMigrations } from '../shared/migrations.js';
 import { tempDirs } from '../../testing/temp-dirs.js';
 import { StoreLockedError, StoreOpenError } from '../ports.js';
 import { SqliteStore } from './sqlite-store.js';

@@ -2,12 +2,12 @@ import { Worker as Thread } from 'node:worker_threads';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StoreOpenError, StoreUnavailableError, type EventStore, type Store, type StoreCapabilities } from '../ports.js';
-import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
 import { type ContactStore } from '../../contacts/contact-store.port.js';
 import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
-import type { PendingAppend } from '../pending-append.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
+import type { AppendRequest, AppendResult } from '../shared/append-request.js';
+import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { prepareStorePath } from './store-path.sqlite.js';
@@ -55,8 +55,8 @@ export class SqliteStore implements Store {
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
   private reader: SqliteDirectStore | null = null;
-  private pending: PendingAppend[] = [];
-  private scheduled = false;
+  /** Appends arriving in one event-loop turn go to the writer as one message (and commit there as one transaction). */
+  private readonly appends = new GroupCommit<AppendRequest, AppendResult>((group) => this.call<AppendResult[]>('events.appendMany', [group]));
   private dead: Error | null = null;
   private closed = false;
   private readonly lock: IngestLock | null;
@@ -92,7 +92,7 @@ export class SqliteStore implements Store {
       recordKeyUse: (...a) => call('keys.recordKeyUse', a),
     };
     this.events = {
-      append: (items, now, windowMs) => this.append(items, now, windowMs),
+      append: (items, now, windowMs) => this.appends.submit({ items, now, windowMs }),
       purgeDedup: (...a) => call('events.purgeDedup', a),
       // The writer thread holds the newest dedup keys in memory: ask it.
       firstAcceptedAt: (...a) => call('events.firstAcceptedAt', a),
@@ -167,27 +167,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  private append(items: AppendItem[], now: number, windowMs: number): Promise<AppendOutcome[]> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ items, now, windowMs, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flushAppends());
-      }
-    });
-  }
-
-  private flushAppends(): void {
-    this.scheduled = false;
-    const group = this.pending;
-    if (group.length === 0) return;
-    this.pending = [];
-    this.call<AppendOutcome[][]>('events.appendMany', [group.map((p) => ({ items: p.items, now: p.now, windowMs: p.windowMs }))]).then(
-      (results) => group.forEach((p, i) => p.resolve(results[i]!)),
-      (err) => group.forEach((p) => p.reject(err)),
-    );
-  }
-
   private async read(): Promise<SqliteDirectStore> {
     if (this.reader) return this.reader;
     await this.call('ping', []); // the writer has created the file and set WAL mode
@@ -211,13 +190,13 @@ export class SqliteStore implements Store {
 
   /** Both connections answer: reads here, and the writer thread (which every write needs). */
   async ping(): Promise<void> {
-    (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
+    await (await this.read()).ping();
     await this.call('ping', []);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushAppends();
+    this.appends.flush();
     try {
       await this.call('close', []);
     } finally {

@@ -30,9 +30,6 @@ async function handle(msg: WriterRequest): Promise<unknown> {
       return store.migrate();
     case 'ping':
       return store.ping();
-    case 'flush':
-      store.events.flush();
-      return null;
     case 'close':
       await store.close();
       return null;

@@ -102,12 +102,3 @@ export async function startStub(handler?: Handler): Promise<StubServer> {
   await s.start();
   return s;
 }
-
-/** Polls until `cond()` is true or the deadline passes. */
-export async function waitFor(cond: () => boolean, timeoutMs = 10_000, stepMs = 10): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}

@@ -1,5 +1,5 @@
 -- Durable background jobs and timers (src/processing/job-queue.port.ts); the same table and
--- meaning as migrations/sqlite/0005_jobs.sql. status: 0 queued (leased while
+-- meaning as migrations/sqlite/0004_jobs.sql. status: 0 queued (leased while
 -- lease_until > now), 1 done, 2 dead. Times are Unix ms. payload is JSON text, as the
 -- events' columns are (nothing queries inside it).
 CREATE TABLE jobs (

@@ -1,1 +1,0 @@
-export { BACKEND } from './databases.js';
