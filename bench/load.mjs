@@ -22,7 +22,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { BodyPool } from './payloads..js';
+import { BodyPool } from './payloads.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) =>

@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { eventRow } from './payloads..js';
+import { eventRow } from './payloads.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) => new Promise((resolve) => (process.send ? process.send(m, () => resolve()) : process.stdout.write(`${JSON.stringify(m)}\n`, () => resolve())));

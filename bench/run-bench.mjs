@@ -46,9 +46,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { batchBody } from './payloads..js';
-import { formatSummary, summarize } from './profile-summary..js';
-import { fmt, table } from './report..js';
+import { batchBody } from './payloads.mjs';
+import { formatSummary, summarize } from './profile-summary.mjs';
+import { fmt, table } from './report.mjs';
 import {
   CpuWindow,
   MemorySampler,
@@ -62,7 +62,7 @@ import {
   stopAll,
   stopGroup,
   waitForOutput,
-} from './processes..js';
+} from './processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');

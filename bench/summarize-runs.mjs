@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { digitsFor, fmt } from './report..js';
+import { digitsFor, fmt } from './report.mjs';
 
 const files = process.argv.slice(2).filter((f) => f.endsWith('.json'));
 if (files.length === 0) {
