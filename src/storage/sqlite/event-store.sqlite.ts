@@ -95,7 +95,7 @@ export class SqliteEventStore implements EventStore {
     this.syncer.afterCommit((err) => {
       if (err) {
         // Committed but maybe not on disk: the client is told to retry, and dedup keeps it single.
-        const failure = new StoreUnavailableError(`could not sync the write-ahead log: ${err.message}`, { cause: err });
+        const failure = new StoreUnavailableError(`could not sync the write-ahead log: ${err.message}`, { cause: err, writeRefused: true });
         for (const p of group) p.reject(failure);
       } else group.forEach((p, i) => p.resolve(results[i]!));
     });
