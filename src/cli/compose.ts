@@ -8,6 +8,7 @@ import { contactsRoutes } from '../contacts/contacts.routes.js';
 import { eventsReadRoutes } from '../events-read/events-read.routes.js';
 import { buildServer, type BuiltServer, type ModuleMount } from '../http/build-server.js';
 import { Metrics } from '../http/metrics.js';
+import { StoreStatus } from '../http/store-status.js';
 import { opsRoutes } from '../http/plugins/ops.routes.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
@@ -26,13 +27,14 @@ export async function composeServer(deps: ComposeDeps): Promise<BuiltServer> {
   const { config, store, log } = deps;
   const clock = deps.clock ?? Date.now;
   const metrics = deps.metrics ?? new Metrics({ queue: store.queue, clock });
-  const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs);
+  const storeStatus = new StoreStatus(log);
+  const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs, storeStatus);
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters());
   const modules: ModuleMount[] = [
     (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
-    (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),
+    (app) => app.register(opsRoutes, { ping: () => store.ping(), status: storeStatus, registry: metrics.registry }),
   ];
-  return buildServer({ config, log, clock, metrics, keys: store.keys, modules });
+  return buildServer({ config, log, clock, metrics, keys: store.keys, modules, storeStatus });
 }
