@@ -17,7 +17,10 @@
  *   million             a fresh store, ingest only (--no-worker): 100,000 events, idle RSS;
  *                       900,000 more, idle RSS; then single events with no worker (diagnostic)
  *   backpressure        a deliberately slowed store (DEBUG_APPEND_DELAY_MS, MAX_PENDING_EVENTS):
- *                       503 share, Retry-After, RSS over the run
+ *                       503 share, Retry-After, RSS over the run; then the memory attack
+ *                       (bench/body-attack.mjs: 80 connections of 6.4 MB batches + 200
+ *                       stalled 6 MB bodies) on a server with the default byte caps: peak RSS,
+ *                       503s, what the stalled connections got
  *   postgres            PostgreSQL + Redis, API processes with --no-worker plus one
  *                       `smashsend worker`: 1 API (single, batches, batches with the worker
  *                       stopped), then 2 API on a fresh database; a bare multi-row INSERT of
@@ -47,6 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { batchBody } from './payloads.mjs';
+import { runAttack } from './body-attack.mjs';
 import { formatSummary, summarize } from './profile-summary.mjs';
 import { fmt, table } from './report.mjs';
 // The launcher shared with the tests, compiled by `npm run build` (which `npm run bench` runs first).
@@ -93,6 +97,17 @@ const MILLION_CONNECTIONS = 10;
 const SLOW_APPEND_MS = 200;
 const SLOW_MAX_PENDING = 1_000;
 const BACKPRESSURE_CONNECTIONS = 50;
+/**
+ * The memory attack (issue #15): full 6.4 MB batches on ATTACK_CONNECTIONS connections and
+ * ATTACK_STALLED bodies that declare 6 MB and stall, for ATTACK_SEC, against the defaults
+ * (MAX_PENDING_BYTES, MAX_CONCURRENT_BATCHES) with REQUEST_BODY_TIMEOUT_MS shortened so the
+ * stalled ones are answered 408 inside the phase. RSS must stay under ATTACK_RSS_BOUND_MIB.
+ */
+const ATTACK_CONNECTIONS = 80;
+const ATTACK_STALLED = 200;
+const ATTACK_SEC = QUICK ? 6 : 12;
+const ATTACK_BODY_TIMEOUT_MS = QUICK ? 4000 : 8000;
+const ATTACK_RSS_BOUND_MIB = 512;
 
 /**
  * Queue depth and lag are read from /metrics this often during a load. Not every second: on
@@ -486,7 +501,33 @@ async function backpressurePhase() {
       `  503 share ${fmt(r.share503 * 100, 1)}%, Retry-After ${r.during?.retryAfter ?? 'n/a'} (${r.during?.code ?? 'no 503 seen'}); ` +
         `RSS ${fmt(mem.first)} → max ${fmt(mem.max)} → ${fmt(mem.last)} MiB over the run`,
     );
+    await s.child.stop();
+    r.attack = await bodyAttack();
     return r;
+  } finally {
+    await s.child.stop();
+  }
+}
+
+/** The memory attack against a server of normal speed with the default byte caps. */
+async function bodyAttack() {
+  const dir = tempDir('attack');
+  const s = await startServer('sqlite server (memory attack)', `sqlite:${join(dir, 'db.sqlite')}`, {
+    env: { REQUEST_BODY_TIMEOUT_MS: String(ATTACK_BODY_TIMEOUT_MS) },
+  });
+  try {
+    log(`memory attack: ${ATTACK_CONNECTIONS} connections of 6.4 MB batches + ${ATTACK_STALLED} stalled 6 MB bodies, ${ATTACK_SEC} s (REQUEST_BODY_TIMEOUT_MS=${ATTACK_BODY_TIMEOUT_MS})`);
+    const idle = memoryOf(s.pid);
+    const sampler = new MemorySampler([s.pid]);
+    // In this process, not a child: the attack is connections and bytes, not CPU-heavy requests.
+    const r = await runAttack({ url: s.url, key: s.key, concurrent: ATTACK_CONNECTIONS, stalled: ATTACK_STALLED, durationSec: ATTACK_SEC, prefix: `${runId}.atk` });
+    const mem = sampler.stop()[s.pid];
+    const out = { ...r, idleRssMiB: round2(idle?.rss), maxRssMiB: mem.max, hwmMiB: mem.hwm, boundMiB: ATTACK_RSS_BOUND_MIB };
+    log(
+      `  statuses ${JSON.stringify(r.statuses)}, stalled ${JSON.stringify(r.stalledStatuses)}, full batches p50 ${r.okLatencyMs.p50} ms p99 ${r.okLatencyMs.p99} ms; ` +
+        `RSS idle ${fmt(out.idleRssMiB)} → max ${fmt(mem.max)} MiB (VmHWM ${fmt(mem.hwm)}), bound ${ATTACK_RSS_BOUND_MIB} MiB`,
+    );
+    return out;
   } finally {
     await s.child.stop();
   }
@@ -738,6 +779,14 @@ function figures(res) {
       detail: `Retry-After: ${bp.during?.retryAfter ?? 'n/a'}; accepted ${fmt(bp.load.eventsPerSec)} events/s; RSS ${fmt(mem.first)} → max ${fmt(mem.max)} → ${fmt(mem.last)} MiB`,
     });
     add('backpressure.maxRss', 'Backpressure: max RSS during the overload', mem.max, 'MiB');
+    const a = bp.attack;
+    if (a) {
+      add('backpressure.attackRss', `Memory attack: peak RSS (${a.concurrent} × 6.4 MB batches + ${a.stalled} stalled bodies)`, a.hwmMiB, 'MiB', {
+        target: `< ${a.boundMiB} MiB, 503 + Retry-After`,
+        pass: a.hwmMiB < a.boundMiB && (a.statuses[503] ?? 0) > 0,
+        detail: `statuses ${JSON.stringify(a.statuses)}; stalled bodies answered ${JSON.stringify(a.stalledStatuses)}; full batches p50 ${a.okLatencyMs.p50} ms, p99 ${a.okLatencyMs.p99} ms; idle RSS ${fmt(a.idleRssMiB)} MiB`,
+      });
+    }
   }
   const p = res.postgres;
   if (p?.skipped) add('postgres', 'PostgreSQL', null, '', { detail: `skipped: ${p.skipped}` });

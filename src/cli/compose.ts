@@ -10,6 +10,7 @@ import { buildServer, type BuiltServer, type ModuleMount } from '../http/build-s
 import { Metrics } from '../http/metrics.js';
 import { notImplementedRoutes } from '../http/plugins/not-implemented.routes.js';
 import { mountOpenApi } from '../http/plugins/openapi.js';
+import { StoreStatus } from '../http/store-status.js';
 import { opsRoutes } from '../http/plugins/ops.routes.js';
 import { startTrafficSummary } from '../http/traffic-summary.js';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -46,7 +47,8 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const clock = deps.clock ?? Date.now;
   const metrics = deps.metrics ?? new Metrics();
   const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS, clock });
-  const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs);
+  const storeStatus = new StoreStatus(log);
+  const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs, storeStatus);
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
@@ -55,10 +57,10 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
-    (app) => app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry }),
+    (app) => app.register(opsRoutes, { ping: () => store.ping(), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
   ];
-  const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules });
+  const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules, storeStatus });
   const summary = startTrafficSummary({
     metrics,
     log,

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       dedupWindowMs: 86_400_000,
     });
     expect(c.worker.batchSize).toBe(100);
+    expect(c).toMatchObject({ requestBodyTimeoutMs: 30_000, maxPendingBytes: 25_165_824, maxConcurrentBatches: 16, shutdownDrainMs: 5000 });
     expect(loadConfig({ DATABASE_URL: 'postgres://x@h/db' }).worker.batchSize).toBe(500);
   });
 
@@ -29,6 +30,10 @@ describe('loadConfig', () => {
       [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
       [{ LOG_SUMMARY_INTERVAL_MS: 'soon' }, 'LOG_SUMMARY_INTERVAL_MS'],
       [{ KEY_REFRESH_MS: '60000' }, 'KEY_REFRESH_MS'],
+      [{ REQUEST_BODY_TIMEOUT_MS: '10' }, 'REQUEST_BODY_TIMEOUT_MS'],
+      [{ MAX_PENDING_BYTES: '0' }, 'MAX_PENDING_BYTES'],
+      [{ MAX_CONCURRENT_BATCHES: 'many' }, 'MAX_CONCURRENT_BATCHES'],
+      [{ SHUTDOWN_DRAIN_MS: '-5' }, 'SHUTDOWN_DRAIN_MS'],
     ];
     for (const [env, name] of bad) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);

@@ -12,6 +12,14 @@ export interface Config {
   dedupWindowMs: number;
   /** Backpressure: events accepted but not yet committed, beyond which ingest answers 503. */
   maxPendingEvents: number;
+  /** A request whose headers and body have not fully arrived within this is answered 408 and dropped. */
+  requestBodyTimeoutMs: number;
+  /** Bytes of request bodies in flight (declared by Content-Length, or received so far), beyond which 503. */
+  maxPendingBytes: number;
+  /** Batch requests received and processed at once, beyond which 503. */
+  maxConcurrentBatches: number;
+  /** SIGTERM: how long in-flight requests may take before the slow ones are answered 503 and cut. */
+  shutdownDrainMs: number;
   /** Benchmarks only: an artificial delay before every append, to show backpressure. */
   debugAppendDelayMs: number;
   /** PostgreSQL: connections per process. */
@@ -65,6 +73,10 @@ export const ENV_HELP: [string, string][] = [
   ['RATE_LIMIT_API_PER_MIN', 'read and contacts endpoints per workspace per minute (default 6000)'],
   ['DEDUP_WINDOW_SECONDS', 'how long a messageId stays reserved (default 86400)'],
   ['MAX_PENDING_EVENTS', 'events awaiting commit before ingest answers 503 + Retry-After (default 100000)'],
+  ['REQUEST_BODY_TIMEOUT_MS', 'a request not fully received within this is answered 408 and its connection closed (default 30000)'],
+  ['MAX_PENDING_BYTES', 'bytes of request bodies in flight before requests are answered 503 + Retry-After (default 25165824, 24 MiB)'],
+  ['MAX_CONCURRENT_BATCHES', 'batch requests in flight at once before batches are answered 503 + Retry-After (default 16)'],
+  ['SHUTDOWN_DRAIN_MS', 'SIGTERM: time in-flight requests get before slow ones are answered 503 and cut (default 5000)'],
   ['DEBUG_APPEND_DELAY_MS', 'benchmarks only: slow every append down by this much (default 0)'],
   ['DATABASE_POOL_MAX', 'PostgreSQL connections per process (default 10)'],
   ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
@@ -110,6 +122,13 @@ export function loadConfig(env: Env): Config {
     },
     dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS', 86400, 1, 10 * 365 * 86400) * 1000,
     maxPendingEvents: int(env, 'MAX_PENDING_EVENTS', 100_000, 1, 1e9),
+    requestBodyTimeoutMs: int(env, 'REQUEST_BODY_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    // 24 MiB: 3-4 full 6.4 MB batches in flight. Under 80 connections of 6.4 MB batches the
+    // SQLite server peaked at 380-490 MB RSS with it, ~500 MB at 32 MiB, 630 MB at 64 MiB,
+    // 930 MB uncapped; throughput was the same (the writer thread is the bound).
+    maxPendingBytes: int(env, 'MAX_PENDING_BYTES', 24 * 2 ** 20, 1, 2 ** 40),
+    maxConcurrentBatches: int(env, 'MAX_CONCURRENT_BATCHES', 16, 1, 100_000),
+    shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 600_000),
     debugAppendDelayMs: int(env, 'DEBUG_APPEND_DELAY_MS', 0, 0, 60_000),
     databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600000),

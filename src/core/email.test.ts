@@ -74,4 +74,10 @@ describe('normalizeEmail', () => {
   ])('refuses %s', (_name, raw) => {
     expect(normalizeEmail(raw)).toBeNull();
   });
+
+  it('refuses an address holding a lone surrogate, so two such addresses cannot merge', () => {
+    expect(normalizeEmail('a\ud800@example.com')).toBeNull();
+    expect(normalizeEmail('a@exa\udfffmple.com')).toBeNull();
+    expect(normalizeEmail('a\ud83d\ude00@example.com')).toBe('a\ud83d\ude00@example.com');
+  });
 });

@@ -21,6 +21,9 @@ export function normalizeEmail(raw: string): string | null {
   // Characters are code points, SPEC.md's unit everywhere.
   if (!withinCodePoints(email, LIMITS.emailMaxChars)) return null;
   if (FORBIDDEN.test(email)) return null;
+  // A lone surrogate (`\ud800`) has no UTF-8 form: the store would write U+FFFD instead, and
+  // `a\ud800@x.io` and `a\ud801@x.io` would become one contact.
+  if (!email.isWellFormed()) return null;
 
   const at = email.indexOf('@');
   if (at <= 0 || at !== email.lastIndexOf('@')) return null; // none, empty local part, or several

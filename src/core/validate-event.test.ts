@@ -294,6 +294,16 @@ describe('validateEvent: messageId', () => {
   it('keeps the id exactly as sent (no trimming, any characters)', () => {
     expect(valid(base({ messageId: ' renewal 2024/01 ' })).messageId).toBe(' renewal 2024/01 ');
   });
+
+  it.each(['a\ud800', '\udc00', 'x\udbff\udbffy'])('refuses a lone surrogate (%j): it has no UTF-8 form', (messageId) => {
+    expect(errors(base({ messageId }))).toEqual([
+      { code: 'INVALID_MESSAGE_ID', message: '"messageId" cannot contain lone surrogates (invalid Unicode)' },
+    ]);
+  });
+
+  it('refuses a lone surrogate in the event name', () => {
+    expect(codes(base({ event: 'a\ud800' }))).toEqual(['INVALID_EVENT_NAME']);
+  });
 });
 
 describe('validateEvent: several errors', () => {

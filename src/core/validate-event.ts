@@ -90,6 +90,10 @@ export function validateEvent(raw: unknown, now: number): Result<ValidEvent, Ite
     } else if (CONTROL_CHARS.test(rawMessageId)) {
       // Ids travel in URLs (GET /v1/events/:messageId) and PostgreSQL text rejects U+0000.
       errors.push({ code: 'INVALID_MESSAGE_ID', message: '"messageId" cannot contain control characters' });
+    } else if (!rawMessageId.isWellFormed()) {
+      // A lone surrogate has no UTF-8 form: both stores would write U+FFFD, so `a\ud800` and
+      // `a\ud801` would be one id and the second event a false duplicate.
+      errors.push({ code: 'INVALID_MESSAGE_ID', message: '"messageId" cannot contain lone surrogates (invalid Unicode)' });
     } else {
       messageId = rawMessageId;
     }

@@ -231,6 +231,23 @@ describe('checkPropertyBag: values JSON cannot carry (reachable only from code)'
   });
 });
 
+describe('checkPropertyBag: numbers JSON.parse cannot keep exactly', () => {
+  it('refuses 2^53 and beyond, either sign, in values and arrays, naming the key', () => {
+    for (const n of [2 ** 53, -(2 ** 53), 1e19, 12345678901234567891, 1.5e300]) {
+      expect(check({ orderId: n })).toEqual({
+        code: 'INVALID_PROPERTIES',
+        message: 'Properties cannot hold an integer beyond 2^53 exactly ("orderId"): send such numbers as strings',
+      });
+    }
+    expect(check({ a: { ids: [1, 2 ** 60] } })?.message).toContain('("ids")');
+    expect(checkPropertyBag({ n: 2 ** 53 }, 'Traits')?.code).toBe('INVALID_TRAITS');
+  });
+
+  it('keeps every number below 2^53, fractions included', () => {
+    expect(check({ a: 2 ** 53 - 1, b: -(2 ** 53 - 1), c: 0.1, d: -0, e: [9007199254740991, 1e15, 3.14] })).toBeNull();
+  });
+});
+
 describe('checkPropertyBag: which error', () => {
   it('reports the first violation in document order, one error only', () => {
     expect(code({ s: 'x'.repeat(1001), d: nested(5, 1) })).toBe('STRING_TOO_LONG');

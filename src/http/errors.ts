@@ -17,6 +17,10 @@ export type ErrorCode =
   | 'ALL_EVENTS_FAILED'
   | 'INVALID_QUERY'
   | 'INVALID_URL'
+  | 'INVALID_REQUEST'
+  | 'URI_TOO_LONG'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'NOT_FOUND'
   | 'NOT_IMPLEMENTED'
   | 'METHOD_NOT_ALLOWED'
@@ -58,6 +62,10 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ALL_EVENTS_FAILED: 400,
   INVALID_QUERY: 400,
   INVALID_URL: 400,
+  INVALID_REQUEST: 400,
+  URI_TOO_LONG: 414,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   NOT_FOUND: 404,
   NOT_IMPLEMENTED: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -105,6 +113,7 @@ export const Errors = {
   batchTooLarge: () => new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Batch payload exceeds 6.4MB limit'),
   bodyTooLarge: () => new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large'),
   invalidJson: () => new ApiError(400, 'INVALID_JSON', 'Request body is not valid JSON'),
+  invalidUtf8: () => new ApiError(400, 'INVALID_JSON', 'Request body is not valid JSON: it is not valid UTF-8'),
   invalidBody: (message = 'Request body must be a JSON object') => new ApiError(400, 'INVALID_BODY', message),
   invalidBatch: (message: string) => new ApiError(400, 'INVALID_BATCH', message),
   batchTooManyEvents: () => new ApiError(400, 'BATCH_TOO_LARGE', 'Batch cannot exceed 200 events'),
@@ -117,7 +126,19 @@ export const Errors = {
       `Unknown query parameter "${name.slice(0, 100)}"; ${allowed.length ? `this endpoint takes ${allowed.join(', ')}` : 'this endpoint takes none'}`,
     ),
   invalidUrl: () => new ApiError(400, 'INVALID_URL', 'The URL is not valid (bad percent-encoding)'),
+  /** HTTP the server could not parse (request line, headers, chunked framing), or HTTP/1.1 without Host. */
+  invalidRequest: (message = 'Malformed HTTP request') => new ApiError(400, 'INVALID_REQUEST', message, { connection: 'close' }),
+  pathParameterTooLong: (max: number) => new ApiError(414, 'URI_TOO_LONG', `Path parameter exceeds ${max} characters`),
+  headersTooLarge: () => new ApiError(431, 'HEADERS_TOO_LARGE', 'Request headers are too large', { connection: 'close' }),
+  requestTimeout: (ms: number) =>
+    new ApiError(408, 'REQUEST_TIMEOUT', `Request was not fully received within ${ms} ms`, { connection: 'close' }),
+  bodyStalled: () =>
+    new ApiError(408, 'REQUEST_TIMEOUT', 'Request body stalled while the server was busy receiving other requests', { connection: 'close' }),
   unsupportedMediaType: () => new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'),
+  unsupportedEncoding: (encoding: string) =>
+    new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding)} is not supported (use gzip, deflate or none)`),
+  undecodableBody: (encoding: string) =>
+    new ApiError(400, 'INVALID_BODY', `Request body is not valid ${encoding} data`, { connection: 'close' }),
   routeNotFound: (method: string, url: string) =>
     new ApiError(404, 'NOT_FOUND', `Route ${method} ${url.split('?')[0]} not found`),
   eventNotFound: () => new ApiError(404, 'NOT_FOUND', 'Event not found'),
@@ -126,10 +147,20 @@ export const Errors = {
     new ApiError(404, 'NOT_IMPLEMENTED', `The official SDK's ${call} (${method} ${path}) is not implemented by this server`),
   methodNotAllowed: (method: string, allow: string[]) =>
     new ApiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on this path`, { allow: allow.join(', ') }),
+  connectNotAllowed: () => new ApiError(405, 'METHOD_NOT_ALLOWED', 'Method CONNECT is not allowed on this server'),
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),
   serviceUnavailable: () =>
     new ApiError(503, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable, please retry', { 'retry-after': '1' }),
   overloaded: () =>
     new ApiError(503, 'SERVICE_UNAVAILABLE', 'Server is busy writing earlier events, please retry', { 'retry-after': '1' }),
+  /** MAX_PENDING_BYTES or MAX_CONCURRENT_BATCHES reached. */
+  busyReceiving: (what: string) =>
+    new ApiError(503, 'SERVICE_UNAVAILABLE', `Server is busy receiving other requests (${what}), please retry`, { 'retry-after': '1' }),
+  shuttingDown: () =>
+    new ApiError(503, 'SERVICE_UNAVAILABLE', 'Server is shutting down, please retry', { 'retry-after': '1', connection: 'close' }),
+  storeRefusesWrites: () =>
+    new ApiError(503, 'SERVICE_UNAVAILABLE', 'The store refuses writes (disk full or read-only); events are answered 503', {
+      'retry-after': '1',
+    }),
   internal: () => new ApiError(500, 'INTERNAL_ERROR', 'Internal Server Error'),
 } as const;

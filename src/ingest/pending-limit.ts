@@ -5,6 +5,12 @@ export class IngestOverloadedError extends Error {
   override readonly name = 'IngestOverloadedError';
 }
 
+/** Told how each append ended (the HTTP layer's store status: outage log, /health). */
+export interface AppendObserver {
+  appendSucceeded(): void;
+  appendFailed(err: unknown): void;
+}
+
 export interface PendingGauge {
   /** A request was refused because the limit was reached. */
   refused(): void;
@@ -27,6 +33,7 @@ export class PendingLimit implements Pick<EventLog, 'append'> {
     private readonly maxPending: number,
     private readonly gauge: PendingGauge,
     private readonly delayMs = 0,
+    private readonly observer: AppendObserver | null = null,
   ) {}
 
   async append(items: AppendItem[], now: number, windowMs: number): Promise<AppendOutcome[]> {
@@ -39,7 +46,12 @@ export class PendingLimit implements Pick<EventLog, 'append'> {
     this.gauge.pending(this.inFlight);
     try {
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-      return await this.events.append(items, now, windowMs);
+      const outcomes = await this.events.append(items, now, windowMs);
+      this.observer?.appendSucceeded();
+      return outcomes;
+    } catch (err) {
+      this.observer?.appendFailed(err);
+      throw err;
     } finally {
       this.inFlight -= items.length;
       this.gauge.pending(this.inFlight);

@@ -31,6 +31,16 @@ export function hashKey(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+/** Unknown keys remembered at most this many at once (oldest forgotten first): ~1 MB. */
+const MAX_MISSES = 10_000;
+/**
+ * How long a miss is remembered. It can be long: a key created later is found by the periodic
+ * reload (the entries are checked before the misses), so this never delays a new key.
+ */
+const MISS_TTL_MS = 60_000;
+/** Lookups of unknown keys per second, beyond which an unknown key is refused without one. */
+const MAX_MISS_LOOKUPS_PER_SECOND = 50;
+
 /**
  * Authentication without a database round trip per request: active keys (by SHA-256 of the
  * secret) live in memory and are reloaded every `refreshMs`, so a revoked key is refused by
@@ -39,26 +49,49 @@ export function hashKey(secret: string): string {
  *
  * Last use (for `smashsend keys list`) costs a request one Map write: the reload tick writes
  * the keys used since, each at most once a minute, in one statement; close writes the rest.
+ *
+ * Unknown `sk_` keys must not become database load (a client stuck on a revoked key, a
+ * scanner): concurrent lookups of one hash share one query; a miss is remembered for a
+ * minute (bounded to MAX_MISSES); and at most MAX_MISS_LOOKUPS_PER_SECOND lookups run
+ * per second, beyond which an unknown key is a 401 at once. None of this delays a new key by
+ * more than `refreshMs` (at most 5 s, SPEC.md), because the periodic reload brings every
+ * active key into memory, and the entries are checked before the misses.
  */
 export class KeyCache {
   private entries = new Map<string, Entry>();
+  /** Hash of an unknown key → when the miss expires. */
+  private misses = new Map<string, number>();
+  private lookups = new Map<string, Promise<Entry | null>>();
+  private lookupWindow = { start: 0, count: 0 };
   private timer: NodeJS.Timeout | null = null;
   private generation = 0;
   /** keyId → time of its latest use not yet written. */
   private unwrittenUse = new Map<string, number>();
   /** keyId → when its use was last written by this process. */
   private writtenAt = new Map<string, number>();
+  private reloadFailing = false;
 
   constructor(
     private readonly keys: KeyStore,
     private readonly refreshMs: number,
     private readonly log: Logger,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async start(): Promise<void> {
     await this.reload();
     this.timer = setInterval(() => {
-      this.reload().catch((err) => this.log.warn({ err }, 'key cache reload failed; keeping the previous keys'));
+      this.reload().then(
+        () => {
+          if (this.reloadFailing) this.log.info('key cache reload works again');
+          this.reloadFailing = false;
+        },
+        (err: unknown) => {
+          // Once per failure streak: during an outage this would otherwise log every refreshMs.
+          if (!this.reloadFailing) this.log.warn({ err }, 'key cache reload failed; keeping the previous keys');
+          this.reloadFailing = true;
+        },
+      );
       this.writeUse(false).catch((err) => this.log.warn({ err }, 'recording key use failed; retried at the next tick'));
     }, this.refreshMs);
     this.timer.unref();
@@ -102,16 +135,44 @@ export class KeyCache {
   async authenticate(secret: string): Promise<Readonly<AuthenticatedKey> | null> {
     if (!secret.startsWith('sk_') || secret.length > 200) return null;
     const hex = hashKey(secret);
-    let entry = this.entries.get(hex);
+    let entry = this.entries.get(hex) ?? null;
     if (!entry) {
-      const found = await this.keys.findActiveKeyByHash(hex);
-      if (!found) return null;
-      entry = entryOf(found);
-      this.entries.set(hex, entry);
+      entry = await this.lookUp(hex);
+      if (!entry) return null;
     }
     // The map lookup is by a hash of the secret; compare in constant time all the same.
+    // (A hit in the miss map says nothing secret either: it holds only keys that do not exist.)
     if (!timingSafeEqual(entry.hash, Buffer.from(hex, 'hex'))) return null;
     this.unwrittenUse.set(entry.auth.keyId, Date.now());
     return entry.auth;
+  }
+
+  /** One store lookup for a key not in memory, shared by concurrent callers, with misses remembered. */
+  private lookUp(hex: string): Promise<Entry | null> {
+    const now = this.clock();
+    const missUntil = this.misses.get(hex);
+    if (missUntil !== undefined) {
+      if (missUntil > now) return Promise.resolve(null);
+      this.misses.delete(hex);
+    }
+    const pending = this.lookups.get(hex);
+    if (pending) return pending;
+    if (now - this.lookupWindow.start >= 1000) this.lookupWindow = { start: now, count: 0 };
+    if (++this.lookupWindow.count > MAX_MISS_LOOKUPS_PER_SECOND) return Promise.resolve(null);
+
+    const p = this.keys.findActiveKeyByHash(hex).then((found) => {
+      if (!found) {
+        if (this.misses.size >= MAX_MISSES) this.misses.delete(this.misses.keys().next().value!);
+        this.misses.set(hex, this.clock() + MISS_TTL_MS);
+        return null;
+      }
+      const entry = entryOf(found);
+      this.entries.set(hex, entry);
+      return entry;
+    });
+    this.lookups.set(hex, p);
+    const done = () => this.lookups.delete(hex);
+    p.then(done, done);
+    return p;
   }
 }

@@ -38,8 +38,14 @@ export interface Store {
 /** A storage failure the caller can surface as 503 (database unreachable, busy, disk full). */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * The store answers but refuses writes (disk full, read-only): set by the adapters from the
+   * driver's code, so /health can say `degraded` while reads still work.
+   */
+  readonly writeRefused: boolean;
+  constructor(message: string, options?: { cause?: unknown; writeRefused?: boolean }) {
     super(message, options);
+    this.writeRefused = options?.writeRefused === true;
   }
 }
 

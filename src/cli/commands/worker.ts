@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { Metrics } from '../../http/metrics.js';
 import { opsRoutes } from '../../http/plugins/ops.routes.js';
+import { StoreStatus } from '../../http/store-status.js';
 import { ProcessingMetrics } from '../../processing/processing-metrics.js';
 import { parseCommandArgs } from '../args.js';
 import { JOB_KINDS, composeWorker } from '../compose.js';
@@ -30,7 +31,7 @@ export async function worker(argv: string[]): Promise<number> {
   const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS });
   // Its own small HTTP server, so a standalone worker's processing is observable too.
   const app = Fastify({ logger: false });
-  await app.register(opsRoutes, { ping: () => store.ping(), registry: metrics.registry });
+  await app.register(opsRoutes, { ping: () => store.ping(), status: new StoreStatus(log), registry: metrics.registry });
   let address: string;
   try {
     address = await app.listen({ port: config.worker.port, host: config.host });

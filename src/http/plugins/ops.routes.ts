@@ -7,6 +7,8 @@ import type { RouteContract } from '../route-contract.js';
 export interface OpsRoutesOptions {
   /** Resolves when the store (every connection writes need) answers. */
   ping: () => Promise<void>;
+  /** What recent appends said of the store (store-status.ts). */
+  status: { pingSucceeded(): void; pingFailed(err: unknown): void; writesRefused(): boolean };
   registry: Registry;
 }
 
@@ -23,16 +25,29 @@ const METRICS: RouteContract = {
   responses: { 200: { description: 'Prometheus text', schema: { type: 'string' } } },
 };
 
-export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { ping, registry }) => {
-  app.get('/health', { config: { contract: HEALTH } }, async (req, reply) => {
+/**
+ * /health is the probe for a load balancer: 200 `ok` only when this process can take events.
+ * 503 `unavailable` when the store does not answer; 503 `degraded` when it answers but
+ * refused recent appends (disk full, read-only), which `SELECT 1` alone would not show.
+ */
+export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { ping, status, registry }) => {
+  app.get('/health', { config: { contract: HEALTH } }, async (_req, reply) => {
     try {
       await ping();
-      return { status: 'ok' };
     } catch (err) {
-      req.log.warn({ err }, 'health check: store unavailable');
+      // Logged once per outage (a load balancer probes every few seconds), not per probe.
+      status.pingFailed(err);
       const e = Errors.serviceUnavailable();
+      for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
       return reply.code(503).send({ ...errorBody(e), status: 'unavailable' });
     }
+    status.pingSucceeded();
+    if (status.writesRefused()) {
+      const e = Errors.storeRefusesWrites();
+      for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
+      return reply.code(503).send({ ...errorBody(e), status: 'degraded' });
+    }
+    return { status: 'ok' };
   });
 
   app.get('/metrics', { config: { contract: METRICS } }, async (_req, reply) => {

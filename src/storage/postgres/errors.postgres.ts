@@ -7,7 +7,10 @@ import { StoreUnavailableError } from '../ports.js';
  * now" (server starting or in recovery).
  */
 const UNAVAILABLE_CLASSES = new Set(['08', '53']);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+/** …plus 25006: a read-only transaction (a replica promoted wrongly, `default_transaction_read_only`). */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '25006']);
+/** The database answers but refuses writes: 53100 disk full, 25006 read-only transaction. */
+const WRITE_REFUSED_SQLSTATES = new Set(['53100', '25006']);
 
 /**
  * Node socket and DNS error codes of a server we cannot reach. ENOTFOUND is in: in a container
@@ -61,7 +64,8 @@ export function postgresFailure(err: unknown, context: { connectionLost?: boolea
   if (err instanceof StoreUnavailableError) return err;
   const code = codeOf(err);
   if (isUnavailableCode(err) || (context.connectionLost === true && !isSqlstate(code))) {
-    return new StoreUnavailableError(`store unavailable (${code ?? 'connection lost'})`, { cause: err });
+    const writeRefused = code !== undefined && WRITE_REFUSED_SQLSTATES.has(code);
+    return new StoreUnavailableError(`store unavailable (${code ?? 'connection lost'})`, { cause: err, writeRefused });
   }
   return err;
 }

@@ -11,12 +11,21 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_PROTOCOL',
 ]);
 
+/**
+ * Codes of a store that answers but cannot write: the disk is full, the file or directory is
+ * read-only, or the write itself failed (EIO, EFBIG past a file-size limit).
+ */
+const WRITE_REFUSED_CODES = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR_WRITE']);
+
 /** Maps a driver error to ours, by code (never by message text). */
 export function sqliteFailure(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     const base = code.replace(/^(SQLITE_[A-Z]+)(_.*)?$/, '$1');
-    if (UNAVAILABLE_CODES.has(base)) return new StoreUnavailableError(`store unavailable (${code})`, { cause: err });
+    if (UNAVAILABLE_CODES.has(base)) {
+      const writeRefused = WRITE_REFUSED_CODES.has(code) || WRITE_REFUSED_CODES.has(base);
+      return new StoreUnavailableError(`store unavailable (${code})`, { cause: err, writeRefused });
+    }
   }
   return err;
 }

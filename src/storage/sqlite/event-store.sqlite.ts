@@ -90,7 +90,7 @@ export class SqliteEventStore implements EventStore {
     return new Promise((resolve, reject) =>
       syncer.afterCommit((err) => {
         // Committed but maybe not on disk: the client is told to retry, and dedup keeps it single.
-        if (err) reject(new StoreUnavailableError(`could not sync the write-ahead log: ${err.message}`, { cause: err }));
+        if (err) reject(new StoreUnavailableError(`could not sync the write-ahead log: ${err.message}`, { cause: err, writeRefused: true }));
         else resolve(results);
       }),
     );
