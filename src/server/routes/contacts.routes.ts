@@ -78,16 +78,17 @@ export function contactsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts, async (req) => {
-    const c = await store.contacts.delete(req.workspaceId, { id: req.params.id });
-    if (!c) throw Errors.contactNotFound();
-    return { isDeleted: true, contact: presentContact(c) };
+    const erased = await store.contacts.delete(req.workspaceId, { id: req.params.id });
+    if (!erased?.contact) throw Errors.contactNotFound();
+    return { isDeleted: true, contact: presentContact(erased.contact) };
   });
 
+  // An address with queued events but no contact yet is erased too: `contact: null`.
   app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts, async (req) => {
     const email = normalizeEmail(req.params.email);
-    const c = email === null ? null : await store.contacts.delete(req.workspaceId, { email });
-    if (!c) throw Errors.contactNotFound();
-    return { isDeleted: true, contact: presentContact(c) };
+    const erased = email === null ? null : await store.contacts.delete(req.workspaceId, { email });
+    if (!erased) throw Errors.contactNotFound();
+    return { isDeleted: true, contact: erased.contact ? presentContact(erased.contact) : null };
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts, async (req) => {

@@ -757,7 +757,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await processOneByOne(T0 + 1);
         await append([ev(wsA, 'm2')], T0 + 2);
         const contact = await mustFindContact(wsA, 'ann@example.com');
-        expect(await store.contacts.delete(wsA, { id: contact.id })).toEqual(contact);
+        expect(await store.contacts.delete(wsA, { id: contact.id })).toEqual({ contact, events: 2 });
         expect(await store.contacts.get(wsA, contact.id)).toBeNull();
         expect(await store.events.get(wsA, 'm1')).toBeNull();
         expect(await store.events.get(wsA, 'm2')).toBeNull();
@@ -773,7 +773,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await createContact(wsA, { email: 'ann@example.com' });
         await append([ev(wsA, 'm1')]);
         const deleted = await store.contacts.delete(wsA, { email: 'ann@example.com' });
-        expect(deleted?.email).toBe('ann@example.com');
+        expect(deleted?.contact?.email).toBe('ann@example.com');
+        expect(deleted?.events).toBe(1);
         expect(await store.events.get(wsA, 'm1')).toBeNull();
         expect(await claim('w1')).toEqual([]);
         expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toBeNull();
@@ -786,6 +787,64 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await store.contacts.update(wsA, c.id, { email: 'anne@example.com' }, T0 + 2);
         await store.contacts.delete(wsA, { email: 'anne@example.com' });
         expect(await store.events.get(wsA, 'm1')).toBeNull();
+      });
+
+      it('delete by email of an address with no contact erases its queued and failed events', async () => {
+        await append([ev(wsA, 'q1'), ev(wsA, 'f1'), ev(wsA, 'bob', { email: 'bob@example.com' }), ev(wsB, 'q1')]);
+        const [, f1] = await claim('w1', T0, 2);
+        await store.queue.fail({ workerId: 'w1', seqs: [f1!.seq], error: 'bad data', retryAt: null, now: T0 });
+        expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toEqual({ contact: null, events: 2 });
+        expect(await store.events.get(wsA, 'q1')).toBeNull();
+        expect(await store.events.get(wsA, 'f1')).toBeNull();
+        expect(await mustGet(wsA, 'bob')).toBeTruthy();
+        expect(await mustGet(wsB, 'q1')).toBeTruthy();
+        await processOneByOne(T0 + LEASE);
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+        expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toBeNull();
+        expect(await append([ev(wsA, 'q1')], T0 + 1)).toEqual(['duplicate']);
+      });
+
+      it('moving a contact takes the old address\'s unapplied events along: applied to it, erased with it', async () => {
+        const c = await createContact(wsA, { email: 'ann@example.com' });
+        await append([ev(wsA, 'm1', { traits: '{"plan":"pro"}' }), ev(wsA, 'm2')]);
+        const held = await claim('w1', T0, 1);
+        expect((await store.contacts.update(wsA, c.id, { email: 'anne@example.com' }, T0 + 1)).kind).toBe('ok');
+        expect((await mustGet(wsA, 'm1')).email).toBe('anne@example.com');
+        // The worker that held m1 lost its lease with the move: applying under the old email does nothing.
+        const r = await store.queue.applyToContact({
+          workerId: 'w1',
+          workspaceId: wsA,
+          email: 'ann@example.com',
+          events: held.map((e) => ({ seq: e.seq, patch: { plan: 'pro' }, timestamp: e.timestamp })),
+          now: T0 + 2,
+        });
+        expect(r.processed).toEqual([]);
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+        await processOneByOne(T0 + 3);
+        expect((await mustFindContact(wsA, 'anne@example.com')).properties).toMatchObject({ plan: 'pro' });
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+        expect((await mustGet(wsA, 'm2')).contactId).toBe(c.id);
+      });
+
+      it('an erased moved contact leaves nothing queued under its old email', async () => {
+        const c = await createContact(wsA, { email: 'ann@example.com' });
+        await append([ev(wsA, 'm1', { traits: '{"plan":"pro"}' })]);
+        await store.contacts.update(wsA, c.id, { email: 'anne@example.com' }, T0 + 1);
+        expect(await store.contacts.delete(wsA, { id: c.id })).toMatchObject({ contact: { id: c.id }, events: 1 });
+        expect(await claim('w1', T0 + 2)).toEqual([]);
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+      });
+
+      it('erasing an address keeps the processed events of a contact that moved away from it', async () => {
+        await append([ev(wsA, 'm1')]);
+        await processOneByOne(T0 + 1);
+        const moved = await mustFindContact(wsA, 'ann@example.com');
+        await store.contacts.update(wsA, moved.id, { email: 'anne@example.com' }, T0 + 2);
+        await append([ev(wsA, 'm2')], T0 + 3);
+        await processOneByOne(T0 + 4);
+        const fresh = await mustFindContact(wsA, 'ann@example.com');
+        expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toEqual({ contact: fresh, events: 1 });
+        expect((await mustGet(wsA, 'm1')).contactId).toBe(moved.id);
       });
 
       it('delete in another workspace finds nothing and erases nothing', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
+import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
 import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 
@@ -13,6 +13,8 @@ export class SqliteContactWriter {
   private readonly insertStmt: Database.Statement;
   private readonly updateStmt: Database.Statement;
   private readonly nameStmt: Database.Statement;
+  private readonly moveQueuedStmt: Database.Statement;
+  private readonly moveFailedStmt: Database.Statement;
   private readonly seenNames = new Map<string, string>();
 
   constructor(db: Database.Database) {
@@ -25,6 +27,14 @@ export class SqliteContactWriter {
     // Remember custom property names and their latest type, for GET /v1/contacts/properties.
     this.nameStmt = db.prepare(`INSERT INTO contact_property_names (workspace_id, name, type) VALUES (?, ?, ?)
       ON CONFLICT (workspace_id, name) DO UPDATE SET type = excluded.type WHERE type <> excluded.type`);
+    // Moving a contact's email takes along the events of the old address not applied yet:
+    // queued ones (through the queue index; their lease is released, so a worker holding one
+    // fails its ownership check and skips it, and the next claim applies it under the new
+    // email) and failed ones (never linked to a contact; through events_by_email).
+    this.moveQueuedStmt = db.prepare(`UPDATE events INDEXED BY events_queue SET email = ?, lease_owner = NULL, lease_until = 0
+      WHERE status = 0 AND workspace_id = ? AND email = ?`);
+    this.moveFailedStmt = db.prepare(`UPDATE events SET email = ?
+      WHERE workspace_id = ? AND email = ? AND status <> 0 AND contact_id IS NULL`);
   }
 
   findByEmail(workspaceId: string, email: string): ContactRow | undefined {
@@ -74,10 +84,17 @@ export class SqliteContactWriter {
     return { row, created: false };
   }
 
+  /**
+   * Gives the contact a new email. The old address's unapplied events are this contact's
+   * (they would have been applied to it had the worker got there first), so they move with
+   * it: applied to it, erased with it, never recreating the old address.
+   */
   moveEmail(row: ContactRow, email: string, now: number): ContactRow {
     const properties = { ...(JSON.parse(row.properties) as JsonObject), email };
     const moved = { ...row, email, properties: JSON.stringify(properties), updated_at: now };
     this.updateStmt.run(moved.email, moved.properties, moved.clocks, moved.status, now, moved.id);
+    this.moveQueuedStmt.run(email, row.workspace_id, row.email);
+    this.moveFailedStmt.run(email, row.workspace_id, row.email);
     return moved;
   }
 
@@ -98,6 +115,7 @@ export class SqliteContactWriter {
 
 export class SqliteContactStore implements ContactStore {
   private readonly writer: SqliteContactWriter;
+  private readonly queuedDelete: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -105,6 +123,7 @@ export class SqliteContactStore implements ContactStore {
     private readonly beforeEventDelete: () => void = () => {},
   ) {
     this.writer = new SqliteContactWriter(db);
+    this.queuedDelete = db.prepare('DELETE FROM events INDEXED BY events_queue WHERE status = 0 AND workspace_id = ? AND email = ?');
   }
 
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
@@ -154,25 +173,34 @@ export class SqliteContactStore implements ContactStore {
     }
   }
 
-  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null> {
+  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactErasure | null> {
     try {
       this.beforeEventDelete();
-      return this.db.transaction((): ContactRecord | null => {
+      return this.db.transaction((): ContactErasure | null => {
         const row = (
           'id' in by
             ? this.db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?').get(workspaceId, by.id)
             : this.writer.findByEmail(workspaceId, by.email)
         ) as ContactRow | undefined;
-        if (!row) return null;
+        if (!row && 'id' in by) return null;
+        const email = row ? row.email : (by as { email: string }).email;
         // Every event of the contact goes with it: processed ones by contact id, queued or
-        // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
-        // Three deletes, each on its own index: by contact (processed), by email (failed, and
-        // processed under this email), and queued ones through the queue index.
-        this.db.prepare('DELETE FROM events WHERE contact_id = ? AND status <> 0').run(row.id);
-        this.db.prepare('DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> 0').run(workspaceId, row.email);
-        this.db.prepare('DELETE FROM events WHERE status = 0 AND workspace_id = ? AND email = ?').run(workspaceId, row.email);
+        // failed ones (not linked to any contact) by email. The dedup ledger keeps their
+        // messageIds. Processed events of this email linked to another contact (one that
+        // moved away from it) are that contact's and stay. Three deletes, each on its own
+        // index: by contact (processed), by email (failed), and queued ones through the queue
+        // index (INDEXED BY: left to itself the planner walks the workspace's whole history
+        // in events_by_time; the queue index holds only queued rows, few when the worker
+        // keeps up).
+        let events = 0;
+        if (row) events += this.db.prepare('DELETE FROM events WHERE contact_id = ? AND status <> 0').run(row.id).changes;
+        events += this.db
+          .prepare('DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> 0 AND contact_id IS NULL')
+          .run(workspaceId, email).changes;
+        events += this.queuedDelete.run(workspaceId, email).changes;
+        if (!row) return events > 0 ? { contact: null, events } : null;
         this.db.prepare('DELETE FROM contacts WHERE id = ?').run(row.id);
-        return toContactRecord(row);
+        return { contact: toContactRecord(row), events };
       }).immediate();
     } catch (err) {
       throw sqliteFailure(err);
