@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { hashKey } from '../server/key-cache.js';
-import { openStore } from '../storage/open-store.js';
+import { openStore, storeOptionsOf } from '../storage/open-store.js';
 import type { ApiKeyRecord, Store } from '../storage/ports.js';
 
 export function createLogger(config: Config): Logger {
@@ -11,8 +11,7 @@ export function createLogger(config: Config): Logger {
 
 export async function openMigratedStore(config: Config, log?: Logger): Promise<Store> {
   const store = await openStore(config.databaseUrl, {
-    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
-    poolMax: config.databasePoolMax,
+    ...storeOptionsOf(config),
     onError: (err) => log?.warn({ err }, 'database connection error (the pool reconnects by itself)'),
   });
   try {

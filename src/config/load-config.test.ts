@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       dedupWindowMs: 86_400_000,
     });
     expect(c.worker.batchSize).toBe(100);
+    expect([c.databaseStatementTimeoutMs, c.databaseConnectTimeoutMs, c.healthCheckTimeoutMs]).toEqual([5000, 5000, 2000]);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseStatementTimeoutMs).toBe(0);
     expect(loadConfig({ DATABASE_URL: 'postgres://x@h/db' }).worker.batchSize).toBe(500);
   });
 
@@ -27,6 +29,9 @@ describe('loadConfig', () => {
       [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ KEY_REFRESH_MS: '60000' }, 'KEY_REFRESH_MS'],
+      [{ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      [{ DATABASE_CONNECT_TIMEOUT_MS: '0' }, 'DATABASE_CONNECT_TIMEOUT_MS'],
+      [{ HEALTH_CHECK_TIMEOUT_MS: '10' }, 'HEALTH_CHECK_TIMEOUT_MS'],
     ];
     for (const [env, name] of bad) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);

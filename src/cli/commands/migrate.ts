@@ -1,4 +1,4 @@
-import { openStore } from '../../storage/open-store.js';
+import { openStore, storeOptionsOf } from '../../storage/open-store.js';
 import { configFromEnv } from '../context.js';
 
 export const MIGRATE_HELP = `Usage: smashsend migrate
@@ -12,7 +12,7 @@ export async function migrate(argv: string[]): Promise<number> {
     return 0;
   }
   const config = configFromEnv();
-  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs, poolMax: config.databasePoolMax });
+  const store = await openStore(config.databaseUrl, storeOptionsOf(config));
   try {
     const { applied } = await store.migrate();
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Schema is up to date.');

@@ -5,7 +5,7 @@ import type { RouteDeps } from './route-deps.js';
 export function opsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/health', async (req, reply) => {
     try {
-      await deps.store.ping();
+      await deps.store.ping({ timeoutMs: deps.config.healthCheckTimeoutMs });
       return { status: 'ok' };
     } catch (err) {
       req.log.warn({ err }, 'health check: store unavailable');

@@ -4,10 +4,14 @@ import { StoreUnavailableError } from '../ports.js';
  * SQLSTATE classes and codes that mean "the database cannot take this now" (503, retry later)
  * rather than a bug of ours: 08 connection exception, 53 insufficient resources (disk full,
  * out of memory, too many connections), 57P01..57P03 admin/crash shutdown and "cannot connect
- * now" (server starting or in recovery).
+ * now" (server starting or in recovery), 57014 a statement cancelled (our statement_timeout:
+ * the database is stuck, locked or overloaded) and 55P03 a lock not obtained in time.
  */
 const UNAVAILABLE_CLASSES = new Set(['08', '53']);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '55P03']);
+
+/** The server cancelled the statement and answered so: the session itself is intact. */
+const CANCELLED_SQLSTATES = new Set(['57014', '55P03']);
 
 /**
  * Node socket and DNS error codes of a server we cannot reach. ENOTFOUND is in: in a container
@@ -75,4 +79,10 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isRetryableConflict(err: unknown): boolean {
   const code = codeOf(err);
   return code !== undefined && RETRYABLE_SQLSTATES.has(code);
+}
+
+/** The server cancelled one statement (statement or lock timeout): the connection stays usable. */
+export function isStatementCancelled(err: unknown): boolean {
+  const code = codeOf(err);
+  return code !== undefined && CANCELLED_SQLSTATES.has(code);
 }

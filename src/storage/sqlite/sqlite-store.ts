@@ -13,6 +13,7 @@ import {
   type Store,
   type StoreCapabilities,
 } from '../ports.js';
+import { withDeadline } from '../deadline.js';
 import type { PendingAppend } from '../pending-append.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';
@@ -171,10 +172,18 @@ export class SqliteStore implements Store {
     return r;
   }
 
-  /** Both connections answer: reads here, and the writer thread (which every write needs). */
-  async ping(): Promise<void> {
+  /**
+   * Both connections answer: reads here, and the writer thread (which every write needs).
+   * With `timeoutMs`, a writer thread busy for longer than that (a write stuck behind another
+   * process's lock, say) makes the probe fail rather than wait.
+   */
+  async ping(opts: { timeoutMs?: number } = {}): Promise<void> {
     (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
-    await this.call('ping', []);
+    const writer = this.call('ping', []);
+    const { timeoutMs } = opts;
+    await (timeoutMs === undefined
+      ? writer
+      : withDeadline(writer, timeoutMs, () => new StoreUnavailableError(`sqlite writer did not answer within ${timeoutMs} ms`)));
   }
 
   /** Runs background processing on the writer thread (no lock contention with ingest). */
