@@ -4,6 +4,7 @@
  * send error text themselves. docs/errors.md lists every entry (a test keeps them in sync).
  */
 import { STATUS_CODES } from 'node:http';
+import type { ContactLimitCode } from '../core/merge-properties.js';
 import type { ItemCode } from '../core/types.js';
 
 export type ErrorCode =
@@ -21,6 +22,9 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
+  // ContactLimitCode, spelled out so the docs test sees them:
+  | 'TOO_MANY_CONTACT_PROPERTIES'
+  | 'CONTACT_TOO_LARGE'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
@@ -76,6 +80,8 @@ export const Errors = {
   methodNotAllowed: (method: string, allow: string[]) =>
     new ApiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on this path`, { allow: allow.join(', ') }),
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),
+  /** 'TOO_MANY_CONTACT_PROPERTIES' | 'CONTACT_TOO_LARGE', message from contactLimitMessage. */
+  contactLimit: (code: ContactLimitCode, message: string) => new ApiError(400, code, message),
   serviceUnavailable: () =>
     new ApiError(503, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable, please retry', { 'retry-after': '1' }),
   overloaded: () =>

@@ -4,6 +4,7 @@
  * callers never see a driver type. Backend differences are data (`capabilities`),
  * not `if (isPostgres)` in callers.
  */
+import type { ContactLimitCode } from '../core/merge-properties.js';
 import type { ContactStatus, EventStatus, JsonObject } from '../core/types.js';
 
 export interface Workspace {
@@ -138,7 +139,9 @@ export type ContactMutation =
   | { kind: 'ok'; contact: ContactRecord; created: boolean }
   | { kind: 'not_found' }
   | { kind: 'conflict' }
-  | { kind: 'invalid'; message: string };
+  | { kind: 'invalid'; message: string }
+  /** The write would take the contact beyond one of its limits (LIMITS.maxContact*); nothing was written. */
+  | { kind: 'limit'; code: ContactLimitCode; message: string };
 
 export interface KeyStore {
   ensureWorkspace(name: string, now: number): Promise<Workspace>;
@@ -181,7 +184,9 @@ export interface QueueStore {
   /**
    * In one transaction: re-checks that the events are still leased to `workerId` (an erased
    * contact's events are gone), creates or locks the contact, merges each event's patch by its
-   * clock, and marks the events processed.
+   * clock, and marks the events processed. A patch key the contact has no room for (its
+   * limits, LIMITS.maxContact*) is not applied; the event is processed all the same, with
+   * the refusal in its `error` (describeRefusals).
    */
   applyToContact(input: {
     workerId: string;

@@ -38,6 +38,7 @@ function mutationResult(m: ContactMutation) {
   if (m.kind === 'not_found') throw Errors.contactNotFound();
   if (m.kind === 'conflict') throw Errors.emailTaken();
   if (m.kind === 'invalid') throw Errors.validation('INVALID_PROPERTIES', m.message);
+  if (m.kind === 'limit') throw Errors.contactLimit(m.code, m.message);
   return m;
 }
 

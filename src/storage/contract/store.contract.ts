@@ -789,6 +789,28 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.events.get(wsA, 'm1')).toBeNull();
       });
 
+      it('a contact holds at most 500 custom properties: API writes beyond are refused whole, traits key by key', async () => {
+        const full: Record<string, number> = {};
+        for (let i = 0; i < 500; i++) full[`p${i}`] = i;
+        const c = await createContact(wsA, { email: 'ann@example.com', ...full });
+        expect(await store.contacts.upsert(wsA, { email: 'ann@example.com', p0: -1, extra: 1 }, T0 + 1)).toEqual({
+          kind: 'limit',
+          code: 'TOO_MANY_CONTACT_PROPERTIES',
+          message: 'A contact cannot have more than 500 custom properties',
+        });
+        expect((await store.contacts.update(wsA, c.id, { email: 'anne@example.com', extra: 1 }, T0 + 1)).kind).toBe('limit');
+        expect(await store.contacts.get(wsA, c.id)).toEqual(c);
+        await append([ev(wsA, 'm1', { traits: '{"p0":"new","extra":1,"firstName":"Ann"}', timestamp: T0 + 2 }), ev(wsA, 'm2', { timestamp: T0 + 3 })]);
+        await applyClaimed('w1', await claim('w1', T0 + 4), T0 + 4);
+        const after = await mustFindContact(wsA, 'ann@example.com');
+        expect(after.properties).toMatchObject({ p0: 'new', firstName: 'Ann' });
+        expect(after.properties).not.toHaveProperty('extra');
+        const m1 = await mustGet(wsA, 'm1');
+        expect([m1.status, m1.error]).toEqual(['processed', 'TOO_MANY_CONTACT_PROPERTIES: not applied: "extra" (A contact cannot have more than 500 custom properties)']);
+        expect((await mustGet(wsA, 'm2')).error).toBeNull();
+        expect((await store.contacts.listPropertyNames(wsA)).map((n) => n.name)).not.toContain('extra');
+      });
+
       it('delete by email of an address with no contact erases its queued and failed events', async () => {
         await append([ev(wsA, 'q1'), ev(wsA, 'f1'), ev(wsA, 'bob', { email: 'bob@example.com' }), ev(wsB, 'q1')]);
         const [, f1] = await claim('w1', T0, 2);

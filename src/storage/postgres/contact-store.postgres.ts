@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
-import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
+import { ContactLimitError, mergeWithinLimits, type ContactState, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
-import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
+import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
 
@@ -19,16 +19,6 @@ const RACE_ATTEMPTS = 3;
 export interface TimedPatch {
   patch: JsonObject;
   clock: PropertyClock;
-}
-
-export function mergeAll(state: ContactState, patches: TimedPatch[]): { state: ContactState; changed: boolean } {
-  let changed = false;
-  for (const { patch, clock } of patches) {
-    const r = mergeProperties(state, patch, clock);
-    state = r.state;
-    changed ||= r.changed;
-  }
-  return { state, changed };
 }
 
 function statusOf(state: ContactState): string {
@@ -80,16 +70,19 @@ export function contactKey(workspaceId: string, email: string): string {
 export class PropertyNames {
   private readonly types = new Map<string, { workspaceId: string; name: string; type: string }>();
 
-  add(workspaceId: string, patches: TimedPatch[]): void {
-    for (const { patch } of patches) {
+  /** `refused[i]`: keys of `patches[i]` not applied (the contact's limits); no contact has them, so they are not recorded. */
+  add(workspaceId: string, patches: TimedPatch[], refused: Refusal[][] = []): void {
+    patches.forEach(({ patch }, i) => {
+      const skip = refused[i] ?? [];
       for (const name of Object.keys(patch)) {
         const value = patch[name];
         if (value === null || value === undefined || isStandardProperty(name)) continue;
+        if (skip.length > 0 && skip.some((r) => r.key === name)) continue;
         // Not storable in PostgreSQL text; one such key must not fail the whole batch.
         if (hasNul(name)) continue;
         this.types.set(contactKey(workspaceId, name), { workspaceId, name, type: propertyType(value) });
       }
-    }
+    });
   }
 
   /** Sorted by (workspace, name): every transaction takes these rows in one order. */
@@ -195,27 +188,40 @@ export class PgContactWriter {
     email: string,
     patches: TimedPatch[],
     now: number,
-  ): Promise<{ row: ContactRow; created: boolean }> {
+    opts: { atomic?: boolean } = {},
+  ): Promise<{ row: ContactRow; created: boolean; refused: Refusal[][] }> {
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
       const existing = await this.lockByEmail(tx, workspaceId, email);
-      if (existing) return { row: await this.mergeInto(tx, existing, existing.email, patches, now), created: false };
-      const row = rowWithState({ workspaceId, email }, mergeAll(newContactState(email), patches).state, now);
+      if (existing) return { ...(await this.mergeInto(tx, existing, existing.email, patches, now, opts)), created: false };
+      const merge = contactMergeOf(undefined, email);
+      const refused = mergeWithinLimits(merge, patches, opts);
+      const row = rowWithState({ workspaceId, email }, merge.state, now);
       // Created by another transaction since our SELECT: loop, lock theirs and merge into it.
-      if ((await this.insertMany(tx, [row])) === 1) return { row, created: true };
+      if ((await this.insertMany(tx, [row])) === 1) return { row, created: true, refused };
     }
     throw new TransactionRaceError(`contact ${email} kept changing while being merged`);
   }
 
-  /** Merges into a row this transaction has locked; `email` differs from the row's when moving it. */
-  async mergeInto(tx: Queryable, row: ContactRow, email: string, patches: TimedPatch[], now: number): Promise<ContactRow> {
+  /**
+   * Merges into a row this transaction has locked, within the contact's limits (`atomic`: a
+   * refusal throws ContactLimitError); `email` differs from the row's when moving it.
+   */
+  async mergeInto(
+    tx: Queryable,
+    row: ContactRow,
+    email: string,
+    patches: TimedPatch[],
+    now: number,
+    opts: { atomic?: boolean } = {},
+  ): Promise<{ row: ContactRow; refused: Refusal[][] }> {
     const moved = email !== row.email;
-    const base = stateOf(row);
-    if (moved) base.properties = { ...base.properties, email };
-    const { state, changed } = mergeAll(base, patches);
-    if (!changed && !moved) return row;
-    const out = rowWithState({ ...row, email }, state, now);
+    const merge = contactMergeOf(row, row.email);
+    if (moved) merge.properties.email = email;
+    const refused = mergeWithinLimits(merge, patches, opts);
+    if (!merge.changed && !moved) return { row, refused };
+    const out = rowWithState({ ...row, email }, merge.state, now);
     await this.updateMany(tx, [out]);
-    return out;
+    return { row: out, refused };
   }
 
   /**
@@ -255,12 +261,17 @@ export class PostgresContactStore implements ContactStore {
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
     const email = String(properties.email);
     const patches: TimedPatch[] = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }];
-    const r = await this.db.transaction(async (tx) => {
-      const merged = await this.writer.mergeByEmail(tx, workspaceId, email, patches, now);
-      await this.recordNames(tx, workspaceId, patches);
-      return merged;
-    });
-    return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
+    try {
+      const r = await this.db.transaction(async (tx) => {
+        const merged = await this.writer.mergeByEmail(tx, workspaceId, email, patches, now, { atomic: true });
+        await this.recordNames(tx, workspaceId, patches);
+        return merged;
+      });
+      return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
+    } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
+      throw err;
+    }
   }
 
   private async recordNames(tx: Queryable, workspaceId: string, patches: TimedPatch[]): Promise<void> {
@@ -328,11 +339,13 @@ export class PostgresContactStore implements ContactStore {
           );
         }
         const patches: TimedPatch[] = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }];
-        const out = await this.writer.mergeInto(tx, row, newEmail, patches, now);
+        // A refusal (ContactLimitError) rolls the move back with the rest.
+        const { row: out } = await this.writer.mergeInto(tx, row, newEmail, patches, now, { atomic: true });
         await this.recordNames(tx, workspaceId, patches);
         return { kind: 'ok', contact: toContactRecord(out), created: false };
       });
     } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
       if (isUniqueViolation(err)) return { kind: 'conflict' };
       throw err;
     }

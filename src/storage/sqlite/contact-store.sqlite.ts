@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
-import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
+import { ContactLimitError, mergeWithinLimits, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../ports.js';
-import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
+import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 
 /** Shared SQL helpers for contacts, used by the contact store and the queue's apply step. */
@@ -41,47 +41,49 @@ export class SqliteContactWriter {
     return this.byEmail.get(workspaceId, email) as ContactRow | undefined;
   }
 
-  /** Merges `patch` at `clock` into the contact (created if missing); returns the row written. */
+  /**
+   * Merges the patches, each at its clock, into the contact (created if missing), within the
+   * contact's limits; returns the row written and, per patch, the keys refused. The stored
+   * JSON is parsed once and written once whatever the number of patches. `atomic` (API
+   * writes): a refusal throws ContactLimitError and nothing is written.
+   */
   mergeInto(
     workspaceId: string,
     email: string,
     existing: ContactRow | undefined,
     patches: { patch: JsonObject; clock: PropertyClock }[],
     now: number,
-  ): { row: ContactRow; created: boolean } {
-    let state = existing ? stateOf(existing) : newContactState(email);
-    let changed = !existing;
-    for (const { patch, clock } of patches) {
-      const r = mergeProperties(state, patch, clock);
-      state = r.state;
-      changed ||= r.changed;
-      this.recordNames(workspaceId, patch);
-    }
-    const status = String(state.properties.status ?? DEFAULT_CONTACT_STATUS);
+    opts: { atomic?: boolean } = {},
+  ): { row: ContactRow; created: boolean; refused: Refusal[][] } {
+    const merge = contactMergeOf(existing, email);
+    const refused = mergeWithinLimits(merge, patches, opts);
+    patches.forEach(({ patch }, i) => this.recordNames(workspaceId, patch, refused[i]!));
+    const { properties, clocks } = merge;
+    const status = String(properties.status ?? DEFAULT_CONTACT_STATUS);
     if (!existing) {
       const row: ContactRow = {
         id: randomUUID(),
         workspace_id: workspaceId,
         email,
-        properties: JSON.stringify(state.properties),
-        clocks: JSON.stringify(state.clocks),
+        properties: JSON.stringify(properties),
+        clocks: JSON.stringify(clocks),
         status,
         created_at: now,
         updated_at: now,
       };
       this.insertStmt.run(row.id, row.workspace_id, row.email, row.properties, row.clocks, row.status, now, now);
-      return { row, created: true };
+      return { row, created: true, refused };
     }
-    if (!changed) return { row: existing, created: false };
+    if (!merge.changed) return { row: existing, created: false, refused };
     const row: ContactRow = {
       ...existing,
-      properties: JSON.stringify(state.properties),
-      clocks: JSON.stringify(state.clocks),
+      properties: JSON.stringify(properties),
+      clocks: JSON.stringify(clocks),
       status,
       updated_at: now,
     };
     this.updateStmt.run(row.email, row.properties, row.clocks, row.status, now, row.id);
-    return { row, created: false };
+    return { row, created: false, refused };
   }
 
   /**
@@ -98,10 +100,12 @@ export class SqliteContactWriter {
     return moved;
   }
 
-  private recordNames(workspaceId: string, patch: JsonObject): void {
+  /** A refused key is not recorded: no contact has it. */
+  private recordNames(workspaceId: string, patch: JsonObject, refused: Refusal[]): void {
     for (const name of Object.keys(patch)) {
       const value = patch[name];
       if (value === null || value === undefined || isStandardProperty(name)) continue;
+      if (refused.length > 0 && refused.some((r) => r.key === name)) continue;
       const type = propertyType(value);
       // Most events repeat known names: remember what this connection wrote (bounded).
       const key = `${workspaceId}\u0000${name}`;
@@ -131,10 +135,12 @@ export class SqliteContactStore implements ContactStore {
     try {
       return this.db.transaction((): ContactMutation => {
         const existing = this.writer.findByEmail(workspaceId, email);
-        const r = this.writer.mergeInto(workspaceId, email, existing, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        const patches = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] as const }];
+        const r = this.writer.mergeInto(workspaceId, email, existing, patches, now, { atomic: true });
         return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
       }).immediate();
     } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
       throw sqliteFailure(err);
     }
   }
@@ -164,10 +170,13 @@ export class SqliteContactStore implements ContactStore {
           if (other) return { kind: 'conflict' };
           row = this.writer.moveEmail(row, newEmail, now);
         }
-        const r = this.writer.mergeInto(workspaceId, row.email, row, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        // A refusal (ContactLimitError) rolls the move back with the rest.
+        const patches = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] as const }];
+        const r = this.writer.mergeInto(workspaceId, row.email, row, patches, now, { atomic: true });
         return { kind: 'ok', contact: toContactRecord(r.row), created: false };
       }).immediate();
     } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
       if (isUniqueViolation(err)) return { kind: 'conflict' };
       throw sqliteFailure(err);
     }
