@@ -178,12 +178,14 @@ export class SqliteStore implements Store {
    * process's lock, say) makes the probe fail rather than wait.
    */
   async ping(opts: { timeoutMs?: number } = {}): Promise<void> {
-    (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
-    const writer = this.call('ping', []);
+    const probe = (async () => {
+      (await this.read()).unsafeDatabase().prepare('SELECT 1').get();
+      await this.call('ping', []);
+    })();
     const { timeoutMs } = opts;
     await (timeoutMs === undefined
-      ? writer
-      : withDeadline(writer, timeoutMs, () => new StoreUnavailableError(`sqlite writer did not answer within ${timeoutMs} ms`)));
+      ? probe
+      : withDeadline(probe, timeoutMs, () => new StoreUnavailableError(`sqlite store did not answer within ${timeoutMs} ms`)));
   }
 
   /** Runs background processing on the writer thread (no lock contention with ingest). */
