@@ -112,7 +112,9 @@ describe('operations and HTTP edges', () => {
   });
 
   it('backpressure: when the store falls behind, ingest answers 503 + Retry-After and memory stays bounded', async () => {
-    const t = await startTestServer({ env: { MAX_PENDING_EVENTS: '5', DEBUG_APPEND_DELAY_MS: '300', RATE_LIMIT_SINGLE_PER_MIN: '100000' } });
+    // The 20 requests must all arrive while the first 5 are still held: 300 ms was not always
+    // enough with the whole suite running on two shared cores (seen on Node 22: 6 accepted).
+    const t = await startTestServer({ env: { MAX_PENDING_EVENTS: '5', DEBUG_APPEND_DELAY_MS: '1500', RATE_LIMIT_SINGLE_PER_MIN: '100000' } });
     try {
       const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => call(`${t.url}/v1/events`, { key: t.key, body: ev({ messageId: `bp-${i}` }) })));
       const ok = rs.filter((r) => r.status === 200).length;

@@ -57,7 +57,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
-    (app) => app.register(opsRoutes, { ping: () => store.ping(), status: storeStatus, registry: metrics.registry }),
+    (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
   ];
   const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules, storeStatus });

@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { hashKey } from '../keys/key-cache.js';
-import { openStore, storeLocation } from '../storage/open-store.js';
+import { openStore, storeLocation, storeOptionsOf } from '../storage/open-store.js';
 import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import { StoreLockedError, StoreOpenError, type Store } from '../storage/ports.js';
 
@@ -61,8 +61,7 @@ export async function openCliStore(
   let store: Store;
   try {
     store = await openStore(config.databaseUrl, {
-      sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
-      poolMax: config.databasePoolMax,
+      ...storeOptionsOf(config),
       create: use !== 'read',
       exclusive: use === 'serve',
       onError: (err) => log?.warn({ err }, 'database connection error (the pool reconnects by itself)'),

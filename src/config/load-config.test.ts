@@ -14,6 +14,8 @@ describe('loadConfig', () => {
     });
     expect(c.worker.batchSize).toBe(100);
     expect(c).toMatchObject({ requestBodyTimeoutMs: 30_000, maxPendingBytes: 25_165_824, maxConcurrentBatches: 16, shutdownDrainMs: 5000 });
+    expect([c.databaseStatementTimeoutMs, c.databaseConnectTimeoutMs, c.healthCheckTimeoutMs]).toEqual([5000, 5000, 2000]);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseStatementTimeoutMs).toBe(0);
     expect(loadConfig({ DATABASE_URL: 'postgres://x@h/db' }).worker.batchSize).toBe(500);
   });
 
@@ -34,6 +36,9 @@ describe('loadConfig', () => {
       [{ MAX_PENDING_BYTES: '0' }, 'MAX_PENDING_BYTES'],
       [{ MAX_CONCURRENT_BATCHES: 'many' }, 'MAX_CONCURRENT_BATCHES'],
       [{ SHUTDOWN_DRAIN_MS: '-5' }, 'SHUTDOWN_DRAIN_MS'],
+      [{ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      [{ DATABASE_CONNECT_TIMEOUT_MS: '0' }, 'DATABASE_CONNECT_TIMEOUT_MS'],
+      [{ HEALTH_CHECK_TIMEOUT_MS: '10' }, 'HEALTH_CHECK_TIMEOUT_MS'],
     ];
     for (const [env, name] of bad) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);

@@ -24,6 +24,12 @@ export interface Config {
   debugAppendDelayMs: number;
   /** PostgreSQL: connections per process. */
   databasePoolMax: number;
+  /** PostgreSQL: longest a statement may run before the request answers 503 (0: no limit). */
+  databaseStatementTimeoutMs: number;
+  /** PostgreSQL: longest wait for a connection (new, or free from a full pool) before a 503. */
+  databaseConnectTimeoutMs: number;
+  /** GET /health answers 503 when the store's probe has not answered within this. */
+  healthCheckTimeoutMs: number;
   /** SQLite: how long a write waits for another process's lock before answering 503. */
   sqliteBusyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -79,6 +85,9 @@ export const ENV_HELP: [string, string][] = [
   ['SHUTDOWN_DRAIN_MS', 'SIGTERM: time in-flight requests get before slow ones are answered 503 and cut (default 5000)'],
   ['DEBUG_APPEND_DELAY_MS', 'benchmarks only: slow every append down by this much (default 0)'],
   ['DATABASE_POOL_MAX', 'PostgreSQL connections per process (default 10)'],
+  ['DATABASE_STATEMENT_TIMEOUT_MS', 'PostgreSQL: a statement running longer fails the request with 503 (default 5000; 0: no limit)'],
+  ['DATABASE_CONNECT_TIMEOUT_MS', 'PostgreSQL: wait for a connection before a 503 (default 5000)'],
+  ['HEALTH_CHECK_TIMEOUT_MS', 'GET /health answers 503 when the store does not answer within this (default 2000)'],
   ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
   ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info; debug adds a line per successful request)'],
   ['LOG_FORMAT', 'auto|json|pretty (default auto: pretty on a TTY, JSON lines otherwise)'],
@@ -131,6 +140,9 @@ export function loadConfig(env: Env): Config {
     shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 600_000),
     debugAppendDelayMs: int(env, 'DEBUG_APPEND_DELAY_MS', 0, 0, 60_000),
     databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
+    databaseConnectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    healthCheckTimeoutMs: int(env, 'HEALTH_CHECK_TIMEOUT_MS', 2000, 50, 60_000),
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600000),
     logLevel: level as Config['logLevel'],
     logFormat: format as Config['logFormat'],

@@ -1,4 +1,5 @@
 /** The contact store port: the contacts API's reads and writes (merges by event time live in the event queue's apply). */
+import type { ContactLimitCode } from '../core/merge-properties.js';
 import type { ContactStatus, JsonObject } from '../core/types.js';
 
 export interface ContactRecord {
@@ -25,11 +26,23 @@ export interface ContactQuery {
   after?: ContactCursor;
 }
 
+/**
+ * What an erasure removed. `contact` is null when the address had no contact yet, only
+ * events not applied to one (queued or failed): those are erased all the same.
+ */
+export interface ContactErasure {
+  contact: ContactRecord | null;
+  /** Events deleted with it (any status). */
+  events: number;
+}
+
 export type ContactMutation =
   | { kind: 'ok'; contact: ContactRecord; created: boolean }
   | { kind: 'not_found' }
   | { kind: 'conflict' }
-  | { kind: 'invalid'; message: string };
+  | { kind: 'invalid'; message: string }
+  /** The write would take the contact beyond one of its limits (LIMITS.maxContact*); nothing was written. */
+  | { kind: 'limit'; code: ContactLimitCode; message: string };
 
 
 
@@ -38,10 +51,18 @@ export interface ContactStore {
   upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation>;
   get(workspaceId: string, id: string): Promise<ContactRecord | null>;
   findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null>;
-  /** PUT /v1/contacts/:id: merge at `now`; a new email moves the contact (conflict if taken). */
+  /**
+   * PUT /v1/contacts/:id: merge at `now`; a new email moves the contact (conflict if taken).
+   * Events of the old email not applied yet (queued, failed) move with it: they are this
+   * contact's, so they are applied to it, and erased with it, never recreate the old address.
+   */
   update(workspaceId: string, id: string, properties: JsonObject, now: number): Promise<ContactMutation>;
-  /** Erases the contact and every event of it (queued ones included). */
-  delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null>;
+  /**
+   * Erases the contact and every event of it (queued ones included). By email, an address
+   * with no contact yet still has its unapplied events erased (`contact: null`). Null when
+   * there was nothing to erase.
+   */
+  delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactErasure | null>;
   list(query: ContactQuery): Promise<ContactRecord[]>;
   listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]>;
 }

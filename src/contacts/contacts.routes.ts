@@ -51,6 +51,7 @@ function mutationResult(m: ContactMutation) {
   if (m.kind === 'not_found') throw Errors.contactNotFound();
   if (m.kind === 'conflict') throw Errors.emailTaken();
   if (m.kind === 'invalid') throw Errors.validation('INVALID_PROPERTIES', m.message);
+  if (m.kind === 'limit') throw Errors.contactLimit(m.code, m.message);
   return m;
 }
 
@@ -99,16 +100,17 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
   });
 
   app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts(DELETE_CONTACT), async (req) => {
-    const c = await contacts.delete(req.workspaceId, { id: req.params.id });
-    if (!c) throw Errors.contactNotFound();
-    return { isDeleted: true, contact: presentContact(c) };
+    const erased = await contacts.delete(req.workspaceId, { id: req.params.id });
+    if (!erased?.contact) throw Errors.contactNotFound();
+    return { isDeleted: true, contact: presentContact(erased.contact) };
   });
 
+  // An address with queued events but no contact yet is erased too: `contact: null`.
   app.delete<{ Params: { email: string } }>('/v1/contacts/by-email/:email', opts(DELETE_CONTACT_BY_EMAIL), async (req) => {
     const email = normalizeEmail(req.params.email);
-    const c = email === null ? null : await contacts.delete(req.workspaceId, { email });
-    if (!c) throw Errors.contactNotFound();
-    return { isDeleted: true, contact: presentContact(c) };
+    const erased = email === null ? null : await contacts.delete(req.workspaceId, { email });
+    if (!erased) throw Errors.contactNotFound();
+    return { isDeleted: true, contact: erased.contact ? presentContact(erased.contact) : null };
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts(LIST_CONTACTS), async (req) => {

@@ -16,4 +16,22 @@ export const LIMITS = {
   timestampRangeMs: 30 * 365.25 * 86_400_000,
   /** Numbers below this are Unix seconds, at or above it Unix milliseconds. */
   secondsThreshold: 100_000_000_000,
+  /**
+   * One contact's custom properties (the standard ones, email, status, firstName…, do not
+   * count). A trait or contacts API write that would add one more is refused. 500, as CRMs
+   * allow a few hundred custom fields per record: far beyond a real profile, small enough
+   * that every event merged into the contact stays cheap (see contact-merge.ts).
+   */
+  maxContactCustomProperties: 500,
+  /**
+   * Cleared custom properties whose clock a contact keeps, so that an older event cannot
+   * bring the value back (tombstones). Beyond this the oldest is forgotten.
+   */
+  maxContactClearedProperties: 500,
+  /**
+   * JSON characters of one contact's properties and their clocks together (~500 properties
+   * of ~500 characters each). Keeps the blob every merge parses and writes bounded even with
+   * long values and names; a write that would grow a contact beyond it is refused.
+   */
+  maxContactJsonChars: 512 * 1024,
 } as const;

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   compareClock,
+  type ContactLimits,
+  ContactMerge,
   type ContactState,
+  describeRefusals,
   mergeProperties,
+  type Refusal,
   patchFromTraits,
   type PropertyClock,
 } from './merge-properties.js';
@@ -311,5 +315,100 @@ describe('patchFromTraits', () => {
     const traits = deepFreeze({ email: 'a@b.co', status: 'nope', a: 1 });
     expect(patchFromTraits(traits)).toEqual({ a: 1 });
     expect(traits).toEqual({ email: 'a@b.co', status: 'nope', a: 1 });
+  });
+});
+
+describe('ContactMerge limits', () => {
+  const SMALL: ContactLimits = { maxCustomProperties: 3, maxClearedProperties: 2, maxJsonChars: 400 };
+  const fresh = (limits = SMALL) => new ContactMerge({ properties: { email: 'a@b.co', status: 'SUBSCRIBED' }, clocks: {} }, limits);
+  const exactChars = (m: ContactMerge) => JSON.stringify(m.properties).length + JSON.stringify(m.clocks).length;
+  const propertyLength = (k: string, v: JsonValue) => JSON.stringify({ [k]: v }).length - 1;
+
+  it('refuses a custom property beyond the limit, and records nothing of it', () => {
+    const m = fresh();
+    expect(m.apply({ a: 1, b: 2, firstName: 'Ann', city: 'Oslo' }, [TODAY, 1])).toEqual([]);
+    expect(m.apply({ c: 3, d: 4, e: 5 }, [TODAY, 2])).toEqual([
+      { key: 'd', code: 'TOO_MANY_CONTACT_PROPERTIES' },
+      { key: 'e', code: 'TOO_MANY_CONTACT_PROPERTIES' },
+    ]);
+    expect(m.properties).toEqual({ email: 'a@b.co', status: 'SUBSCRIBED', a: 1, b: 2, firstName: 'Ann', city: 'Oslo', c: 3 });
+    expect(Object.keys(m.clocks).sort()).toEqual(['a', 'b', 'c', 'city', 'firstName']);
+  });
+
+  it('at the limit, existing properties can still be updated and cleared, and clearing makes room', () => {
+    const m = fresh();
+    m.apply({ a: 1, b: 2, c: 3 }, [TODAY, 1]);
+    expect(m.apply({ a: 10, b: null, lastName: 'Lee' }, [TODAY, 2])).toEqual([]);
+    expect(m.apply({ d: 4 }, [TODAY, 3])).toEqual([]);
+    expect(m.properties).toMatchObject({ a: 10, c: 3, d: 4, lastName: 'Lee' });
+    expect(m.properties).not.toHaveProperty('b');
+    // b's tombstone still blocks an older value; setting b anew needs a free slot again.
+    expect(m.apply({ b: 'old' }, [TODAY - DAY, 4])).toEqual([]);
+    expect(m.apply({ b: 'new' }, [TODAY + DAY, 5])).toEqual([{ key: 'b', code: 'TOO_MANY_CONTACT_PROPERTIES' }]);
+    expect(m.properties).not.toHaveProperty('b');
+  });
+
+  it('refuses growth beyond the JSON size limit, and keeps its running size close to the real one', () => {
+    const m = fresh();
+    expect(m.apply({ a: 'x'.repeat(150) }, [TODAY, 1])).toEqual([]);
+    expect(m.apply({ b: 'y'.repeat(200) }, [TODAY, 2])).toEqual([{ key: 'b', code: 'CONTACT_TOO_LARGE' }]);
+    expect(m.apply({ a: 'x'.repeat(400) }, [TODAY, 3])).toEqual([{ key: 'a', code: 'CONTACT_TOO_LARGE' }]);
+    expect(m.properties.a).toBe('x'.repeat(150));
+    expect(m.apply({ a: 'short', b: 'y'.repeat(100) }, [TODAY, 4])).toEqual([]);
+    // The count is per entry (a trailing comma each), so it may exceed the exact size by one per object.
+    expect(m.jsonChars - exactChars(m)).toBeGreaterThanOrEqual(0);
+    expect(m.jsonChars - exactChars(m)).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps at most maxClearedProperties tombstones, forgetting the oldest', () => {
+    const m = fresh();
+    m.apply({ a: 1, b: 2, c: 3 }, [TODAY, 1]);
+    m.apply({ a: null }, [TODAY + 1, 2]);
+    m.apply({ b: null }, [TODAY + 3, 3]);
+    m.apply({ c: null }, [TODAY + 2, 4]);
+    // a's tombstone (oldest clock) is forgotten; c's and b's remain.
+    expect(Object.keys(m.clocks).sort()).toEqual(['b', 'c']);
+    expect(m.apply({ a: 'back', b: 'back', c: 'back' }, [TODAY, 5])).toEqual([]);
+    expect(m.properties).toMatchObject({ a: 'back' });
+    expect(m.properties).not.toHaveProperty('b');
+    expect(m.properties).not.toHaveProperty('c');
+  });
+
+  it('forgets tombstones to make room for a value, never the key being set', () => {
+    const m = fresh({ maxCustomProperties: 10, maxClearedProperties: 10, maxJsonChars: 340 });
+    m.apply({ long_name_one: null, long_name_two: null, long_name_three: null, v: 'x'.repeat(60) }, [TODAY, 1]);
+    const before = Object.keys(m.clocks).length;
+    expect(exactChars(m) + propertyLength('long_name_two', 'y'.repeat(120))).toBeGreaterThan(340); // does not fit as it is
+    expect(m.apply({ long_name_two: 'y'.repeat(120) }, [TODAY + 1, 2])).toEqual([]);
+    expect(m.properties.long_name_two).toBe('y'.repeat(120));
+    expect(Object.keys(m.clocks).length).toBeLessThan(before);
+    expect(m.jsonChars).toBeLessThanOrEqual(340);
+  });
+
+  it('never grows past its limits, whatever it is fed', () => {
+    const random = rng(99);
+    const m = fresh({ maxCustomProperties: 20, maxClearedProperties: 20, maxJsonChars: 2000 });
+    for (let seq = 1; seq <= 3000; seq++) {
+      const patch: JsonObject = {};
+      for (let i = 0; i < 4; i++) {
+        const k = `k${Math.floor(random() * 200)}`;
+        patch[k] = random() < 0.4 ? null : 'v'.repeat(Math.floor(random() * 80));
+      }
+      m.apply(patch, [TODAY + Math.floor(random() * 100), seq]);
+      const custom = Object.keys(m.properties).filter((k) => k.startsWith('k')).length;
+      expect(custom).toBeLessThanOrEqual(20);
+      expect(Object.keys(m.clocks).length - custom).toBeLessThanOrEqual(20);
+      expect(exactChars(m)).toBeLessThanOrEqual(2000);
+    }
+  });
+
+  it('describes refusals for the event they are recorded on, bounded', () => {
+    const many: Refusal[] = Array.from({ length: 8 }, (_, i) => ({ key: `p${i}`, code: 'TOO_MANY_CONTACT_PROPERTIES' }));
+    expect(describeRefusals(many)).toBe(
+      'TOO_MANY_CONTACT_PROPERTIES: not applied: "p0", "p1", "p2", "p3", "p4" and 3 more (A contact cannot have more than 500 custom properties)',
+    );
+    expect(describeRefusals([{ key: 'x'.repeat(100), code: 'CONTACT_TOO_LARGE' }])).toBe(
+      `CONTACT_TOO_LARGE: not applied: "${'x'.repeat(60)}…" (A contact's properties cannot exceed 524288 characters of JSON)`,
+    );
   });
 });

@@ -36,6 +36,7 @@ describe('error catalogue', () => {
       Errors.notImplemented('a.b', 'GET', '/x'),
       Errors.methodNotAllowed('GET', ['POST']),
       Errors.emailTaken(),
+      Errors.contactLimit('TOO_MANY_CONTACT_PROPERTIES', 'x'),
       Errors.serviceUnavailable(),
       Errors.overloaded(),
       Errors.internal(),

@@ -4,6 +4,7 @@
  * send error text themselves. docs/errors.md lists every entry (a test keeps them in sync).
  */
 import { STATUS_CODES } from 'node:http';
+import type { ContactLimitCode } from '../core/merge-properties.js';
 import type { ItemCode } from '../core/types.js';
 
 export type ErrorCode =
@@ -26,6 +27,9 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
+  // ContactLimitCode, spelled out so the docs test sees them:
+  | 'TOO_MANY_CONTACT_PROPERTIES'
+  | 'CONTACT_TOO_LARGE'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
@@ -71,6 +75,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   CONFLICT: 409,
+  TOO_MANY_CONTACT_PROPERTIES: 400,
+  CONTACT_TOO_LARGE: 400,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 };
@@ -149,6 +155,8 @@ export const Errors = {
     new ApiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on this path`, { allow: allow.join(', ') }),
   connectNotAllowed: () => new ApiError(405, 'METHOD_NOT_ALLOWED', 'Method CONNECT is not allowed on this server'),
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),
+  /** 'TOO_MANY_CONTACT_PROPERTIES' | 'CONTACT_TOO_LARGE', message from contactLimitMessage. */
+  contactLimit: (code: ContactLimitCode, message: string) => new ApiError(400, code, message),
   serviceUnavailable: () =>
     new ApiError(503, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable, please retry', { 'retry-after': '1' }),
   overloaded: () =>

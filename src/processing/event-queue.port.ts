@@ -42,7 +42,9 @@ export interface QueueStore {
   /**
    * In one transaction: re-checks that the events are still leased to `workerId` (an erased
    * contact's events are gone), creates or locks the contact, merges each event's patch by its
-   * clock, and marks the events processed.
+   * clock, and marks the events processed. A patch key the contact has no room for (its
+   * limits, LIMITS.maxContact*) is not applied; the event is processed all the same, with
+   * the refusal in its `error` (describeRefusals).
    */
   applyToContact(input: {
     workerId: string;

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { Config } from '../config/load-config.js';
 import type { Store } from './ports.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
@@ -8,6 +9,10 @@ export interface OpenStoreOptions {
   onError?: (err: unknown) => void;
   /** PostgreSQL connections per process (default 10). */
   poolMax?: number;
+  /** PostgreSQL: longest a statement may run (default 5000; 0: no limit). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: longest wait for a connection (default 5000). */
+  connectTimeoutMs?: number;
   /** SQLite: how long a write waits for another process's lock before failing (default 5000). */
   sqliteBusyTimeoutMs?: number;
   /** SQLite: create the database file if missing (default true); false refuses with StoreOpenError. */
@@ -18,6 +23,16 @@ export interface OpenStoreOptions {
    * process holds it. PostgreSQL needs none.
    */
   exclusive?: boolean;
+}
+
+/** The store options a Config gives (every process opens its store the same way). */
+export function storeOptionsOf(config: Config): OpenStoreOptions {
+  return {
+    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    poolMax: config.databasePoolMax,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+  };
 }
 
 /** Picks the adapter from DATABASE_URL: `sqlite:PATH` or `postgres://…`. */

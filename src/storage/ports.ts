@@ -29,8 +29,11 @@ export interface Store {
   readonly jobs: JobQueue;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
-  /** Cheap liveness probe for /health. */
-  ping(): Promise<void>;
+  /**
+   * Cheap liveness probe for /health. With `timeoutMs`, it fails with StoreUnavailableError
+   * once that has passed without an answer, whatever the store is stuck on.
+   */
+  ping(opts?: { timeoutMs?: number }): Promise<void>;
   /** Flushes pending writes and closes connections. */
   close(): Promise<void>;
 }

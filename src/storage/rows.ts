@@ -3,7 +3,7 @@
  * have the same tables, columns and meaning (migrations/sqlite and migrations/postgres).
  */
 import { DEFAULT_CONTACT_STATUS } from '../core/contact.js';
-import type { ContactState, PropertyClock } from '../core/merge-properties.js';
+import { CONTACT_LIMITS, ContactMerge, type ContactState, type PropertyClock } from '../core/merge-properties.js';
 import type { EventStatus, JsonObject } from '../core/types.js';
 import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import type { ClaimedEvent } from '../processing/event-queue.port.js';
@@ -122,6 +122,15 @@ export function stateOf(r: ContactRow): ContactState {
     properties: JSON.parse(r.properties) as JsonObject,
     clocks: JSON.parse(r.clocks) as Record<string, PropertyClock>,
   };
+}
+
+/**
+ * A ContactMerge over the row's state: parsed once, its size known from the stored text
+ * (nothing re-serialised to learn it). A new contact when there is no row.
+ */
+export function contactMergeOf(row: ContactRow | undefined, email: string): ContactMerge {
+  if (!row) return new ContactMerge(newContactState(email));
+  return new ContactMerge(stateOf(row), CONTACT_LIMITS, row.properties.length + row.clocks.length);
 }
 
 export function newContactState(email: string): ContactState {

@@ -8,7 +8,15 @@ export interface HttpResult<T = any> {
 
 export async function call<T = any>(
   url: string,
-  opts: { method?: string; key?: string | null; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+  opts: {
+    method?: string;
+    key?: string | null;
+    body?: unknown;
+    raw?: string | Buffer;
+    headers?: Record<string, string>;
+    /** Abort (the call rejects) when no response has arrived within this. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
@@ -18,7 +26,8 @@ export async function call<T = any>(
     body = JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(url, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+  const signal = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
+  const res = await fetch(url, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body, signal });
   const text = await res.text();
   let parsed: any = undefined;
   if ((res.headers.get('content-type') ?? '').includes('application/json')) parsed = JSON.parse(text);

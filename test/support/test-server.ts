@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { mintKey } from '../../src/cli/context.js';
 import { composeServer, composeWorker } from '../../src/cli/compose.js';
 import type { BuiltServer } from '../../src/http/build-server.js';
-import { openStore } from '../../src/storage/open-store.js';
+import { openStore, storeOptionsOf } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/ports.js';
 import type { Worker } from '../../src/processing/worker.js';
 import { createTestDatabase, REDIS_URL, USES_REDIS } from '../../src/testing/test-database.js';
@@ -34,6 +34,8 @@ export interface TestServerOptions {
   clock?: () => number;
   /** Start the background worker loop (default false: tests call drain()). */
   backgroundWorker?: boolean;
+  /** Rewrites the fresh database's URL before the server uses it (e.g. to go through a proxy). */
+  databaseUrl?: (url: string) => string;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -43,11 +45,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     WORKER_POLL_MS: '20',
     ...(USES_REDIS ? { REDIS_URL } : {}),
     ...opts.env,
-    DATABASE_URL: db.url,
+    DATABASE_URL: opts.databaseUrl ? opts.databaseUrl(db.url) : db.url,
     PORT: '0',
   });
   const log = pino({ level: config.logLevel });
-  const store = await openStore(config.databaseUrl, { sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs, poolMax: config.databasePoolMax });
+  const store = await openStore(config.databaseUrl, storeOptionsOf(config));
   await store.migrate();
   const clock = opts.clock ?? Date.now;
   const { secret } = await mintKey(store, 'default', 'test');

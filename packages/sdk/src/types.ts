@@ -163,7 +163,11 @@ export interface ContactListResponse {
 
 export interface ContactDeleteResponse {
   isDeleted: boolean;
-  contact: Contact;
+  /**
+   * The erased contact. Null from a self-hosted server when `deleteByEmail` erased only the
+   * queued events of an address that had no contact yet.
+   */
+  contact: Contact | null;
 }
 
 /** Options of `new SmashSend(apiKey, options)`; `apiKey` is also accepted here (`new SMASHSEND({ apiKey })`). */

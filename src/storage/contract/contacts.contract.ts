@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ContactRecord } from '../../contacts/contact-store.port.js';
 import type { Store } from '../ports.js';
-import { T0, storeFixture, type ContractSuite } from './contract-fixture.js';
+import { LEASE, T0, storeFixture, type ContractSuite } from './contract-fixture.js';
 
 export const contactsContract: ContractSuite = {
   port: 'src/contacts/contact-store.port.ts',
@@ -15,7 +15,7 @@ export const contactsContract: ContractSuite = {
       let store: Store;
       let wsA: string;
       let wsB: string;
-      const { ev, append, mustGet, claim, processOneByOne, mustFindContact, createContact } = storeFixture(open, (f) => {
+      const { ev, append, mustGet, claim, applyClaimed, processOneByOne, mustFindContact, createContact } = storeFixture(open, (f) => {
         store = f.store;
         wsA = f.wsA;
         wsB = f.wsB;
@@ -110,7 +110,7 @@ export const contactsContract: ContractSuite = {
         await processOneByOne(T0 + 1);
         await append([ev(wsA, 'm2')], T0 + 2);
         const contact = await mustFindContact(wsA, 'ann@example.com');
-        expect(await store.contacts.delete(wsA, { id: contact.id })).toEqual(contact);
+        expect(await store.contacts.delete(wsA, { id: contact.id })).toEqual({ contact, events: 2 });
         expect(await store.contacts.get(wsA, contact.id)).toBeNull();
         expect(await store.events.get(wsA, 'm1')).toBeNull();
         expect(await store.events.get(wsA, 'm2')).toBeNull();
@@ -126,7 +126,8 @@ export const contactsContract: ContractSuite = {
         await createContact(wsA, { email: 'ann@example.com' });
         await append([ev(wsA, 'm1')]);
         const deleted = await store.contacts.delete(wsA, { email: 'ann@example.com' });
-        expect(deleted?.email).toBe('ann@example.com');
+        expect(deleted?.contact?.email).toBe('ann@example.com');
+        expect(deleted?.events).toBe(1);
         expect(await store.events.get(wsA, 'm1')).toBeNull();
         expect(await claim('w1')).toEqual([]);
         expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toBeNull();
@@ -139,6 +140,86 @@ export const contactsContract: ContractSuite = {
         await store.contacts.update(wsA, c.id, { email: 'anne@example.com' }, T0 + 2);
         await store.contacts.delete(wsA, { email: 'anne@example.com' });
         expect(await store.events.get(wsA, 'm1')).toBeNull();
+      });
+
+      it('a contact holds at most 500 custom properties: API writes beyond are refused whole, traits key by key', async () => {
+        const full: Record<string, number> = {};
+        for (let i = 0; i < 500; i++) full[`p${i}`] = i;
+        const c = await createContact(wsA, { email: 'ann@example.com', ...full });
+        expect(await store.contacts.upsert(wsA, { email: 'ann@example.com', p0: -1, extra: 1 }, T0 + 1)).toEqual({
+          kind: 'limit',
+          code: 'TOO_MANY_CONTACT_PROPERTIES',
+          message: 'A contact cannot have more than 500 custom properties',
+        });
+        expect((await store.contacts.update(wsA, c.id, { email: 'anne@example.com', extra: 1 }, T0 + 1)).kind).toBe('limit');
+        expect(await store.contacts.get(wsA, c.id)).toEqual(c);
+        await append([ev(wsA, 'm1', { traits: '{"p0":"new","extra":1,"firstName":"Ann"}', timestamp: T0 + 2 }), ev(wsA, 'm2', { timestamp: T0 + 3 })]);
+        await applyClaimed('w1', await claim('w1', T0 + 4), T0 + 4);
+        const after = await mustFindContact(wsA, 'ann@example.com');
+        expect(after.properties).toMatchObject({ p0: 'new', firstName: 'Ann' });
+        expect(after.properties).not.toHaveProperty('extra');
+        const m1 = await mustGet(wsA, 'm1');
+        expect([m1.status, m1.error]).toEqual(['processed', 'TOO_MANY_CONTACT_PROPERTIES: not applied: "extra" (A contact cannot have more than 500 custom properties)']);
+        expect((await mustGet(wsA, 'm2')).error).toBeNull();
+        expect((await store.contacts.listPropertyNames(wsA)).map((n) => n.name)).not.toContain('extra');
+      });
+
+      it('delete by email of an address with no contact erases its queued and failed events', async () => {
+        await append([ev(wsA, 'q1'), ev(wsA, 'f1'), ev(wsA, 'bob', { email: 'bob@example.com' }), ev(wsB, 'q1')]);
+        const [, f1] = await claim('w1', T0, 2);
+        await store.queue.fail({ workerId: 'w1', seqs: [f1!.seq], error: 'bad data', retryAt: null, now: T0 });
+        expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toEqual({ contact: null, events: 2 });
+        expect(await store.events.get(wsA, 'q1')).toBeNull();
+        expect(await store.events.get(wsA, 'f1')).toBeNull();
+        expect(await mustGet(wsA, 'bob')).toBeTruthy();
+        expect(await mustGet(wsB, 'q1')).toBeTruthy();
+        await processOneByOne(T0 + LEASE);
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+        expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toBeNull();
+        expect(await append([ev(wsA, 'q1')], T0 + 1)).toEqual(['duplicate']);
+      });
+
+      it('moving a contact takes the old address\'s unapplied events along: applied to it, erased with it', async () => {
+        const c = await createContact(wsA, { email: 'ann@example.com' });
+        await append([ev(wsA, 'm1', { traits: '{"plan":"pro"}' }), ev(wsA, 'm2')]);
+        const held = await claim('w1', T0, 1);
+        expect((await store.contacts.update(wsA, c.id, { email: 'anne@example.com' }, T0 + 1)).kind).toBe('ok');
+        expect((await mustGet(wsA, 'm1')).email).toBe('anne@example.com');
+        // The worker that held m1 lost its lease with the move: applying under the old email does nothing.
+        const r = await store.queue.applyToContact({
+          workerId: 'w1',
+          workspaceId: wsA,
+          email: 'ann@example.com',
+          events: held.map((e) => ({ seq: e.seq, patch: { plan: 'pro' }, timestamp: e.timestamp })),
+          now: T0 + 2,
+        });
+        expect(r.processed).toEqual([]);
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+        await processOneByOne(T0 + 3);
+        expect((await mustFindContact(wsA, 'anne@example.com')).properties).toMatchObject({ plan: 'pro' });
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+        expect((await mustGet(wsA, 'm2')).contactId).toBe(c.id);
+      });
+
+      it('an erased moved contact leaves nothing queued under its old email', async () => {
+        const c = await createContact(wsA, { email: 'ann@example.com' });
+        await append([ev(wsA, 'm1', { traits: '{"plan":"pro"}' })]);
+        await store.contacts.update(wsA, c.id, { email: 'anne@example.com' }, T0 + 1);
+        expect(await store.contacts.delete(wsA, { id: c.id })).toMatchObject({ contact: { id: c.id }, events: 1 });
+        expect(await claim('w1', T0 + 2)).toEqual([]);
+        expect(await store.contacts.findByEmail(wsA, 'ann@example.com')).toBeNull();
+      });
+
+      it('erasing an address keeps the processed events of a contact that moved away from it', async () => {
+        await append([ev(wsA, 'm1')]);
+        await processOneByOne(T0 + 1);
+        const moved = await mustFindContact(wsA, 'ann@example.com');
+        await store.contacts.update(wsA, moved.id, { email: 'anne@example.com' }, T0 + 2);
+        await append([ev(wsA, 'm2')], T0 + 3);
+        await processOneByOne(T0 + 4);
+        const fresh = await mustFindContact(wsA, 'ann@example.com');
+        expect(await store.contacts.delete(wsA, { email: 'ann@example.com' })).toEqual({ contact: fresh, events: 1 });
+        expect((await mustGet(wsA, 'm1')).contactId).toBe(moved.id);
       });
 
       it('delete in another workspace finds nothing and erases nothing', async () => {

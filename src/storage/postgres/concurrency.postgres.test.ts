@@ -169,7 +169,7 @@ describe.skipIf(SKIP_POSTGRES)('PostgresStore across processes', () => {
         WINDOW,
       );
       const [, , deleted] = await Promise.all([drain(a, `ea${round}`, 4), drain(b, `eb${round}`, 4), b.contacts.delete(ws, { email })]);
-      expect(deleted?.email).toBe(email);
+      expect(deleted?.contact?.email).toBe(email);
       expect(await a.contacts.findByEmail(ws, email)).toBeNull();
       expect(await a.events.list({ workspaceId: ws, email, limit: 100 })).toEqual([]);
     }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
-import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
+import { ContactLimitError, mergeWithinLimits, type ContactState, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
-import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
+import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
 
@@ -19,16 +19,6 @@ const RACE_ATTEMPTS = 3;
 export interface TimedPatch {
   patch: JsonObject;
   clock: PropertyClock;
-}
-
-export function mergeAll(state: ContactState, patches: TimedPatch[]): { state: ContactState; changed: boolean } {
-  let changed = false;
-  for (const { patch, clock } of patches) {
-    const r = mergeProperties(state, patch, clock);
-    state = r.state;
-    changed ||= r.changed;
-  }
-  return { state, changed };
 }
 
 function statusOf(state: ContactState): string {
@@ -80,16 +70,19 @@ export function contactKey(workspaceId: string, email: string): string {
 export class PropertyNames {
   private readonly types = new Map<string, { workspaceId: string; name: string; type: string }>();
 
-  add(workspaceId: string, patches: TimedPatch[]): void {
-    for (const { patch } of patches) {
+  /** `refused[i]`: keys of `patches[i]` not applied (the contact's limits); no contact has them, so they are not recorded. */
+  add(workspaceId: string, patches: TimedPatch[], refused: Refusal[][] = []): void {
+    patches.forEach(({ patch }, i) => {
+      const skip = refused[i] ?? [];
       for (const name of Object.keys(patch)) {
         const value = patch[name];
         if (value === null || value === undefined || isStandardProperty(name)) continue;
+        if (skip.length > 0 && skip.some((r) => r.key === name)) continue;
         // Not storable in PostgreSQL text; one such key must not fail the whole batch.
         if (hasNul(name)) continue;
         this.types.set(contactKey(workspaceId, name), { workspaceId, name, type: propertyType(value) });
       }
-    }
+    });
   }
 
   /** Sorted by (workspace, name): every transaction takes these rows in one order. */
@@ -195,27 +188,40 @@ export class PgContactWriter {
     email: string,
     patches: TimedPatch[],
     now: number,
-  ): Promise<{ row: ContactRow; created: boolean }> {
+    opts: { atomic?: boolean } = {},
+  ): Promise<{ row: ContactRow; created: boolean; refused: Refusal[][] }> {
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
       const existing = await this.lockByEmail(tx, workspaceId, email);
-      if (existing) return { row: await this.mergeInto(tx, existing, existing.email, patches, now), created: false };
-      const row = rowWithState({ workspaceId, email }, mergeAll(newContactState(email), patches).state, now);
+      if (existing) return { ...(await this.mergeInto(tx, existing, existing.email, patches, now, opts)), created: false };
+      const merge = contactMergeOf(undefined, email);
+      const refused = mergeWithinLimits(merge, patches, opts);
+      const row = rowWithState({ workspaceId, email }, merge.state, now);
       // Created by another transaction since our SELECT: loop, lock theirs and merge into it.
-      if ((await this.insertMany(tx, [row])) === 1) return { row, created: true };
+      if ((await this.insertMany(tx, [row])) === 1) return { row, created: true, refused };
     }
     throw new TransactionRaceError(`contact ${email} kept changing while being merged`);
   }
 
-  /** Merges into a row this transaction has locked; `email` differs from the row's when moving it. */
-  async mergeInto(tx: Queryable, row: ContactRow, email: string, patches: TimedPatch[], now: number): Promise<ContactRow> {
+  /**
+   * Merges into a row this transaction has locked, within the contact's limits (`atomic`: a
+   * refusal throws ContactLimitError); `email` differs from the row's when moving it.
+   */
+  async mergeInto(
+    tx: Queryable,
+    row: ContactRow,
+    email: string,
+    patches: TimedPatch[],
+    now: number,
+    opts: { atomic?: boolean } = {},
+  ): Promise<{ row: ContactRow; refused: Refusal[][] }> {
     const moved = email !== row.email;
-    const base = stateOf(row);
-    if (moved) base.properties = { ...base.properties, email };
-    const { state, changed } = mergeAll(base, patches);
-    if (!changed && !moved) return row;
-    const out = rowWithState({ ...row, email }, state, now);
+    const merge = contactMergeOf(row, row.email);
+    if (moved) merge.properties.email = email;
+    const refused = mergeWithinLimits(merge, patches, opts);
+    if (!merge.changed && !moved) return { row, refused };
+    const out = rowWithState({ ...row, email }, merge.state, now);
     await this.updateMany(tx, [out]);
-    return out;
+    return { row: out, refused };
   }
 
   /**
@@ -255,12 +261,17 @@ export class PostgresContactStore implements ContactStore {
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
     const email = String(properties.email);
     const patches: TimedPatch[] = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }];
-    const r = await this.db.transaction(async (tx) => {
-      const merged = await this.writer.mergeByEmail(tx, workspaceId, email, patches, now);
-      await this.recordNames(tx, workspaceId, patches);
-      return merged;
-    });
-    return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
+    try {
+      const r = await this.db.transaction(async (tx) => {
+        const merged = await this.writer.mergeByEmail(tx, workspaceId, email, patches, now, { atomic: true });
+        await this.recordNames(tx, workspaceId, patches);
+        return merged;
+      });
+      return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
+    } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
+      throw err;
+    }
   }
 
   private async recordNames(tx: Queryable, workspaceId: string, patches: TimedPatch[]): Promise<void> {
@@ -291,25 +302,50 @@ export class PostgresContactStore implements ContactStore {
     if (hasNul(id)) return { kind: 'not_found' };
     try {
       return await this.db.transaction(async (tx): Promise<ContactMutation> => {
-        const { rows } = await tx.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [
-          workspaceId,
-          id,
-        ]);
+        const byId = [workspaceId, id];
+        // A move locks the old address's events before the contact (the apply step's lock
+        // order, see PgContactWriter), so it first learns that address from an unlocked read.
+        let eventsLockedFor: string | null = null;
+        if (typeof properties.email === 'string') {
+          const { rows: seen } = await tx.query<ContactRow>('SELECT email FROM contacts WHERE workspace_id = $1 AND id = $2', byId);
+          if (!seen[0]) return { kind: 'not_found' };
+          if (seen[0].email !== properties.email) {
+            const other = await tx.query('SELECT 1 FROM contacts WHERE workspace_id = $1 AND email = $2', [workspaceId, properties.email]);
+            if (other.rowCount > 0) return { kind: 'conflict' };
+            // A contact created with that email after this check makes the UPDATE fail on
+            // the (workspace_id, email) unique key: a conflict too (caught below).
+            await tx.query('SELECT id FROM events WHERE workspace_id = $1 AND email = $2 AND contact_id IS NULL ORDER BY id FOR UPDATE', [
+              workspaceId,
+              seen[0].email,
+            ]);
+            eventsLockedFor = seen[0].email;
+          }
+        }
+        const { rows } = await tx.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE', byId);
         const row = rows[0];
         if (!row) return { kind: 'not_found' };
         const newEmail = typeof properties.email === 'string' ? properties.email : row.email;
         if (newEmail !== row.email) {
-          const other = await tx.query('SELECT 1 FROM contacts WHERE workspace_id = $1 AND email = $2', [workspaceId, newEmail]);
-          if (other.rowCount > 0) return { kind: 'conflict' };
-          // A contact created with that email after this check makes the UPDATE fail on
-          // the (workspace_id, email) unique key: a conflict too (caught below).
+          // Moved by another call since the unlocked read: the events locked are not this address's.
+          if (eventsLockedFor !== row.email) throw new TransactionRaceError('contact moved while being updated');
+          // The old address's unapplied events (queued, failed) are this contact's: they move
+          // with it, so they are applied to it and erased with it instead of recreating the
+          // old address. A released lease makes a worker holding one of them skip it (its
+          // lock step re-checks lease_owner); the next claim applies it under the new email.
+          await tx.query(
+            `UPDATE events SET email = $3, lease_owner = NULL, lease_until = 0
+             WHERE workspace_id = $1 AND email = $2 AND contact_id IS NULL`,
+            [workspaceId, row.email, newEmail],
+          );
         }
         const patches: TimedPatch[] = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }];
-        const out = await this.writer.mergeInto(tx, row, newEmail, patches, now);
+        // A refusal (ContactLimitError) rolls the move back with the rest.
+        const { row: out } = await this.writer.mergeInto(tx, row, newEmail, patches, now, { atomic: true });
         await this.recordNames(tx, workspaceId, patches);
         return { kind: 'ok', contact: toContactRecord(out), created: false };
       });
     } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
       if (isUniqueViolation(err)) return { kind: 'conflict' };
       throw err;
     }
@@ -320,30 +356,49 @@ export class PostgresContactStore implements ContactStore {
    * ascending id, then the contact), so it cannot deadlock with a worker applying events to
    * this contact: it waits for that worker to commit, then erases what it wrote, or the
    * worker finds its events gone and skips them. Either way the contact does not come back.
+   * By email, an address with no contact yet has its unapplied events erased the same way.
    */
-  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null> {
+  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactErasure | null> {
     if (hasNul('id' in by ? by.id : by.email)) return null;
-    return this.db.transaction(async (tx): Promise<ContactRecord | null> => {
+    return this.db.transaction(async (tx): Promise<ContactErasure | null> => {
       // Unlocked read, only to learn the contact's id and email.
       const { rows } = await tx.query<ContactRow>(
         `SELECT * FROM contacts WHERE workspace_id = $1 AND ${'id' in by ? 'id' : 'email'} = $2`,
         [workspaceId, 'id' in by ? by.id : by.email],
       );
       const seen = rows[0];
-      if (!seen) return null;
+      if (!seen) return 'id' in by ? null : this.eraseUnapplied(tx, workspaceId, by.email);
       const args = [workspaceId, seen.id, seen.email];
       // Every event of the contact goes with it: processed ones by contact id, queued or
-      // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
-      // First lock them in ascending id, the apply step's order...
-      await tx.query('SELECT id FROM events WHERE workspace_id = $1 AND (contact_id = $2 OR email = $3) ORDER BY id FOR UPDATE', args);
+      // failed ones (not linked to any contact) by email. The dedup ledger keeps their
+      // messageIds. Processed events of this email linked to another contact (one that moved
+      // away from it) are that contact's and stay. First lock them in ascending id, the
+      // apply step's order...
+      const which = 'workspace_id = $1 AND (contact_id = $2 OR (email = $3 AND contact_id IS NULL))';
+      await tx.query(`SELECT id FROM events WHERE ${which} ORDER BY id FOR UPDATE`, args);
       // ...then delete by the same condition, which also sweeps events appended since.
-      await tx.query('DELETE FROM events WHERE workspace_id = $1 AND (contact_id = $2 OR email = $3)', args);
+      const erased = await tx.query(`DELETE FROM events WHERE ${which}`, args);
       // The contact, if it still has the email we read. A PUT that moved it in between would
       // leave the new email's events behind: start over (the transaction is run again).
       const del = await tx.query<ContactRow>('DELETE FROM contacts WHERE id = $1 AND email = $2 RETURNING *', [seen.id, seen.email]);
       if (!del.rows[0]) throw new TransactionRaceError('contact changed while being erased');
-      return toContactRecord(del.rows[0]);
+      return { contact: toContactRecord(del.rows[0]), events: erased.rowCount };
     });
+  }
+
+  /** Erases the queued and failed events of an address that has no contact (yet). */
+  private async eraseUnapplied(tx: Queryable, workspaceId: string, email: string): Promise<ContactErasure | null> {
+    const args = [workspaceId, email];
+    const which = 'workspace_id = $1 AND email = $2 AND contact_id IS NULL';
+    // Lock first, in ascending id (the apply step's order). A worker that locked some of
+    // them before us has committed when this returns: if it created the contact meanwhile,
+    // the check below sees it and the erasure starts over, now erasing that contact too. A
+    // worker that comes after us finds its events gone and skips them.
+    await tx.query(`SELECT id FROM events WHERE ${which} ORDER BY id FOR UPDATE`, args);
+    const erased = await tx.query(`DELETE FROM events WHERE ${which}`, args);
+    const created = await tx.query('SELECT 1 FROM contacts WHERE workspace_id = $1 AND email = $2', args);
+    if (created.rowCount > 0) throw new TransactionRaceError('contact created while its address was being erased');
+    return erased.rowCount > 0 ? { contact: null, events: erased.rowCount } : null;
   }
 
   async list(q: ContactQuery): Promise<ContactRecord[]> {

@@ -1,12 +1,30 @@
 import pg from 'pg';
+import { withDeadline } from '../deadline.js';
 import { StoreUnavailableError } from '../ports.js';
-import { isRetryableConflict, postgresFailure } from './errors.postgres.js';
+import { isRetryableConflict, isStatementCancelled, postgresFailure } from './errors.postgres.js';
 
 export interface PgDatabaseOptions {
   /** Upper bound on connections this process opens (default 10). */
   poolMax?: number;
   /** Receives errors of idle connections (server restart, network cut); they are never thrown. */
   onError?: (err: unknown) => void;
+  /**
+   * Longest a statement may run (default 5000; 0: no limit). Enforced twice: by the server
+   * (`statement_timeout`, which also frees the locks of a statement stuck behind a lock),
+   * and here, a little later, for a server that stopped answering at all.
+   */
+  statementTimeoutMs?: number;
+  /** Longest wait for a connection, new or free from a full pool (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+/** Per-call options of query() and withClient(). */
+export interface PgCallOptions {
+  /**
+   * Client-side deadline of this call's statements instead of statementTimeoutMs (+ grace);
+   * 0: none. The server's statement_timeout is the session's either way.
+   */
+  timeoutMs?: number;
 }
 
 /** The only way the stores below reach PostgreSQL: a checked-out connection, or a transaction on one. */
@@ -43,11 +61,23 @@ export class TransactionRaceError extends Error {
 }
 
 /**
- * Waiting for a connection (a new one, or a free one of a saturated pool) gives up after this
- * long with a StoreUnavailableError (503), instead of letting requests pile up behind a
- * database that does not answer.
+ * Defaults of the timeouts that turn a stalled database (connections open, nothing answers)
+ * into prompt 503s instead of requests hanging for the whole stall. Waiting for a connection
+ * (a new one, or a free one of a full pool) gives up after CONNECT; a statement after
+ * STATEMENT. Our statements take milliseconds (four workers applying 200-event batches reach
+ * ~12-15k events/s here, see queue-store.postgres.ts: tens of ms per batch, all round trips
+ * included), so 5 s only ever cuts a database that is stuck, locked or overloaded.
  */
-const CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+
+/**
+ * The client-side deadline of a statement trails the server's statement_timeout by this much,
+ * so that a server that is merely slow cancels the statement itself (a clean 57014, the
+ * connection stays usable) and only a server that does not answer at all meets ours (the
+ * connection is then destroyed: nothing can be trusted on it).
+ */
+const CLIENT_DEADLINE_GRACE_MS = 500;
 
 /**
  * A bounded pg.Pool plus the error discipline every query goes through: driver errors are
@@ -58,6 +88,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export class PgDatabase {
   private readonly pool: pg.Pool;
   private readonly onError: (err: unknown) => void;
+  private readonly statementTimeoutMs: number;
   private ended = false;
 
   constructor(url: string, opts: PgDatabaseOptions = {}) {
@@ -66,11 +97,14 @@ export class PgDatabase {
     const types = new pg.TypeOverrides();
     types.setTypeParser(INT8_OID, (v: string) => Number(v));
     this.onError = opts.onError ?? (() => {});
+    this.statementTimeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.pool = new pg.Pool({
       connectionString: url,
       max: opts.poolMax ?? 10,
       types,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // Sent at connection start-up: the session's default for every statement (0 sends nothing).
+      statement_timeout: this.statementTimeoutMs || undefined,
       idleTimeoutMillis: 30_000,
       // TCP keepalive: a connection to a vanished server is noticed instead of hanging.
       keepAlive: true,
@@ -81,8 +115,8 @@ export class PgDatabase {
   }
 
   /** One statement in its own implicit transaction (committed, and so durable, when it resolves). */
-  query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<{ rows: R[]; rowCount: number }> {
-    return this.withClient((c) => c.query<R>(sql, params, name));
+  query<R>(sql: string, params?: readonly unknown[], name?: string, opts?: PgCallOptions): Promise<{ rows: R[]; rowCount: number }> {
+    return this.withClient((c) => c.query<R>(sql, params, name), opts);
   }
 
   /**
@@ -101,7 +135,8 @@ export class PgDatabase {
             return out;
           } catch (err) {
             // A failed ROLLBACK means the connection is unusable: discard it rather than
-            // hand a connection stuck in a transaction to the next caller.
+            // hand a connection stuck in a transaction to the next caller. On a connection
+            // already given up (no answer in time) it fails at once, without a round trip.
             await c.query('ROLLBACK').catch(markBroken);
             throw err;
           }
@@ -117,7 +152,7 @@ export class PgDatabase {
    * Holds one connection for `fn` (session state such as advisory locks needs the same one).
    * Errors leave as ours (postgresFailure), never as raw driver errors of a dead connection.
    */
-  async withClient<T>(fn: (c: Queryable, markBroken: () => void) => Promise<T>): Promise<T> {
+  async withClient<T>(fn: (c: Queryable, markBroken: () => void) => Promise<T>, opts: PgCallOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -132,11 +167,21 @@ export class PgDatabase {
       lost = true;
     };
     client.on('error', onClientError);
+    const timeoutMs = opts.timeoutMs ?? this.statementTimeoutMs;
+    const deadlineMs = timeoutMs > 0 ? timeoutMs + CLIENT_DEADLINE_GRACE_MS : 0;
     const queryable: Queryable = {
       async query<R>(sql: string, params?: readonly unknown[], name?: string) {
+        if (lost) throw new StoreUnavailableError('store unavailable (connection given up)');
         const config: pg.QueryConfig = { text: sql, values: params as unknown[] | undefined };
         if (name !== undefined) config.name = name;
-        const r = await client.query(config);
+        const pending = client.query(config);
+        // No answer in time: the server is stuck or gone. The connection is given up (and
+        // destroyed on release), so nothing is ever sent on it again.
+        const expired = (): Error => {
+          lost = true;
+          return new StoreUnavailableError(`store unavailable (no answer within ${deadlineMs} ms)`);
+        };
+        const r = deadlineMs > 0 ? await withDeadline(pending, deadlineMs, expired) : await pending;
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
       },
     };
@@ -146,14 +191,32 @@ export class PgDatabase {
       });
     } catch (err) {
       const failure = postgresFailure(err, { connectionLost: lost });
-      // A connection that failed with a connection-level error is not trusted again.
-      if (failure instanceof StoreUnavailableError) lost = true;
+      // A connection that failed with a connection-level error is not trusted again. A
+      // statement the server cancelled (its timeout) leaves the session as good as before.
+      if (failure instanceof StoreUnavailableError && !isStatementCancelled(err)) lost = true;
       throw failure;
     } finally {
       // Passing an error destroys the connection instead of returning it to the pool.
       client.release(lost ? new Error('connection discarded after a failure') : undefined);
       client.removeListener('error', onClientError);
     }
+  }
+
+  /**
+   * Runs `fn` on a session with no statement timeout (server or client side), for work that
+   * may legitimately take long or wait: migrations, and the advisory lock they queue on.
+   */
+  withUnboundedClient<T>(fn: (c: Queryable, markBroken: () => void) => Promise<T>): Promise<T> {
+    return this.withClient(async (c, markBroken) => {
+      if (this.statementTimeoutMs === 0) return fn(c, markBroken);
+      await c.query('SET statement_timeout = 0');
+      try {
+        return await fn(c, markBroken);
+      } finally {
+        // Back to the start-up value; if that fails, the connection is not reused.
+        await c.query('RESET statement_timeout').catch(markBroken);
+      }
+    }, { timeoutMs: 0 });
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { isRetryableConflict, isUniqueViolation, postgresFailure } from './error
 const withCode = (code: string): Error => Object.assign(new Error('driver text we never read'), { code });
 
 describe('postgresFailure', () => {
-  it.each(['08000', '08003', '08006', '08001', '57P01', '57P02', '57P03', '53100', '53200', '53300'])(
+  it.each(['08000', '08003', '08006', '08001', '57P01', '57P02', '57P03', '53100', '53200', '53300', '57014', '55P03'])(
     'maps SQLSTATE %s to StoreUnavailableError',
     (code) => {
       const err = withCode(code);
@@ -25,7 +25,7 @@ describe('postgresFailure', () => {
     expect(postgresFailure(new AggregateError([withCode('ECONNREFUSED'), withCode('23505')], 'x'))).not.toBeInstanceOf(StoreUnavailableError);
   });
 
-  it.each(['23505', '42P01', '22P02', '40P01', '57014', '28P01', '3D000'])('leaves SQLSTATE %s as it is', (code) => {
+  it.each(['23505', '42P01', '22P02', '40P01', '28P01', '3D000'])('leaves SQLSTATE %s as it is', (code) => {
     const err = withCode(code);
     expect(postgresFailure(err)).toBe(err);
   });

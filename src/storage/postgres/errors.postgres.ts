@@ -4,13 +4,17 @@ import { StoreUnavailableError } from '../ports.js';
  * SQLSTATE classes and codes that mean "the database cannot take this now" (503, retry later)
  * rather than a bug of ours: 08 connection exception, 53 insufficient resources (disk full,
  * out of memory, too many connections), 57P01..57P03 admin/crash shutdown and "cannot connect
- * now" (server starting or in recovery).
+ * now" (server starting or in recovery), 57014 a statement cancelled (our statement_timeout:
+ * the database is stuck, locked or overloaded) and 55P03 a lock not obtained in time.
  */
 const UNAVAILABLE_CLASSES = new Set(['08', '53']);
-/** …plus 25006: a read-only transaction (a replica promoted wrongly, `default_transaction_read_only`). */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '25006']);
+/** …plus 25006: a read-only transaction (a replica promoted wrongly, `default_transaction_read_only`); 57014 and 55P03: statement or lock timeout. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '25006', '57014', '55P03']);
 /** The database answers but refuses writes: 53100 disk full, 25006 read-only transaction. */
 const WRITE_REFUSED_SQLSTATES = new Set(['53100', '25006']);
+
+/** The server cancelled the statement and answered so: the session itself is intact. */
+const CANCELLED_SQLSTATES = new Set(['57014', '55P03']);
 
 /**
  * Node socket and DNS error codes of a server we cannot reach. ENOTFOUND is in: in a container
@@ -79,4 +83,10 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isRetryableConflict(err: unknown): boolean {
   const code = codeOf(err);
   return code !== undefined && RETRYABLE_SQLSTATES.has(code);
+}
+
+/** The server cancelled one statement (statement or lock timeout): the connection stays usable. */
+export function isStatementCancelled(err: unknown): boolean {
+  const code = codeOf(err);
+  return code !== undefined && CANCELLED_SQLSTATES.has(code);
 }

@@ -11,8 +11,10 @@ const MIGRATION_LOCK = [0x534d5348, 1] as const;
 
 /** Applies pending migrations in one transaction each; refuses a schema newer than this build. */
 export async function migratePostgres(db: PgDatabase, now: number): Promise<string[]> {
-  // One connection throughout: the advisory lock belongs to the session that took it.
-  return db.withClient(async (c, markBroken) => {
+  // One connection throughout: the advisory lock belongs to the session that took it. No
+  // statement timeout: waiting for another process's migration, or building an index on a
+  // big table, may rightly take longer than any request should.
+  return db.withUnboundedClient(async (c, markBroken) => {
     await c.query('SELECT pg_advisory_lock($1, $2)', MIGRATION_LOCK);
     try {
       return await runMigrations(

@@ -1,4 +1,5 @@
-import type { Store, StoreCapabilities } from '../ports.js';
+import { withDeadline } from '../deadline.js';
+import { StoreUnavailableError, type Store, type StoreCapabilities } from '../ports.js';
 import { PostgresContactStore } from './contact-store.postgres.js';
 import { PgDatabase } from './database.postgres.js';
 import { PostgresEventStore } from './event-store.postgres.js';
@@ -12,6 +13,10 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** Errors of idle connections (server restart, network cut), for the log; never thrown, never fatal. */
   onError?: (err: unknown) => void;
+  /** Longest a statement may run before it fails with StoreUnavailableError (default 5000; 0: no limit). */
+  statementTimeoutMs?: number;
+  /** Longest wait for a connection before StoreUnavailableError (default 5000). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -43,8 +48,18 @@ export class PostgresStore implements Store {
     return { applied: await migratePostgres(this.db, Date.now()) };
   }
 
-  async ping(): Promise<void> {
-    await this.db.query('SELECT 1');
+  /**
+   * One round trip. With `timeoutMs`, bounded as a whole (waiting for a connection of a full
+   * pool included) by it; the statement itself then gives its connection up soon after.
+   */
+  async ping(opts: { timeoutMs?: number } = {}): Promise<void> {
+    const { timeoutMs } = opts;
+    if (timeoutMs === undefined) {
+      await this.db.query('SELECT 1');
+      return;
+    }
+    const probe = this.db.query('SELECT 1', [], undefined, { timeoutMs });
+    await withDeadline(probe, timeoutMs, () => new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`));
   }
 
   /** Waits for in-flight queries (appends are committed when they resolve, so nothing else is pending), then closes the pool. */

@@ -1,16 +1,15 @@
-import type { ContactState } from '../../core/merge-properties.js';
+import { describeRefusals, mergeWithinLimits, type ContactMerge, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ApplyGroup, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../../processing/event-queue.port.js';
 import {
   PgContactWriter,
   PropertyNames,
   contactKey,
-  mergeAll,
   rowWithState,
   type ContactRow,
   type TimedPatch,
 } from './contact-store.postgres.js';
-import { newContactState, stateOf, toClaimedEvent, type ClaimRow } from '../rows.js';
+import { contactMergeOf, toClaimedEvent, type ClaimRow } from '../rows.js';
 import { TransactionRaceError, type PgDatabase, type Queryable } from './database.postgres.js';
 import { EVENT_STATUS } from '../shared/status.js';
 
@@ -103,51 +102,53 @@ export class PostgresQueueStore implements QueueStore {
     // Merge in memory; collect one insert or update per contact.
     const inserts: ContactRow[] = [];
     const updates: ContactRow[] = [];
-    const marked: { seq: number; contactId: string }[] = [];
+    const marked: { seq: number; contactId: string; error: string | null }[] = [];
     const names = new PropertyNames();
     for (const [key, idx] of byContact) {
       const { workspaceId, email } = groups[idx[0]!]!;
       const row = existing.get(key);
-      let state: ContactState;
+      // One merge per contact for the whole batch: its JSON parsed once here, written once below.
+      let merge: ContactMerge;
       try {
-        state = row ? stateOf(row) : newContactState(email);
+        merge = contactMergeOf(row, email);
       } catch (error) {
         for (const i of idx) results[i] = { error };
         continue;
       }
-      let changed = false;
-      const applied: { i: number; patches: TimedPatch[] }[] = [];
-      for (const i of idx) {
-        const patches: TimedPatch[] = groups[i]!.events
-          .filter((e) => live.has(e.seq) && e.patch !== null)
-          .map((e) => ({ patch: e.patch!, clock: [e.timestamp, e.seq] as const }));
-        try {
-          const r = mergeAll(state, patches);
-          state = r.state;
-          changed ||= r.changed;
-          applied.push({ i, patches });
-        } catch (error) {
-          results[i] = { error };
+      const applied: { i: number; patches: (TimedPatch & { seq: number })[]; refused: Refusal[][] }[] = [];
+      try {
+        for (const i of idx) {
+          const patches = groups[i]!.events
+            .filter((e) => live.has(e.seq) && e.patch !== null)
+            .map((e) => ({ seq: e.seq, patch: e.patch!, clock: [e.timestamp, e.seq] as const }));
+          applied.push({ i, patches, refused: mergeWithinLimits(merge, patches) });
         }
+      } catch (error) {
+        // The merge works in place: a failure part-way leaves nothing of this contact worth writing.
+        for (const i of idx) results[i] = { error };
+        continue;
       }
-      if (applied.length === 0) continue;
       let out: ContactRow;
       try {
-        out = !row ? rowWithState({ workspaceId, email }, state, now) : changed ? rowWithState(row, state, now) : row;
+        out = !row ? rowWithState({ workspaceId, email }, merge.state, now) : merge.changed ? rowWithState(row, merge.state, now) : row;
       } catch (error) {
-        for (const { i } of applied) results[i] = { error };
+        for (const i of idx) results[i] = { error };
         continue;
       }
       if (!row) inserts.push(out);
       else if (out !== row) updates.push(out);
-      for (const { i, patches } of applied) {
-        names.add(workspaceId, patches);
+      for (const { i, patches, refused } of applied) {
+        names.add(workspaceId, patches, refused);
+        const errors = new Map<number, string>();
+        patches.forEach((p, j) => {
+          if (refused[j]!.length > 0) errors.set(p.seq, describeRefusals(refused[j]!));
+        });
         const processed = groups[i]!.events
           .map((e) => e.seq)
           .filter((s) => live.has(s))
           .sort((a, b) => a - b);
         results[i] = { processed, skipped: (results[i] as ApplyResult).skipped, contactId: out.id };
-        for (const seq of processed) marked.push({ seq, contactId: out.id });
+        for (const seq of processed) marked.push({ seq, contactId: out.id, error: errors.get(seq) ?? null });
       }
     }
 
@@ -159,10 +160,11 @@ export class PostgresQueueStore implements QueueStore {
     await this.writer.updateMany(tx, updates);
     if (marked.length) {
       await tx.query(
-        `UPDATE events e SET status = ${EVENT_STATUS.processed}, contact_id = v.contact_id, processed_at = $3, lease_owner = NULL, lease_until = 0, error = NULL
-         FROM unnest($1::bigint[], $2::text[]) AS v(id, contact_id)
+        // error: NULL, or the trait keys the contact had no room for (describeRefusals).
+        `UPDATE events e SET status = ${EVENT_STATUS.processed}, contact_id = v.contact_id, processed_at = $3, lease_owner = NULL, lease_until = 0, error = v.error
+         FROM unnest($1::bigint[], $2::text[], $4::text[]) AS v(id, contact_id, error)
          WHERE e.id = v.id`,
-        [marked.map((m) => m.seq), marked.map((m) => m.contactId), now],
+        [marked.map((m) => m.seq), marked.map((m) => m.contactId), now, marked.map((m) => m.error)],
         'queue_mark_processed',
       );
     }

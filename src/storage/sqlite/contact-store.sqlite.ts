@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
-import { mergeProperties, type ContactState, type PropertyClock } from '../../core/merge-properties.js';
+import { ContactLimitError, mergeWithinLimits, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
-import { API_SEQ, newContactState, stateOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
+import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 import { EVENT_STATUS } from '../shared/status.js';
 
@@ -18,6 +18,8 @@ export class SqliteContactWriter {
   private readonly insertStmt: Database.Statement;
   private readonly updateStmt: Database.Statement;
   private readonly nameStmt: Database.Statement;
+  private readonly moveQueuedStmt: Database.Statement;
+  private readonly moveFailedStmt: Database.Statement;
   private readonly seenNames = new Map<string, string>();
 
   constructor(db: Database.Database) {
@@ -30,66 +32,85 @@ export class SqliteContactWriter {
     // Remember custom property names and their latest type, for GET /v1/contacts/properties.
     this.nameStmt = db.prepare(`INSERT INTO contact_property_names (workspace_id, name, type) VALUES (?, ?, ?)
       ON CONFLICT (workspace_id, name) DO UPDATE SET type = excluded.type WHERE type <> excluded.type`);
+    // Moving a contact's email takes along the events of the old address not applied yet:
+    // queued ones (through the queue index; their lease is released, so a worker holding one
+    // fails its ownership check and skips it, and the next claim applies it under the new
+    // email) and failed ones (never linked to a contact; through events_by_email).
+    this.moveQueuedStmt = db.prepare(`UPDATE events INDEXED BY events_queue SET email = ?, lease_owner = NULL, lease_until = 0
+      WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND email = ?`);
+    this.moveFailedStmt = db.prepare(`UPDATE events SET email = ?
+      WHERE workspace_id = ? AND email = ? AND status <> ${EVENT_STATUS.queued} AND contact_id IS NULL`);
   }
 
   findByEmail(workspaceId: string, email: string): ContactRow | undefined {
     return this.byEmail.get(workspaceId, email) as ContactRow | undefined;
   }
 
-  /** Merges `patch` at `clock` into the contact (created if missing); returns the row written. */
+  /**
+   * Merges the patches, each at its clock, into the contact (created if missing), within the
+   * contact's limits; returns the row written and, per patch, the keys refused. The stored
+   * JSON is parsed once and written once whatever the number of patches. `atomic` (API
+   * writes): a refusal throws ContactLimitError and nothing is written.
+   */
   mergeInto(
     workspaceId: string,
     email: string,
     existing: ContactRow | undefined,
     patches: { patch: JsonObject; clock: PropertyClock }[],
     now: number,
-  ): { row: ContactRow; created: boolean } {
-    let state = existing ? stateOf(existing) : newContactState(email);
-    let changed = !existing;
-    for (const { patch, clock } of patches) {
-      const r = mergeProperties(state, patch, clock);
-      state = r.state;
-      changed ||= r.changed;
-      this.recordNames(workspaceId, patch);
-    }
-    const status = String(state.properties.status ?? DEFAULT_CONTACT_STATUS);
+    opts: { atomic?: boolean } = {},
+  ): { row: ContactRow; created: boolean; refused: Refusal[][] } {
+    const merge = contactMergeOf(existing, email);
+    const refused = mergeWithinLimits(merge, patches, opts);
+    patches.forEach(({ patch }, i) => this.recordNames(workspaceId, patch, refused[i]!));
+    const { properties, clocks } = merge;
+    const status = String(properties.status ?? DEFAULT_CONTACT_STATUS);
     if (!existing) {
       const row: ContactRow = {
         id: randomUUID(),
         workspace_id: workspaceId,
         email,
-        properties: JSON.stringify(state.properties),
-        clocks: JSON.stringify(state.clocks),
+        properties: JSON.stringify(properties),
+        clocks: JSON.stringify(clocks),
         status,
         created_at: now,
         updated_at: now,
       };
       this.insertStmt.run(row.id, row.workspace_id, row.email, row.properties, row.clocks, row.status, now, now);
-      return { row, created: true };
+      return { row, created: true, refused };
     }
-    if (!changed) return { row: existing, created: false };
+    if (!merge.changed) return { row: existing, created: false, refused };
     const row: ContactRow = {
       ...existing,
-      properties: JSON.stringify(state.properties),
-      clocks: JSON.stringify(state.clocks),
+      properties: JSON.stringify(properties),
+      clocks: JSON.stringify(clocks),
       status,
       updated_at: now,
     };
     this.updateStmt.run(row.email, row.properties, row.clocks, row.status, now, row.id);
-    return { row, created: false };
+    return { row, created: false, refused };
   }
 
+  /**
+   * Gives the contact a new email. The old address's unapplied events are this contact's
+   * (they would have been applied to it had the worker got there first), so they move with
+   * it: applied to it, erased with it, never recreating the old address.
+   */
   moveEmail(row: ContactRow, email: string, now: number): ContactRow {
     const properties = { ...(JSON.parse(row.properties) as JsonObject), email };
     const moved = { ...row, email, properties: JSON.stringify(properties), updated_at: now };
     this.updateStmt.run(moved.email, moved.properties, moved.clocks, moved.status, now, moved.id);
+    this.moveQueuedStmt.run(email, row.workspace_id, row.email);
+    this.moveFailedStmt.run(email, row.workspace_id, row.email);
     return moved;
   }
 
-  private recordNames(workspaceId: string, patch: JsonObject): void {
+  /** A refused key is not recorded: no contact has it. */
+  private recordNames(workspaceId: string, patch: JsonObject, refused: Refusal[]): void {
     for (const name of Object.keys(patch)) {
       const value = patch[name];
       if (value === null || value === undefined || isStandardProperty(name)) continue;
+      if (refused.length > 0 && refused.some((r) => r.key === name)) continue;
       const type = propertyType(value);
       // Most events repeat known names: remember what this connection wrote (bounded).
       const key = `${workspaceId}\u0000${name}`;
@@ -103,6 +124,7 @@ export class SqliteContactWriter {
 
 export class SqliteContactStore implements ContactStore {
   private readonly writer: SqliteContactWriter;
+  private readonly queuedDelete: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -112,6 +134,7 @@ export class SqliteContactStore implements ContactStore {
     writer?: SqliteContactWriter,
   ) {
     this.writer = writer ?? new SqliteContactWriter(db);
+    this.queuedDelete = db.prepare(`DELETE FROM events INDEXED BY events_queue WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND email = ?`);
   }
 
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
@@ -119,10 +142,12 @@ export class SqliteContactStore implements ContactStore {
     try {
       return this.db.transaction((): ContactMutation => {
         const existing = this.writer.findByEmail(workspaceId, email);
-        const r = this.writer.mergeInto(workspaceId, email, existing, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        const patches = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] as const }];
+        const r = this.writer.mergeInto(workspaceId, email, existing, patches, now, { atomic: true });
         return { kind: 'ok', contact: toContactRecord(r.row), created: r.created };
       }).immediate();
     } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
       throw sqliteFailure(err);
     }
   }
@@ -152,34 +177,46 @@ export class SqliteContactStore implements ContactStore {
           if (other) return { kind: 'conflict' };
           row = this.writer.moveEmail(row, newEmail, now);
         }
-        const r = this.writer.mergeInto(workspaceId, row.email, row, [{ patch: withoutEmail(properties), clock: [now, API_SEQ] }], now);
+        // A refusal (ContactLimitError) rolls the move back with the rest.
+        const patches = [{ patch: withoutEmail(properties), clock: [now, API_SEQ] as const }];
+        const r = this.writer.mergeInto(workspaceId, row.email, row, patches, now, { atomic: true });
         return { kind: 'ok', contact: toContactRecord(r.row), created: false };
       }).immediate();
     } catch (err) {
+      if (err instanceof ContactLimitError) return { kind: 'limit', code: err.code, message: err.message };
       if (isUniqueViolation(err)) return { kind: 'conflict' };
       throw sqliteFailure(err);
     }
   }
 
-  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactRecord | null> {
+  async delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactErasure | null> {
     try {
       this.beforeEventDelete();
-      return this.db.transaction((): ContactRecord | null => {
+      return this.db.transaction((): ContactErasure | null => {
         const row = (
           'id' in by
             ? this.db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?').get(workspaceId, by.id)
             : this.writer.findByEmail(workspaceId, by.email)
         ) as ContactRow | undefined;
-        if (!row) return null;
+        if (!row && 'id' in by) return null;
+        const email = row ? row.email : (by as { email: string }).email;
         // Every event of the contact goes with it: processed ones by contact id, queued or
-        // failed ones (not yet linked) by email. The dedup ledger keeps their messageIds.
-        // Three deletes, each on its own index: by contact (processed), by email (failed, and
-        // processed under this email), and queued ones through the queue index.
-        this.db.prepare(`DELETE FROM events WHERE contact_id = ? AND status <> ${EVENT_STATUS.queued}`).run(row.id);
-        this.db.prepare(`DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> ${EVENT_STATUS.queued}`).run(workspaceId, row.email);
-        this.db.prepare(`DELETE FROM events WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND email = ?`).run(workspaceId, row.email);
+        // failed ones (not linked to any contact) by email. The dedup ledger keeps their
+        // messageIds. Processed events of this email linked to another contact (one that
+        // moved away from it) are that contact's and stay. Three deletes, each on its own
+        // index: by contact (processed), by email (failed), and queued ones through the queue
+        // index (INDEXED BY: left to itself the planner walks the workspace's whole history
+        // in events_by_time; the queue index holds only queued rows, few when the worker
+        // keeps up).
+        let events = 0;
+        if (row) events += this.db.prepare(`DELETE FROM events WHERE contact_id = ? AND status <> ${EVENT_STATUS.queued}`).run(row.id).changes;
+        events += this.db
+          .prepare(`DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> ${EVENT_STATUS.queued} AND contact_id IS NULL`)
+          .run(workspaceId, email).changes;
+        events += this.queuedDelete.run(workspaceId, email).changes;
+        if (!row) return events > 0 ? { contact: null, events } : null;
         this.db.prepare('DELETE FROM contacts WHERE id = ?').run(row.id);
-        return toContactRecord(row);
+        return { contact: toContactRecord(row), events };
       }).immediate();
     } catch (err) {
       throw sqliteFailure(err);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { describeRefusals } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ApplyGroup as ApplyGroupInput, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../../processing/event-queue.port.js';
 import { toClaimedEvent, type ClaimRow } from '../rows.js';
@@ -27,8 +28,9 @@ export class SqliteQueueStore implements QueueStore {
     this.sync = new SyncMode(db);
     // Per-row statements, prepared once: cheaper than building IN (…) lists per group.
     this.ownedStmt = db.prepare(`SELECT 1 FROM events WHERE id = ? AND status = ${EVENT_STATUS.queued} AND lease_owner = ?`).pluck();
+    // error: NULL, or the trait keys the contact had no room for (describeRefusals).
     this.doneStmt = db.prepare(`UPDATE events SET status = ${EVENT_STATUS.processed}, contact_id = ?, processed_at = ?, lease_owner = NULL,
-      lease_until = 0, error = NULL WHERE id = ?`);
+      lease_until = 0, error = ? WHERE id = ?`);
     // Lease the oldest due queued events. The partial index events_queue holds only
     // queued rows, so this never walks processed history. An expired lease (a worker
     // killed mid-batch) makes the row claimable again.
@@ -106,19 +108,23 @@ export class SqliteQueueStore implements QueueStore {
     // Still ours? Erasing the contact deletes its events, so nothing here can bring it back.
     const processed: number[] = [];
     const skipped: number[] = [];
-    const patches: { patch: JsonObject; clock: readonly [number, number] }[] = [];
+    const patches: { seq: number; patch: JsonObject; clock: readonly [number, number] }[] = [];
     for (const e of input.events) {
       if (this.ownedStmt.get(e.seq, workerId) === undefined) {
         skipped.push(e.seq);
         continue;
       }
       processed.push(e.seq);
-      if (e.patch !== null) patches.push({ patch: e.patch, clock: [e.timestamp, e.seq] });
+      if (e.patch !== null) patches.push({ seq: e.seq, patch: e.patch, clock: [e.timestamp, e.seq] });
     }
     if (processed.length === 0) return { processed, skipped, contactId: null };
     const existing = this.writer.findByEmail(input.workspaceId, input.email);
-    const { row } = this.writer.mergeInto(input.workspaceId, input.email, existing, patches, now);
-    for (const seq of processed) this.doneStmt.run(row.id, now, seq);
+    const { row, refused } = this.writer.mergeInto(input.workspaceId, input.email, existing, patches, now);
+    const errors = new Map<number, string>();
+    patches.forEach((p, i) => {
+      if (refused[i]!.length > 0) errors.set(p.seq, describeRefusals(refused[i]!));
+    });
+    for (const seq of processed) this.doneStmt.run(row.id, now, errors.get(seq) ?? null, seq);
     return { processed, skipped, contactId: row.id };
   }
 

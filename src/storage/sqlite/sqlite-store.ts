@@ -9,6 +9,7 @@ import type { JobQueue } from '../../processing/job-queue.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
+import { withDeadline } from '../deadline.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { prepareStorePath } from './store-path.sqlite.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';
@@ -188,10 +189,20 @@ export class SqliteStore implements Store {
     return r;
   }
 
-  /** Both connections answer: reads here, and the writer thread (which every write needs). */
-  async ping(): Promise<void> {
-    await (await this.read()).ping();
-    await this.call('ping', []);
+  /**
+   * Both connections answer: reads here, and the writer thread (which every write needs).
+   * With `timeoutMs`, a writer thread busy for longer than that (a write stuck behind another
+   * process's lock, say) makes the probe fail rather than wait.
+   */
+  async ping(opts: { timeoutMs?: number } = {}): Promise<void> {
+    const probe = (async () => {
+      await (await this.read()).ping();
+      await this.call('ping', []);
+    })();
+    const { timeoutMs } = opts;
+    await (timeoutMs === undefined
+      ? probe
+      : withDeadline(probe, timeoutMs, () => new StoreUnavailableError(`sqlite store did not answer within ${timeoutMs} ms`)));
   }
 
   async close(): Promise<void> {
