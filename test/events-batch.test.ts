@@ -120,4 +120,40 @@ describe('POST /v1/events/batch', () => {
     expect(auto.body.events.map((e: any) => e.status)).toEqual(['accepted', 'duplicate']);
     expect(auto.body.events[0].messageId).toBe(auto.body.events[1].messageId);
   });
+
+  it('one item nested thousands of levels deep fails alone, or is accepted when it is only unknown fields', async () => {
+    // JSON.parse takes any depth; JSON.stringify (and any recursive walk) throws from ~5,000
+    // levels. Bodies are written as text: the test's own JSON.stringify would throw too.
+    const arrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const objects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const item = (id: string, extra: string) => `{"event":"deep.test","messageId":"${id}","identify":{"email":"deep@example.com"${extra.startsWith('identify:') ? ',' + extra.slice(9) : ''}}${extra.startsWith('identify:') ? '' : ',' + extra}}`;
+    const items = [
+      item('deep-0', '"properties":{"plan":"pro"}'),
+      item('deep-1', `"context":${arrays(4_100)}`), // ~8 KB, unknown: ignored
+      item('deep-2', `identify:"device":${objects(4_100)}`), // ~25 KB inside identify, unknown
+      item('deep-3', `"context":${arrays(20_000)}`), // 40 KB: too large, alone
+      item('deep-4', `"properties":${objects(4_100)}`), // too deep
+      item('deep-5', '"properties":{"plan":"team"}'),
+    ];
+    const r = await call(`${s.url}/v1/events/batch`, {
+      key: s.key,
+      raw: `{"events":[${items.join(',')}]}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(207);
+    expect(r.body.accepted).toBe(4);
+    expect(r.body.events.map((e: any) => [e.index, e.messageId, e.status])).toEqual([
+      [0, 'deep-0', 'accepted'],
+      [1, 'deep-1', 'accepted'],
+      [2, 'deep-2', 'accepted'],
+      [5, 'deep-5', 'accepted'],
+    ]);
+    expect(r.body.errors).toEqual([
+      { index: 3, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] },
+      { index: 4, errors: [{ code: 'PROPERTIES_TOO_DEEP', message: 'Properties exceed maximum depth of 3' }] },
+    ]);
+    const stored = await call(`${s.url}/v1/events/deep-1`, { key: s.key });
+    expect(stored.status).toBe(200);
+    expect(stored.body.event.messageId).toBe('deep-1');
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { isStandardProperty } from './contact.js';
 import { LIMITS } from './limits.js';
+import { jsonCharLength } from './item-size.js';
 import { canonicalJson } from './message-id.js';
 import { CONTACT_STATUSES, type JsonObject, type JsonValue } from './types.js';
 
@@ -105,7 +106,8 @@ export function describeRefusals(refusals: readonly Refusal[], limits: ContactLi
 
 /** Characters a property adds to the properties JSON (`"key":value,`). */
 function propertyChars(key: string, value: JsonValue): number {
-  return JSON.stringify(key).length + JSON.stringify(value).length + 2;
+  // Iterative: a value is bounded in depth by validation, but the merge must not rely on it.
+  return JSON.stringify(key).length + jsonCharLength(value) + 2;
 }
 
 function clockLength(c: PropertyClock): number {
