@@ -33,9 +33,6 @@ export interface WorkerDeps {
   ingestActive?: () => boolean;
 }
 
-/** Share of the writer thread processing takes for a backlog while ingest is active (see ingestActive). */
-const BUSY_SHARE = 0.5;
-
 /** How often upkeep runs (dedup keys past the window, done jobs past retention). */
 const HOUSEKEEPING_EVERY_MS = 60_000;
 /** Done jobs are kept this long, then deleted by upkeep. */
@@ -98,7 +95,6 @@ export class Worker {
     let backoff = 0;
     while (this.running) {
       let r = { handled: 0, more: false };
-      const started = performance.now();
       try {
         r = await this.cycle();
         backoff = 0;
@@ -109,10 +105,12 @@ export class Worker {
       }
       if (!this.running) break;
       if (r.handled === 0 || backoff) await this.sleep(backoff || config.worker.pollMs);
-      else if (r.more && this.deps.ingestActive?.()) {
-        // Backlogged while appends arrive: rest long enough that this cycle was BUSY_SHARE of the time.
-        await this.sleep(((performance.now() - started) * (1 - BUSY_SHARE)) / BUSY_SHARE);
-      }
+      // No rest between busy cycles, even while appends arrive. On the writer thread the worker
+      // once rested as long as each cycle ran (half the thread for ingest); from here each
+      // claim and merge is a message that the writer takes in turn with the appends, so they
+      // interleave by themselves, and a rest measured on this (busy HTTP) thread mostly
+      // measured waiting: it halved processing (bench A/B: 1,100 vs 3,400 events/s processed
+      // beside flat-out batches; single events no longer kept up).
       // Yield to the event loop between busy cycles (HTTP requests share this thread).
       else await new Promise((res) => setImmediate(res));
     }
