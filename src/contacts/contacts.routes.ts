@@ -4,10 +4,11 @@ import { normalizeEmail } from '../core/email.js';
 import { CONTACT_STATUSES, type ContactStatus, type JsonObject } from '../core/types.js';
 import { checkPropertyBag, isPlainObject } from '../core/validate-properties.js';
 import type { ContactMutation, ContactQuery, ContactStore } from './contact-store.port.js';
+import { decodeContactCursor } from '../core/cursor.js';
 import { Errors } from '../http/errors.js';
 import type { Guard } from '../http/route-deps.js';
 import { presentContact } from './present-contact.js';
-import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
+import { page, queryLimit, singleQuery } from '../http/paging.js';
 import { queryEmail } from '../http/query.js';
 import type { RouteContract } from '../http/route-contract.js';
 import {
@@ -127,9 +128,9 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
       query.status = q.status as ContactStatus;
     }
     if (q.cursor !== undefined && q.cursor !== '') {
-      const c = decodeCursor(q.cursor);
-      if (!c || c.length !== 2 || typeof c[0] !== 'number' || typeof c[1] !== 'string') throw Errors.invalidQuery('"cursor" is not valid');
-      query.after = { createdAt: c[0], id: c[1] };
+      const after = decodeContactCursor(q.cursor);
+      if (!after) throw Errors.invalidCursor();
+      query.after = after;
     }
     const rows = await contacts.list({ ...query, limit: query.limit + 1 });
     const p = page(rows, query.limit, (last) => [last.createdAt, last.id]);

@@ -2,8 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseTimestamp } from '../core/timestamp.js';
 import { EVENT_STATUSES, type EventStatus } from '../core/types.js';
+import { decodeEventCursor } from '../core/cursor.js';
 import { Errors } from '../http/errors.js';
-import { decodeCursor, page, queryLimit, singleQuery } from '../http/paging.js';
+import { page, queryLimit, singleQuery } from '../http/paging.js';
 import { queryEmail } from '../http/query.js';
 import { GET_EVENT, LIST_EVENTS } from './events-read.docs.js';
 import type { Guard } from '../http/route-deps.js';
@@ -44,9 +45,9 @@ export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = asy
     if (q.until !== undefined) query.until = queryTime('until', q.until, now);
     if (q.limit !== undefined) query.limit = queryLimit(q.limit, 1000);
     if (q.cursor !== undefined && q.cursor !== '') {
-      const c = decodeCursor(q.cursor);
-      if (!c || c.length !== 2 || typeof c[0] !== 'number' || typeof c[1] !== 'number') throw Errors.invalidQuery('"cursor" is not valid');
-      query.after = { timestamp: c[0], seq: c[1] };
+      const after = decodeEventCursor(q.cursor);
+      if (!after) throw Errors.invalidCursor();
+      query.after = after;
     }
     const rows = await events.list({ ...query, limit: query.limit + 1 });
     const p = page(rows, query.limit, (last) => [last.timestamp, last.seq]);

@@ -18,6 +18,7 @@ describe('error catalogue', () => {
       Errors.invalidQuery('x'),
       Errors.unknownQuery('x', []),
       Errors.invalidUrl(),
+      Errors.invalidCursor(),
       Errors.invalidRequest(),
       Errors.pathParameterTooLong(2048),
       Errors.headersTooLarge(),

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'BATCH_TOO_LARGE'
   | 'ALL_EVENTS_FAILED'
   | 'INVALID_QUERY'
+  | 'INVALID_CURSOR'
   | 'INVALID_URL'
   | 'INVALID_REQUEST'
   | 'URI_TOO_LONG'
@@ -65,6 +66,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   BATCH_TOO_LARGE: 400,
   ALL_EVENTS_FAILED: 400,
   INVALID_QUERY: 400,
+  INVALID_CURSOR: 400,
   INVALID_URL: 400,
   INVALID_REQUEST: 400,
   URI_TOO_LONG: 414,
@@ -131,6 +133,7 @@ export const Errors = {
       'INVALID_QUERY',
       `Unknown query parameter "${name.slice(0, 100)}"; ${allowed.length ? `this endpoint takes ${allowed.join(', ')}` : 'this endpoint takes none'}`,
     ),
+  invalidCursor: () => new ApiError(400, 'INVALID_CURSOR', '"cursor" is not valid: pass back a cursor this endpoint returned'),
   invalidUrl: () => new ApiError(400, 'INVALID_URL', 'The URL is not valid (bad percent-encoding)'),
   /** HTTP the server could not parse (request line, headers, chunked framing), or HTTP/1.1 without Host. */
   invalidRequest: (message = 'Malformed HTTP request') => new ApiError(400, 'INVALID_REQUEST', message, { connection: 'close' }),

@@ -5,19 +5,9 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Opaque paging cursor: base64url of a JSON array. Returns null for anything malformed. */
+/** Opaque paging cursor: base64url of a JSON array (core/cursor.ts decodes it strictly). */
 export function encodeCursor(parts: (string | number)[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
-}
-
-export function decodeCursor(raw: string): unknown[] | null {
-  if (raw.length > 512) return null;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    return Array.isArray(v) ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
