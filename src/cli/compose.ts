@@ -19,7 +19,8 @@ import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
 import { apiKeysRoutes } from '../keys/api-keys.routes.js';
 import { APPLY_EVENTS_KIND } from '../contacts/apply-events.job.js';
 import { HOUSEKEEPING_KIND } from '../processing/housekeeping.js';
-import type { ProcessingObserver } from '../processing/job-kind.js';
+import type { JobKind, ProcessingObserver } from '../processing/job-kind.js';
+import { PIPELINE_KIND, type EventStage } from '../processing/stages.js';
 import { ProcessingMetrics } from '../processing/processing-metrics.js';
 import { Worker } from '../processing/worker.js';
 import type { Store } from '../storage/ports.js';
@@ -40,7 +41,16 @@ export interface ComposedServer extends BuiltServer {
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
-export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND];
+export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND];
+
+/**
+ * What each module adds to background processing: its job kinds, and its stages after the
+ * contact merge, in the order they run for each processed event (processing/stages.ts).
+ * Each module's kinds must also be listed in JOB_KINDS.
+ */
+export function moduleProcessing(_deps: { config: Config; store: Store; log: Logger }): { kinds: JobKind[]; stages: EventStage[] } {
+  return { kinds: [], stages: [] };
+}
 
 export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> {
   const { config, store, log } = deps;
@@ -90,11 +100,14 @@ export function composeWorker(deps: {
   ingestActive?: () => boolean;
 }): Worker {
   const { config, store, log, observer } = deps;
+  const { kinds, stages } = moduleProcessing({ config, store, log });
   return new Worker({
     store,
     config,
     log,
     observer,
+    kinds,
+    stages,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.ingestActive ? { ingestActive: deps.ingestActive } : {}),
   });

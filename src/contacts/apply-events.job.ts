@@ -30,6 +30,8 @@ export interface ApplyEventsOptions {
   random: () => number;
   /** True while this process is appending events: claims stay small so ingest keeps its latency. */
   ingestActive?: () => boolean;
+  /** The stages after the merge (processing/stages.ts): one job per merge commit, written in it. */
+  followUp?: { kind: string; maxAttempts: number };
 }
 
 type Patch = { seq: number; patch: JsonObject | null; timestamp: number };
@@ -86,7 +88,12 @@ export class ApplyEventsSource implements WorkSource {
     if (batch.length === 0) return;
     let results: (ApplyResult | { error: unknown })[];
     try {
-      results = await this.o.queue.applyBatch({ workerId: this.o.workerId, groups: batch.map((b) => b.input), now });
+      results = await this.o.queue.applyBatch({
+        workerId: this.o.workerId,
+        groups: batch.map((b) => b.input),
+        now,
+        ...(this.o.followUp ? { followUp: this.o.followUp } : {}),
+      });
     } catch (err) {
       for (const b of batch) await this.failed(b.events, err, now);
       return;

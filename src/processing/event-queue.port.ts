@@ -1,5 +1,6 @@
 /** The event queue port: accepted events awaiting the contact merge (the worker's first job kind). */
 import type { JsonObject } from '../core/types.js';
+import type { StoredEvent } from '../events-read/event-reader.port.js';
 
 /** A queued event handed to a worker, leased until `leaseUntil`. */
 export interface ClaimedEvent {
@@ -62,7 +63,17 @@ export interface QueueStore {
     workerId: string;
     groups: { workspaceId: string; email: string; events: { seq: number; patch: JsonObject | null; timestamp: number }[] }[];
     now: number;
+    /**
+     * The stages after the merge (processing/stages.ts): in the same transaction, one job of
+     * this kind, due now, whose payload lists the seqs this call marked processed
+     * (`{seqs}`, ascending), keyed `merge:<lowest seq>` (a seq is marked processed once, so
+     * the key is unique). None when nothing was processed. So a processed event's stages
+     * (workflow triggers, segment membership) are never lost to a crash between two commits.
+     */
+    followUp?: { kind: string; maxAttempts: number };
   }): Promise<(ApplyResult | { error: unknown })[]>;
+  /** Events by seq, in the read API's shape, ascending (missing seqs are absent: erased since). */
+  loadEvents(seqs: number[]): Promise<StoredEvent[]>;
   /** Records a failure: back to queued with `retryAt`, or `failed` for good when retryAt is null. */
   fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void>;
   stats(now: number): Promise<QueueStats>;

@@ -46,4 +46,6 @@ export interface WorkSource {
   runOnce(now: number): Promise<{ handled: number; more: boolean }>;
   /** When this source next has work to look at, if it knows (timers); null: poll as usual. */
   nextDueAt?(now: number): Promise<number | null>;
+  /** Resolves when the work this source started has finished (sources that run work in the background). */
+  idle?(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { SqliteDirectStore } from '../storage/sqlite/sqlite-direct-store.js';
 import { tempDirs } from '../testing/temp-dirs.js';
 import { HOUSEKEEPING_KIND } from './housekeeping.js';
 import { PermanentJobError, type JobKind, type ProcessingObserver } from './job-kind.js';
+import type { EventStage } from './stages.js';
 import { Worker } from './worker.js';
 
 const tempDir = tempDirs('smashsend-jobs');
@@ -119,6 +120,64 @@ describe('Worker over the jobs table', () => {
     release();
     await cycle;
     expect(done).toEqual(['fast', 'slow']);
+  });
+
+  it('a hanging job holds only its slot: jobs enqueued after it run in the next cycles', async () => {
+    const store = await openStore();
+    const now = Date.now();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const done: string[] = [];
+    const kinds: JobKind[] = [
+      { kind: 'hang', run: async () => { await gate; done.push('hang'); } },
+      { kind: 'later', run: async (job) => void done.push(`later ${String(job.payload)}`) },
+    ];
+    const w = new Worker({ store, config: { ...config, worker: { ...config.worker, pollMs: 5 } }, log, kinds });
+    await store.jobs.enqueue([{ kind: 'hang', payload: null, runAt: now - 1 }], now);
+    w.start();
+    try {
+      for (let i = 0; i < 200 && (await store.jobs.stats(Date.now())).find((k) => k.kind === 'hang')?.due !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+      // The hanging job is claimed and running; new jobs arrive behind it.
+      await store.jobs.enqueue([1, 2].map((n) => ({ kind: 'later', payload: n, runAt: Date.now() })), Date.now());
+      for (let i = 0; i < 400 && done.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(done.sort()).toEqual(['later 1', 'later 2']);
+    } finally {
+      release();
+      await w.stop();
+    }
+    expect(done).toContain('hang');
+  });
+
+  it('stages after the merge see each processed event, and a failing stage is retried with the whole job', async () => {
+    const store = await openStore();
+    const now = Date.now();
+    const seen: string[] = [];
+    let failures = 1;
+    const stages: EventStage[] = [
+      { name: 'first', handle: async (events) => void seen.push(...events.map((e) => `first ${e.messageId} ${e.contactId !== null}`)) },
+      {
+        name: 'second',
+        handle: async (events) => {
+          if (failures-- > 0) throw new Error('not yet');
+          seen.push(...events.map((e) => `second ${e.messageId}`));
+        },
+      },
+    ];
+    const item = (messageId: string) => ({ workspaceId: 'ws', messageId, event: 'e', email: 'a@b.co', properties: null, traits: null, timestamp: now });
+    const appended = store.events.append([item('m1'), item('m2')], now, 60_000);
+    store.events.flush();
+    await appended;
+    let t = now;
+    const w = new Worker({ store, config, log, stages, clock: () => t, random: () => 0 });
+    await w.runOnce(); // merge (writes the stage job) and the stage job's first attempt
+    await w.runOnce();
+    expect(seen.filter((x) => x.startsWith('second'))).toEqual([]);
+    t += 60_000; // past the retry backoff
+    await w.runOnce();
+    expect(seen).toEqual(['first m1 true', 'first m2 true', 'first m1 true', 'first m2 true', 'second m1', 'second m2']);
+    t += 60_000;
+    await w.runOnce();
+    expect(seen).toHaveLength(6);
   });
 
   it('housekeeping runs once per slot however many workers there are, and purges expired dedup keys', async () => {

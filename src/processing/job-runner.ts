@@ -1,8 +1,9 @@
 /**
  * The jobs table's side of the worker: claims due jobs of the registered kinds, runs each
  * attempt, then completes it or fails it with backoff and jitter (dead after its
- * maxAttempts, or at once on PermanentJobError). Jobs of one claim run concurrently, so one
- * slow job (a webhook to a hanging destination) does not hold the others back.
+ * maxAttempts, or at once on PermanentJobError). Jobs run concurrently, up to a number of
+ * slots, and a cycle never waits for the jobs it started: one slow job (a webhook to a
+ * hanging destination) holds back no other.
  */
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/retry.js';
@@ -20,38 +21,83 @@ export interface JobRunnerOptions {
   retryBaseMs: number;
   random: () => number;
   clock: () => number;
+  /** Jobs run at once (default DEFAULT_JOB_CONCURRENCY). */
+  concurrency?: number;
 }
+
+/** Jobs one worker runs at once (across claims). */
+export const DEFAULT_JOB_CONCURRENCY = 64;
 
 export class JobRunner implements WorkSource {
   readonly name = 'jobs';
   private readonly byKind: Map<string, JobKind>;
   private readonly kindNames: string[];
+  private readonly concurrency: number;
+  private readonly inflight = new Set<Promise<void>>();
+  /** Ids of jobs that succeeded, completed together once per event-loop turn. */
+  private doneIds: number[] = [];
+  private completing: Promise<void> | null = null;
 
   constructor(private readonly o: JobRunnerOptions) {
     this.byKind = new Map(o.kinds.map((k) => [k.kind, k]));
     this.kindNames = [...this.byKind.keys()];
+    this.concurrency = o.concurrency ?? DEFAULT_JOB_CONCURRENCY;
   }
 
+  /**
+   * Claims what free slots allow and starts those jobs; it does not wait for them. A job
+   * that hangs (a webhook to a destination that never answers, up to its timeout) holds
+   * only its own slot: the next cycle claims and runs the jobs behind it, so one slow
+   * destination never delays the others (it did when a cycle waited for its whole claim).
+   */
   async runOnce(now: number): Promise<{ handled: number; more: boolean }> {
     if (this.kindNames.length === 0) return { handled: 0, more: false };
+    const free = this.concurrency - this.inflight.size;
+    if (free <= 0) return { handled: 0, more: false };
     const { jobs, workerId, batchSize, leaseMs } = this.o;
-    const claimed = await jobs.claim({ workerId, kinds: this.kindNames, limit: batchSize, now, leaseMs });
-    if (claimed.length === 0) return { handled: 0, more: false };
-    const done: number[] = [];
-    await Promise.all(
-      claimed.map(async (job) => {
-        if (await this.attempt(job)) done.push(job.id);
-      }),
-    );
-    if (done.length) await jobs.complete({ workerId, ids: done, now: this.o.clock() });
-    return { handled: claimed.length, more: claimed.length >= batchSize };
+    const limit = Math.min(batchSize, free);
+    const claimed = await jobs.claim({ workerId, kinds: this.kindNames, limit, now, leaseMs });
+    for (const job of claimed) {
+      const p: Promise<void> = this.attempt(job).then((ok) => {
+        if (ok) this.completeSoon(job.id);
+      });
+      this.inflight.add(p);
+      void p.finally(() => this.inflight.delete(p));
+    }
+    return { handled: claimed.length, more: claimed.length >= limit };
+  }
+
+  /** Resolves when every started job has finished and been recorded. */
+  async idle(): Promise<void> {
+    while (this.inflight.size || this.completing) {
+      await Promise.allSettled([...this.inflight]);
+      await this.completing;
+    }
   }
 
   nextDueAt(): Promise<number | null> {
     return this.o.jobs.nextDueAt(this.kindNames);
   }
 
-  /** Runs one attempt; true when it succeeded (completed with the others of its claim). */
+  private completeSoon(id: number): void {
+    this.doneIds.push(id);
+    if (this.completing) return;
+    this.completing = new Promise<void>((res) => setImmediate(res)).then(async () => {
+      while (this.doneIds.length) {
+        const ids = this.doneIds;
+        this.doneIds = [];
+        try {
+          await this.o.jobs.complete({ workerId: this.o.workerId, ids, now: this.o.clock() });
+        } catch (err) {
+          // Not recorded: the leases expire and the jobs run again (handlers are idempotent).
+          this.o.log.warn({ err, jobs: ids.length }, 'completing jobs failed; they will run again');
+        }
+      }
+      this.completing = null;
+    });
+  }
+
+  /** Runs one attempt; true when it succeeded (completed with others of its turn). */
   private async attempt(job: Job): Promise<boolean> {
     const { observer, log, jobs, workerId } = this.o;
     const kind = this.byKind.get(job.kind)!;
@@ -68,7 +114,11 @@ export class JobRunner implements WorkSource {
       const retryAt = final ? null : this.o.clock() + retryDelayMs(attempt, kind.retryBaseMs ?? this.o.retryBaseMs, this.o.random());
       observer.failed(job.kind, final ? 'failed' : 'retry', 1);
       log.warn({ jobId: job.id, kind: job.kind, attempt, final, error: message }, 'job failed');
-      await jobs.fail({ workerId, id: job.id, error: message, retryAt, now: this.o.clock() });
+      try {
+        await jobs.fail({ workerId, id: job.id, error: message, retryAt, now: this.o.clock() });
+      } catch (e) {
+        log.warn({ err: e, jobId: job.id }, 'recording a job failure failed; it will run again');
+      }
       return false;
     }
   }

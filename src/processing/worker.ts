@@ -12,6 +12,7 @@ import { APPLY_EVENTS_KIND, ApplyEventsSource } from '../contacts/apply-events.j
 import type { Store } from '../storage/ports.js';
 import { currentHousekeeping, housekeepingKind } from './housekeeping.js';
 import { JobRunner } from './job-runner.js';
+import { PIPELINE_KIND, PIPELINE_MAX_ATTEMPTS, pipelineKind, type EventStage } from './stages.js';
 import { NO_OBSERVER, type JobKind, type ProcessingObserver, type WorkSource } from './job-kind.js';
 
 export { PermanentJobError } from './job-kind.js';
@@ -25,6 +26,8 @@ export interface WorkerDeps {
   random?: () => number;
   /** Job kinds of the modules, beside the built-in housekeeping. */
   kinds?: JobKind[];
+  /** What modules do with each processed event, in this order (processing/stages.ts). */
+  stages?: EventStage[];
   /**
    * True while this process is appending events (SQLite, where processing and ingest share
    * the one writer thread). A backlog is then worked off in a bounded share of that thread,
@@ -54,8 +57,10 @@ export class Worker {
     const random = deps.random ?? Math.random;
     const observer = deps.observer ?? NO_OBSERVER;
     const w = config.worker;
+    const stages = deps.stages ?? [];
     const kinds = [
       housekeepingKind({ events: store.events, jobs: store.jobs, dedupWindowMs: config.dedupWindowMs, doneRetentionMs: DONE_JOB_RETENTION_MS }),
+      ...(stages.length ? [pipelineKind({ queue: store.queue, stages })] : []),
       ...(deps.kinds ?? []),
     ];
     this.kinds = [APPLY_EVENTS_KIND, ...kinds.map((k) => k.kind)];
@@ -71,6 +76,7 @@ export class Worker {
         retryBaseMs: w.retryBaseMs,
         random,
         ...(deps.ingestActive ? { ingestActive: deps.ingestActive } : {}),
+        ...(stages.length ? { followUp: { kind: PIPELINE_KIND, maxAttempts: PIPELINE_MAX_ATTEMPTS } } : {}),
       }),
       new JobRunner({ jobs: store.jobs, kinds, workerId: this.id, log, observer, batchSize: w.batchSize, leaseMs: w.leaseMs, retryBaseMs: w.retryBaseMs, random, clock: this.clock }),
     ];
@@ -88,6 +94,12 @@ export class Worker {
     this.wake?.();
     await this.loop;
     this.loop = null;
+    await this.idle();
+  }
+
+  /** Resolves when the jobs the sources started have finished. */
+  async idle(): Promise<void> {
+    for (const s of this.sources) await s.idle?.();
   }
 
   private async run(): Promise<void> {
@@ -134,9 +146,14 @@ export class Worker {
     return { handled, more };
   }
 
-  /** One cycle over every source (tests drive the worker with it); returns how many items it handled. */
+  /**
+   * One cycle over every source, waiting for the jobs it started (tests drive the worker
+   * with it); returns how many items it handled.
+   */
   async runOnce(): Promise<number> {
-    return (await this.cycle()).handled;
+    const r = await this.cycle();
+    await this.idle();
+    return r.handled;
   }
 
   private sleep(ms: number): Promise<void> {

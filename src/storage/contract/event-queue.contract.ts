@@ -265,6 +265,41 @@ export const eventQueueContract: ContractSuite = {
         expect(await store.queue.applyBatch({ workerId: 'w1', now: T0, groups: [] })).toEqual([]);
       });
 
+      it('applyBatch with followUp writes one job listing what it processed, in the same commit; loadEvents reads them back', async () => {
+        await append([ev(wsA, 'f1', { traits: '{"plan":"pro"}', properties: '{"n":1}' }), ev(wsA, 'f2', { email: 'bob@example.com' }), ev(wsA, 'f3')]);
+        const [f1, f2] = await claim('w1', T0, 2);
+        const followUp = { kind: 'test.after_merge', maxAttempts: 7 };
+        const results = await store.queue.applyBatch({
+          workerId: 'w1',
+          now: T0 + 1,
+          followUp,
+          groups: [
+            { workspaceId: wsA, email: 'bob@example.com', events: [{ seq: f2!.seq, patch: null, timestamp: T0 }] },
+            { workspaceId: wsA, email: 'ann@example.com', events: [{ seq: f1!.seq, patch: { plan: 'pro' }, timestamp: T0 }] },
+          ],
+        });
+        expect(results.every((r) => !('error' in r))).toBe(true);
+        const jobs = await store.jobs.claim({ workerId: 'j', kinds: ['test.after_merge'], limit: 10, now: T0 + 2, leaseMs: LEASE });
+        expect(jobs).toHaveLength(1);
+        expect(jobs[0]).toMatchObject({ key: `merge:${f1!.seq}`, payload: { seqs: [f1!.seq, f2!.seq] }, maxAttempts: 7, runAt: T0 + 1 });
+        // Nothing processed (not leased to w1 any more): no job.
+        const f3 = await mustGet(wsA, 'f3');
+        await store.queue.applyBatch({
+          workerId: 'w1',
+          now: T0 + 3,
+          followUp,
+          groups: [{ workspaceId: wsA, email: 'ann@example.com', events: [{ seq: f3.seq, patch: null, timestamp: T0 }] }],
+        });
+        expect(await store.jobs.claim({ workerId: 'j', kinds: ['test.after_merge'], limit: 10, now: T0 + 4, leaseMs: LEASE })).toEqual([]);
+        const loaded = await store.queue.loadEvents([f2!.seq, f1!.seq, 987_654_321]);
+        expect(loaded.map((e) => [e.messageId, e.status, e.contactId !== null])).toEqual([
+          ['f1', 'processed', true],
+          ['f2', 'processed', true],
+        ]);
+        expect(loaded[0]).toMatchObject({ event: expect.any(String), properties: { n: 1 }, traits: { plan: 'pro' }, workspaceId: wsA });
+        expect(await store.queue.loadEvents([])).toEqual([]);
+      });
+
       it('applyBatch isolates a failing group: the others are applied', async () => {
         await append([ev(wsA, 'a1', { traits: '{"plan":"pro"}' }), ev(wsA, 'b1', { email: 'bob@example.com' })]);
         const [a1, b1] = await claim('w1');

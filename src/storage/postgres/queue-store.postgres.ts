@@ -9,7 +9,9 @@ import {
   type ContactRow,
   type TimedPatch,
 } from './contact-store.postgres.js';
-import { contactMergeOf, toClaimedEvent, type ClaimRow } from '../rows.js';
+import type { StoredEvent } from '../../events-read/event-reader.port.js';
+import { EVENT_COLUMNS, contactMergeOf, toClaimedEvent, toStoredEvent, type ClaimRow, type EventRow } from '../rows.js';
+import { JOB_STATUS, followUpRow } from '../shared/job-rows.js';
 import { TransactionRaceError, type PgDatabase, type Queryable } from './database.postgres.js';
 import { EVENT_STATUS } from '../shared/status.js';
 
@@ -66,9 +68,33 @@ export class PostgresQueueStore implements QueueStore {
    * (a corrupt contact row, say) gets { error } and writes nothing, the others commit. An
    * error of the database itself fails the whole batch (the worker then retries it).
    */
-  async applyBatch(input: { workerId: string; groups: ApplyGroup[]; now: number }): Promise<(ApplyResult | { error: unknown })[]> {
+  async applyBatch(input: Parameters<QueueStore['applyBatch']>[0]): Promise<(ApplyResult | { error: unknown })[]> {
     if (input.groups.length === 0) return [];
-    return this.db.transaction((tx) => this.applyGroups(tx, input.workerId, input.groups, input.now));
+    return this.db.transaction(async (tx) => {
+      const results = await this.applyGroups(tx, input.workerId, input.groups, input.now);
+      // In the merge's transaction: the follow-up job listing what it processed (see the port).
+      const seqs = results.flatMap((r) => ('error' in r ? [] : r.processed));
+      const row = input.followUp ? followUpRow(input.followUp.kind, input.followUp.maxAttempts, seqs, input.now) : null;
+      if (row) {
+        await tx.query(
+          `INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at)
+           VALUES ($1, $2, $3, ${JOB_STATUS.queued}, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [row.kind, row.key, row.payload, row.runAt, row.maxAttempts, input.now],
+          'queue_follow_up',
+        );
+      }
+      return results;
+    });
+  }
+
+  async loadEvents(seqs: number[]): Promise<StoredEvent[]> {
+    if (seqs.length === 0) return [];
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [seqs],
+      'queue_load_events',
+    );
+    return rows.map(toStoredEvent);
   }
 
   private async applyGroups(tx: Queryable, workerId: string, groups: ApplyGroup[], now: number): Promise<(ApplyResult | { error: unknown })[]> {

@@ -46,3 +46,13 @@ export function toJob(r: JobRow): Job {
 export function clipError(error: string): string {
   return error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error;
 }
+
+/**
+ * The jobs row of QueueStore.applyBatch's `followUp`: the seqs one merge commit marked
+ * processed, keyed by the lowest (each seq is marked processed once, so the key is unique).
+ */
+export function followUpRow(kind: string, maxAttempts: number, seqs: number[], now: number): { kind: string; key: string; payload: string; runAt: number; maxAttempts: number } | null {
+  if (seqs.length === 0) return null;
+  const sorted = [...seqs].sort((a, b) => a - b);
+  return { kind, key: `merge:${sorted[0]}`, payload: JSON.stringify({ seqs: sorted }), runAt: now, maxAttempts };
+}

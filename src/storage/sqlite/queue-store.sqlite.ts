@@ -2,12 +2,16 @@ import type Database from 'better-sqlite3';
 import { describeRefusals } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ApplyGroup as ApplyGroupInput, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../../processing/event-queue.port.js';
-import { toClaimedEvent, type ClaimRow } from '../rows.js';
+import type { StoredEvent } from '../../events-read/event-reader.port.js';
+import { EVENT_COLUMNS, toClaimedEvent, toStoredEvent, type ClaimRow, type EventRow } from '../rows.js';
+import { JOB_STATUS, followUpRow } from '../shared/job-rows.js';
 import { SqliteContactWriter } from './contact-store.sqlite.js';
 import { sqliteFailure } from './errors.sqlite.js';
 import { SyncMode } from './sync-mode.sqlite.js';
 import { EVENT_STATUS } from '../shared/status.js';
 
+
+type BatchInput = Parameters<QueueStore['applyBatch']>[0];
 
 /** Queue figures for metrics are exact up to this many rows (see stats()). */
 const COUNT_CAP = 10_000;
@@ -18,6 +22,7 @@ export class SqliteQueueStore implements QueueStore {
   private readonly ownedStmt: Database.Statement;
   private readonly doneStmt: Database.Statement;
   private readonly sync: SyncMode;
+  private readonly followUpStmt: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -26,6 +31,8 @@ export class SqliteQueueStore implements QueueStore {
   ) {
     this.writer = writer ?? new SqliteContactWriter(db);
     this.sync = new SyncMode(db);
+    this.followUpStmt = db.prepare(`INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at)
+      VALUES (?, ?, ?, ${JOB_STATUS.queued}, ?, ?, ?) ON CONFLICT DO NOTHING`);
     // Per-row statements, prepared once: cheaper than building IN (…) lists per group.
     this.ownedStmt = db.prepare(`SELECT 1 FROM events WHERE id = ? AND status = ${EVENT_STATUS.queued} AND lease_owner = ?`).pluck();
     // error: NULL, or the trait keys the contact had no room for (describeRefusals).
@@ -72,16 +79,30 @@ export class SqliteQueueStore implements QueueStore {
     }
   }
 
-  async applyBatch(input: { workerId: string; groups: ApplyGroupInput[]; now: number }): Promise<(ApplyResult | { error: unknown })[]> {
+  async applyBatch(input: BatchInput): Promise<(ApplyResult | { error: unknown })[]> {
     return this.unsynced(() => this.applyBatchSync(input));
   }
 
-  private applyBatchSync(input: { workerId: string; groups: ApplyGroupInput[]; now: number }): (ApplyResult | { error: unknown })[] {
+  /** In the merge's transaction: the follow-up job listing what it processed (see the port). */
+  private addFollowUp(input: BatchInput, results: (ApplyResult | { error: unknown })[]): void {
+    if (!input.followUp) return;
+    const seqs = results.flatMap((r) => ('error' in r ? [] : r.processed));
+    const row = followUpRow(input.followUp.kind, input.followUp.maxAttempts, seqs, input.now);
+    if (row) this.followUpStmt.run(row.kind, row.key, row.payload, row.runAt, row.maxAttempts, input.now);
+  }
+
+  private applyBatchSync(input: BatchInput): (ApplyResult | { error: unknown })[] {
     // One commit (one fsync) for the whole claimed batch: per-contact commits would cap
     // processing at the fsync rate (~5,000/s here). Savepoints per group cost ~30% more, so
     // they are used only when the plain batch fails, to isolate the failing group.
     try {
-      return this.db.transaction(() => input.groups.map((g) => this.applyGroup(input.workerId, g, input.now))).immediate();
+      return this.db
+        .transaction(() => {
+          const results = input.groups.map((g) => this.applyGroup(input.workerId, g, input.now));
+          this.addFollowUp(input, results);
+          return results;
+        })
+        .immediate();
     } catch (first) {
       const unavailable = sqliteFailure(first);
       if (unavailable !== first) throw unavailable;
@@ -89,15 +110,17 @@ export class SqliteQueueStore implements QueueStore {
     const group = this.db.transaction((g: ApplyGroupInput) => this.applyGroup(input.workerId, g, input.now));
     try {
       return this.db
-        .transaction(() =>
-          input.groups.map((g): ApplyResult | { error: unknown } => {
+        .transaction(() => {
+          const results = input.groups.map((g): ApplyResult | { error: unknown } => {
             try {
               return group(g);
             } catch (error) {
               return { error };
             }
-          }),
-        )
+          });
+          this.addFollowUp(input, results);
+          return results;
+        })
         .immediate();
     } catch (err) {
       throw sqliteFailure(err);
@@ -126,6 +149,18 @@ export class SqliteQueueStore implements QueueStore {
     });
     for (const seq of processed) this.doneStmt.run(row.id, now, errors.get(seq) ?? null, seq);
     return { processed, skipped, contactId: row.id };
+  }
+
+  async loadEvents(seqs: number[]): Promise<StoredEvent[]> {
+    if (seqs.length === 0) return [];
+    try {
+      const rows = this.db
+        .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+        .all(JSON.stringify(seqs)) as EventRow[];
+      return rows.map(toStoredEvent);
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
   }
 
   async fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void> {

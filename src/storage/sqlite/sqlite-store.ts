@@ -106,6 +106,7 @@ export class SqliteStore implements Store {
       applyBatch: (...a) => call('queue.applyBatch', a),
       fail: (...a) => call('queue.fail', a),
       stats: async (now) => (await r()).queue.stats(now),
+      loadEvents: async (seqs) => (await r()).queue.loadEvents(seqs),
     };
     this.contacts = {
       upsert: (...a) => call('contacts.upsert', a),
