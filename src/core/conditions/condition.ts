@@ -241,14 +241,20 @@ function parseProperty(input: Record<string, unknown>, path: string, inWhere: bo
     throw new InvalidConditionError(propPath, `must be "contact.<name>" or "event.<name>", got ${quote(property)}`);
   }
   if (segments.length - 1 > CONDITION_LIMITS.maxPathSegments) {
-    throw new InvalidConditionError(propPath, `cannot have more than ${CONDITION_LIMITS.maxPathSegments} names after the "${segments[0]}." prefix`);
+    throw new InvalidConditionError(
+      propPath,
+      `cannot have more than ${CONDITION_LIMITS.maxPathSegments} names after the "${segments[0]}." prefix`,
+    );
   }
   if (segments.some((s) => s === '')) {
     throw new InvalidConditionError(propPath, `has an empty name in ${quote(property)}`);
   }
   if (segments.includes('__proto__')) throw new InvalidConditionError(propPath, '"__proto__" is not a property name');
   if (inWhere && segments[0] !== 'event') {
-    throw new InvalidConditionError(propPath, 'inside performed.where, paths are "event.<name>" (the counted event\'s properties)');
+    throw new InvalidConditionError(
+      propPath,
+      'inside performed.where, paths are "event.<name>" (the counted event\'s properties)',
+    );
   }
   if (!inWhere && segments[0] === 'event' && st.scope === 'segment') {
     throw new InvalidConditionError(
@@ -265,7 +271,10 @@ function parseProperty(input: Record<string, unknown>, path: string, inWhere: bo
     throw new InvalidConditionError(opPath, `${shown} (one of ${OPS.join(', ')})`);
   }
   if (inWhere && op === 'within_last') {
-    throw new InvalidConditionError(opPath, '"within_last" is not allowed inside performed.where; use "within" on the performed condition');
+    throw new InvalidConditionError(
+      opPath,
+      '"within_last" is not allowed inside performed.where; use "within" on the performed condition',
+    );
   }
   const out: PropertyCondition = { property, op: op as Op };
   const value = checkValue(op as Op, input, join(path, 'value'));
@@ -298,7 +307,10 @@ function checkValue(op: Op, input: Record<string, unknown>, path: string): JsonV
     case 'eq':
     case 'neq':
       if (value === null) {
-        throw new InvalidConditionError(path, 'cannot be null: a null property counts as missing; use "exists" or "not_exists"');
+        throw new InvalidConditionError(
+          path,
+          'cannot be null: a null property counts as missing; use "exists" or "not_exists"',
+        );
       }
       return copyJson(value, path, 1, { items: 0 });
     case 'gt':

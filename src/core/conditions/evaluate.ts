@@ -46,7 +46,11 @@ export interface EvalContext {
   /** The triggering event (workflows): its properties are what `event.<name>` paths read. */
   event?: { name: string; properties: Record<string, unknown> | null; timestamp: number } | null;
   now: number;
-  /** How many of the contact's events match this `performed` node (name, where, within relative to `now`); supplied by the caller (prefetched). */
+  /**
+   * How many of the contact's events match this `performed` node (name, where, within
+   * relative to `now`: see performedWindowStart); supplied by the caller (prefetched).
+   * Nodes with the same `key` always have the same count.
+   */
   performedCount(node: PerformedCondition): number;
   inSegment(segmentId: string): boolean;
 }
