@@ -111,7 +111,15 @@ describe('outbox transport', () => {
     expect(parsed.messageId).toBe('<run_abc.welcome@mail.example.com>');
     expect(headerLine(parsed, 'list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
 
-    const again = await t.send(await message({ subject: 'Second try' }));
+    // A rendered subject cannot add headers: nodemailer folds line breaks into spaces.
+    const injected = await t.send(await message({ subject: 'Hi\r\nBcc: evil@example.com', messageId: '<inj@x>' }));
+    const inj = await simpleParser(readFileSync(injected.path!));
+    expect(inj.bcc).toBeUndefined();
+    expect(inj.subject).toBe('Hi Bcc: evil@example.com');
+    rmSync(injected.path!);
+    const fresh = track(createMailTransport({ outboxDir: outbox }));
+
+    const again = await fresh.send(await message({ subject: 'Second try' }));
     expect(again.path).toBe(first.path);
     await new Promise((r) => setTimeout(r, 5));
     const other = await t.send(await message({ messageId: messageIdFor('run_abc', 'later', 'mail.example.com') }));

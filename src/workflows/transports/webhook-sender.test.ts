@@ -113,14 +113,14 @@ describe('WebhookSender', () => {
   it('500 is a retry with the first 1 KB of the body; 410 is gone; 429 carries Retry-After', async () => {
     const r = await receiver((req, res) => {
       if (req.url === '/500') res.writeHead(500).end('x'.repeat(5000));
-      else if (req.url === '/410') res.writeHead(410).end('gone');
+      else if (req.url === '/410') res.writeHead(410).end('gone\u0000');
       else res.writeHead(429, { 'retry-after': '120' }).end();
     });
     const s = sender();
     const five = await s.send(request(`${r.url}/500`, [generateWebhookSecret()]));
     expect(five).toMatchObject({ kind: 'retry', status: 500, error: 'HTTP 500' });
     expect(five.kind === 'retry' && five.response).toHaveLength(1024);
-    expect(await s.send(request(`${r.url}/410`, [generateWebhookSecret()]))).toMatchObject({ kind: 'gone', status: 410, response: 'gone' });
+    expect(await s.send(request(`${r.url}/410`, [generateWebhookSecret()]))).toMatchObject({ kind: 'gone', status: 410, response: 'gone\ufffd' });
     expect(await s.send(request(`${r.url}/429`, [generateWebhookSecret()]))).toMatchObject({ kind: 'retry', status: 429, retryAfterMs: 120_000 });
   });
 

@@ -87,7 +87,7 @@ function errorText(err: unknown): string {
   const cause = e?.cause as { code?: string; message?: string } | undefined;
   const code = e?.code ?? cause?.code;
   const msg = e?.message || cause?.message || String(err);
-  return (code && !msg.includes(code) ? `${msg} (${code})` : msg).slice(0, 500);
+  return (code && !msg.includes(code) ? `${msg} (${code})` : msg).slice(0, 500).replace(/\u0000/g, '\ufffd');
 }
 
 function findEgressError(err: unknown): EgressRefusedError | null {
@@ -178,6 +178,11 @@ export class WebhookSender {
  * Reads at most `limit` bytes of a body, then destroys it (undici closes that connection
  * rather than reading the rest). A failure mid-body rejects with the text read so far in `partial`.
  */
+/** Response text as stored: U+0000 (which PostgreSQL text cannot hold) becomes U+FFFD. */
+function storable(bytes: Buffer): string {
+  return bytes.toString('utf8').replace(/\u0000/g, '\ufffd');
+}
+
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -188,9 +193,9 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(err?: Error):
       if (size >= limit) break; // leaving the loop destroys the stream
     }
   } catch (err) {
-    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { partial: Buffer.concat(chunks).subarray(0, limit).toString('utf8') });
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { partial: storable(Buffer.concat(chunks).subarray(0, limit)) });
   } finally {
     body.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return storable(Buffer.concat(chunks).subarray(0, limit));
 }
