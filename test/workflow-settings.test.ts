@@ -2,7 +2,11 @@
  * Over real HTTP: the webhook signing secret settings (per workspace, by API key) and the
  * unsubscribe links (RFC 8058 one-click POST, GET confirm page, forged tokens refused).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookSender } from '../src/workflows/transports/webhook-sender.js';
 import { signUnsubscribeToken } from '../src/workflows/unsubscribe-token.js';
 import { call } from './support/http.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -67,6 +71,39 @@ describe('webhook signing secret settings', () => {
     // A JSON body is accepted and ignored.
     expect((await call(`${s.url}/v1/settings/webhook-secret/rotate`, { key: s.key, body: {} })).status).toBe(200);
     expect((await call(`${s.url}/v1/settings/webhook-secret/rotate`, { method: 'POST' })).status).toBe(401);
+  });
+});
+
+describe('signing with the stored secrets', () => {
+  it('after a rotation through the API, a delivery verifies with the new secret and with the old one', async () => {
+    const old = (await call(`${s.url}/v1/settings/webhook-secret`, { key: otherKey })).body.secret as string;
+    const fresh = (await call(`${s.url}/v1/settings/webhook-secret/rotate`, { key: otherKey, method: 'POST' })).body.secret as string;
+    const got: { headers: Record<string, string>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        got.push({ headers: req.headers as Record<string, string>, body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const sender = new WebhookSender({ timeoutMs: 2000, allowPrivate: false, allowedHosts: ['127.0.0.1'] });
+    try {
+      const secrets = await s.store.secrets.signingSecrets(await workspaceOf(otherKey), Date.now());
+      const out = await sender.send({
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        deliveryId: 'dlv_rot',
+        body: '{"type":"workflow.webhook"}',
+        secrets,
+        timestampSec: Math.floor(Date.now() / 1000),
+      });
+      expect(out.kind).toBe('success');
+    } finally {
+      await sender.close();
+      await new Promise((r) => receiver.close(r));
+    }
+    for (const secret of [fresh, old]) expect(new Webhook(secret).verify(got[0]!.body, got[0]!.headers)).toEqual({ type: 'workflow.webhook' });
   });
 });
 
