@@ -187,6 +187,10 @@ describe('WebhookSender', () => {
     expect(r.received).toHaveLength(0);
     expect(await sender({ allowedHosts: ['localhost'] }).send(request(`http://localhost:${port}/`, [generateWebhookSecret()]))).toMatchObject({ kind: 'success' });
     expect(await sender({ allowPrivate: true, allowedHosts: [] }).send(request(r.url, [generateWebhookSecret()]))).toMatchObject({ kind: 'success' });
+    // https goes through the same lookup (tls.connect): refused before any TLS.
+    const tls = await strict.send(request(`https://localhost:${port}/`, [generateWebhookSecret()]));
+    expect(tls).toMatchObject({ kind: 'refused' });
+    expect(tls.kind === 'refused' && tls.error).toMatch(/localhost/);
     expect(await strict.send(request('ftp://example.com/x', [generateWebhookSecret()]))).toMatchObject({ kind: 'refused' });
     expect(await strict.send(request('not a url', [generateWebhookSecret()]))).toMatchObject({ kind: 'refused' });
   });
