@@ -93,12 +93,13 @@ export const unsubscribeRoutes: FastifyPluginAsync<UnsubscribeRoutesOptions> = a
     async (req, reply) => {
       const claim = await verify(req.params.token);
       if (!claim) return sendPage(reply, 404, 'Link not valid', '<p>This unsubscribe link is not valid. Use the link from a more recent email.</p>');
+      // A relative action (resolves to this very URL): works behind a proxy's path prefix too.
       return sendPage(
         reply,
         200,
         'Unsubscribe',
         `<p>Stop receiving these emails?</p>
-<form method="post" action="/unsubscribe/${escapeHtml(encodeURIComponent(req.params.token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+<form method="post" action="${escapeHtml(encodeURIComponent(req.params.token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
       );
     },
   );
