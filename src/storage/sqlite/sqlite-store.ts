@@ -6,6 +6,7 @@ import { type ContactStore } from '../../contacts/contact-store.port.js';
 import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
+import type { IdentityStore } from '../../ingest/segment/identity-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
+  readonly identity: IdentityStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -127,6 +129,15 @@ export class SqliteStore implements Store {
       listDead: async (q) => (await r()).jobs.listDead(q),
       stats: async (now) => (await r()).jobs.stats(now),
       nextDueAt: async (kinds) => (await r()).jobs.nextDueAt(kinds),
+    };
+    this.identity = {
+      record: (...a) => call('identity.record', a),
+      release: (...a) => call('identity.release', a),
+      purgeHeld: (...a) => call('identity.purgeHeld', a),
+      resolve: async (ws, ids) => (await r()).identity.resolve(ws, ids),
+      heldFor: async (ws, ids, limit) => (await r()).identity.heldFor(ws, ids, limit),
+      aliasesOf: async (ws, id) => (await r()).identity.aliasesOf(ws, id),
+      countHeld: async () => (await r()).identity.countHeld(),
     };
   }
 
