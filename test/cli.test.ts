@@ -174,6 +174,7 @@ describe('CLI manners', () => {
       workspace: 'lastused',
       workspaceId: expect.stringMatching(/^ws_/),
       name: 'probe',
+      kind: 'secret',
       prefix: secret.slice(0, 12),
       createdAt: expect.stringMatching(/Z$/),
       lastUsedAt: null,

@@ -25,6 +25,8 @@ export interface WorkerDeps {
   random?: () => number;
   /** Job kinds of the modules, beside the built-in housekeeping. */
   kinds?: JobKind[];
+  /** The modules' periodic upkeep, run by the housekeeping job. */
+  upkeep?: ((now: number) => Promise<unknown>)[];
   /**
    * True while this process is appending events (SQLite, where processing and ingest share
    * the one writer thread). A backlog is then worked off in a bounded share of that thread,
@@ -55,7 +57,13 @@ export class Worker {
     const observer = deps.observer ?? NO_OBSERVER;
     const w = config.worker;
     const kinds = [
-      housekeepingKind({ events: store.events, jobs: store.jobs, dedupWindowMs: config.dedupWindowMs, doneRetentionMs: DONE_JOB_RETENTION_MS }),
+      housekeepingKind({
+        events: store.events,
+        jobs: store.jobs,
+        dedupWindowMs: config.dedupWindowMs,
+        doneRetentionMs: DONE_JOB_RETENTION_MS,
+        ...(deps.upkeep ? { upkeep: deps.upkeep } : {}),
+      }),
       ...(deps.kinds ?? []),
     ];
     this.kinds = [APPLY_EVENTS_KIND, ...kinds.map((k) => k.kind)];

@@ -55,7 +55,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const { secret } = await mintKey(store, 'default', 'test');
   const server = await composeServer({ config, store, log, clock });
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const worker = composeWorker({ config, store, log, clock, observer: server.processing });
+  const worker = composeWorker({ config, store, log, clock, observer: server.processing, metrics: server.metrics });
   if (opts.backgroundWorker) worker.start();
   return {
     url: address,
