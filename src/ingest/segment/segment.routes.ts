@@ -2,9 +2,10 @@
  * The Segment-compatible paths (SPEC.md "Segment-compatible ingestion"): wire ↔ SegmentIngest.
  *
  * - Paths: /v1/track … /v1/batch and the browser library's short forms /v1/t … /v1/b.
- * - Bodies: `application/json`, or `text/plain` holding JSON (analytics.js sends that, to
- *   avoid a CORS preflight); gzip/deflate through the server's body hook. The text/plain
- *   parser is registered in this plugin only, so our own endpoints still answer it 415.
+ * - Bodies: JSON, whatever the content type (`application/json`; `text/plain`, which
+ *   analytics.js sends to avoid a CORS preflight; RudderStack's form default); gzip/deflate
+ *   through the server's body hook. The parser is registered in this plugin only, so our own
+ *   endpoints still answer 415 to anything but JSON.
  * - Auth: Basic with the key as user name, `Bearer`, or `writeKey` in the body (read after
  *   parsing: so on these paths, over-size and invalid JSON are answered before a 401 when
  *   the key is in the body). Publishable keys are welcome here.
@@ -66,7 +67,9 @@ function answer(r: SegmentResult) {
 }
 
 export const segmentRoutes: FastifyPluginAsync<SegmentRoutesOptions> = async (app, { segment, guardDeps, clock }) => {
-  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_req, body, done) => {
+  // JSON whatever the content type says: analytics.js sends text/plain, RudderStack's node
+  // library posts its gzip Buffer as application/x-www-form-urlencoded (axios's default).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body as Buffer));
     } catch (err) {
