@@ -8,7 +8,10 @@ import { gzipSync } from 'node:zlib';
 import { Analytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { mintKey } from '../src/cli/context.js';
+import { attachHeldKind } from '../src/ingest/segment/attach-held.job.js';
+import { ATTACH_HELD_KIND } from '../src/ingest/segment/identity-store.port.js';
 import { createTestDatabase } from '../src/testing/test-database.js';
 import { call } from './support/http.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -216,6 +219,42 @@ describe('identity resolution', () => {
     const after = await (await fetch(`${s.url}/metrics`)).text();
     expect(after).toMatch(/^smashsend_segment_held_total [1-9]/m);
     expect(after).toMatch(/^smashsend_segment_attached_total [1-9]/m);
+  });
+});
+
+describe('attaching held events', () => {
+  it('a worker killed between the append and the release runs the job again without duplicating', async () => {
+    const key = await s.createKey('attach-crash');
+    const ws = (await s.store.keys.listKeys()).find((k) => k.workspaceName === 'attach-crash')!.workspaceId;
+    const send = (body: unknown) => call(`${s.url}/v1/batch`, { body: { ...(body as object), writeKey: key } });
+    expect((await send({ batch: [{ type: 'track', userId: 'c-1', event: 'Crash Test', messageId: 'crash-1' }] })).status).toBe(200);
+    expect((await send({ batch: [{ type: 'identify', userId: 'c-1', traits: { email: 'crash@example.com' }, messageId: 'crash-id' }] })).status).toBe(200);
+    const jobs = await s.store.jobs.claim({ workerId: 'by-hand', kinds: [ATTACH_HELD_KIND], limit: 10, now: Date.now(), leaseMs: 60_000 });
+    expect(jobs).toHaveLength(1);
+    const ctx = { now: Date.now(), log: pino({ level: 'silent' }), enqueue: async () => [] };
+    let releases = 0;
+    const crashing = attachHeldKind({
+      identity: {
+        resolve: (w, ids) => s.store.identity.resolve(w, ids),
+        heldFor: (w, ids, n) => s.store.identity.heldFor(w, ids, n),
+        aliasesOf: (w, id) => s.store.identity.aliasesOf(w, id),
+        release: async () => {
+          releases++;
+          throw new Error('killed');
+        },
+      },
+      events: s.store.events,
+      dedupWindowMs: s.config.dedupWindowMs,
+    });
+    await expect(crashing.run(jobs[0]!, ctx)).rejects.toThrow('killed');
+    expect(releases).toBe(1);
+    const healthy = attachHeldKind({ identity: s.store.identity, events: s.store.events, dedupWindowMs: s.config.dedupWindowMs });
+    await healthy.run(jobs[0]!, ctx);
+    await s.store.jobs.complete({ workerId: 'by-hand', ids: [jobs[0]!.id], now: Date.now() });
+    expect(await s.store.identity.heldFor(ws, ['c-1'], 10)).toEqual([]);
+    await s.drain();
+    const events = await eventsOf(s, 'crash@example.com', key);
+    expect(names(events)).toEqual(['Crash_Test', 'identify']);
   });
 });
 
