@@ -87,7 +87,11 @@ export class SegmentIngest {
       if (call.email !== null) continue;
       for (const id of [call.userId, call.anonymousId, call.previousId]) if (id !== null && !local.has(id)) unknown.add(id);
     }
+    // The ids this request links are read too (the same query): analytics.js sends an identify
+    // on every page load, and a link that is already there needs no write.
+    for (const l of links) unknown.add(l.id);
     const stored = unknown.size > 0 ? await this.identity.resolve(workspaceId, [...unknown]) : new Map<string, string>();
+    const known = (l: IdentityLink) => l.email !== null && stored.get(l.id) === l.email;
     const lookup = (id: string | null) => (id === null ? undefined : (local.get(id) ?? stored.get(id)));
 
     const valid: ValidEvent[] = [];
@@ -129,9 +133,10 @@ export class SegmentIngest {
       });
     }
 
+    const newLinks = links.filter((l) => !known(l));
     const [outcomes, recorded] = await Promise.all([
       this.ingest.appendValidated(workspaceId, valid, now, 'segment'),
-      links.length > 0 || held.length > 0 ? this.identity.record({ workspaceId, links, held, now }) : null,
+      newLinks.length > 0 || held.length > 0 ? this.identity.record({ workspaceId, links: newLinks, held, now }) : null,
     ]);
     let duplicate = 0;
     for (const o of outcomes) if (o === 'duplicate') duplicate++;
