@@ -97,6 +97,13 @@ export function composeWorker(deps: {
   ingestActive?: () => boolean;
   /** The server's metrics when the worker runs beside it (attached held events are counted there). */
   metrics?: Metrics;
+  /**
+   * This worker may append events (default true). Attaching held Segment events appends to
+   * the event log, which on SQLite only the `serve` process may do (its writer thread holds
+   * the newest dedup keys; a second appender would break dedup): a standalone SQLite
+   * `smashsend worker` leaves that job kind to the server's own worker.
+   */
+  appendsEvents?: boolean;
 }): Worker {
   const { config, store, log, observer } = deps;
   return new Worker({
@@ -106,7 +113,7 @@ export function composeWorker(deps: {
     observer,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.ingestActive ? { ingestActive: deps.ingestActive } : {}),
-    kinds: [attachHeldKind({ identity: store.identity, events: store.events, dedupWindowMs: config.dedupWindowMs, ...(deps.metrics ? { attached: (n: number) => deps.metrics!.segmentAttached.inc(n) } : {}) })],
+    kinds: deps.appendsEvents === false ? [] : [attachHeldKind({ identity: store.identity, events: store.events, dedupWindowMs: config.dedupWindowMs, ...(deps.metrics ? { attached: (n: number) => deps.metrics!.segmentAttached.inc(n) } : {}) })],
     upkeep: [(now) => store.identity.purgeHeld(now - config.unidentifiedRetentionMs)],
   });
 }
