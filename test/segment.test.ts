@@ -10,7 +10,7 @@ import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { mintKey } from '../src/cli/context.js';
-import { attachHeldKind } from '../src/ingest/segment/attach-held.job.js';
+import { attachHeldKind } from '../src/processing/attach-held.job.js';
 import { ATTACH_HELD_KIND } from '../src/ingest/segment/identity-store.port.js';
 import { createTestDatabase } from '../src/testing/test-database.js';
 import { call } from './support/http.js';

@@ -16,7 +16,7 @@ import { startTrafficSummary } from '../http/traffic-summary.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
 import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
-import { attachHeldKind } from '../ingest/segment/attach-held.job.js';
+import { attachHeldKind } from '../processing/attach-held.job.js';
 import { ATTACH_HELD_KIND } from '../ingest/segment/identity-store.port.js';
 import { SegmentIngest } from '../ingest/segment/segment-ingest.service.js';
 import { segmentRoutes } from '../ingest/segment/segment.routes.js';

@@ -7,10 +7,9 @@
  * reaches the event log exactly once. Attached events are then processed like any other, and
  * their traits merge by event time, so late attachment changes nothing else (SPEC.md).
  */
-import type { JobKind } from '../../processing/job-kind.js';
-import { PermanentJobError } from '../../processing/job-kind.js';
-import type { EventLog, AppendItem } from '../event-log.port.js';
-import { ATTACH_HELD_KIND, type IdentityStore } from './identity-store.port.js';
+import { PermanentJobError, type JobKind } from './job-kind.js';
+import type { EventLog, AppendItem } from '../ingest/event-log.port.js';
+import { ATTACH_HELD_KIND, type IdentityStore } from '../ingest/segment/identity-store.port.js';
 
 /** Held events appended per round (one append, one release). */
 const ROUND = 500;
