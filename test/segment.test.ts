@@ -93,20 +93,45 @@ describe('@segment/analytics-node, configured with writeKey and host only', () =
 });
 
 describe('@rudderstack/rudder-sdk-node, configured with writeKey and dataPlaneUrl only (gzip bodies)', () => {
-  it('stores every call mapped, traits merged', async () => {
-    const writeKey = await s.createKey('rudder');
-    const client = new RudderAnalytics(writeKey, { dataPlaneUrl: s.url });
-    client.identify({ userId: 'r-1', traits: { email: 'rudy@example.com', firstName: 'Rudy' } });
-    client.track({ userId: 'r-1', event: 'Product Viewed', properties: { sku: 'A-1' } });
-    client.page({ userId: 'r-1', name: 'Home', properties: { path: '/' } });
-    client.group({ userId: 'r-1', groupId: 'g-9', traits: { name: 'Initech' } });
-    client.alias({ previousId: 'anon-r', userId: 'r-1' });
-    await client.flush();
-    await s.drain();
-    const events = await eventsOf(s, 'rudy@example.com', writeKey);
-    expect(names(events)).toEqual(['Product_Viewed', 'group', 'identify', 'page']);
-    expect(events.find((e) => e.event === 'Product_Viewed').properties).toEqual({ sku: 'A-1' });
-    expect((await contactOf(s, 'rudy@example.com', writeKey)).properties).toMatchObject({ firstName: 'Rudy' });
+  it('stores every call mapped, traits merged; the same calls resent after a restart do not duplicate', async () => {
+    const db = await createTestDatabase();
+    let first: TestServer | null = null;
+    let second: TestServer | null = null;
+    // Explicit messageIds: what the library's own retry of a failed flush resends.
+    const sendAll = async (url: string, writeKey: string) => {
+      const client = new RudderAnalytics(writeKey, { dataPlaneUrl: url });
+      client.identify({ userId: 'r-1', traits: { email: 'rudy@example.com', firstName: 'Rudy' }, messageId: 'r-m1' } as never);
+      client.track({ userId: 'r-1', event: 'Product Viewed', properties: { sku: 'A-1' }, messageId: 'r-m2' } as never);
+      client.page({ userId: 'r-1', name: 'Home', properties: { path: '/' }, messageId: 'r-m3' } as never);
+      client.group({ userId: 'r-1', groupId: 'g-9', traits: { name: 'Initech' }, messageId: 'r-m4' } as never);
+      client.alias({ previousId: 'anon-r', userId: 'r-1', messageId: 'r-m5' } as never);
+      await client.flush();
+    };
+    try {
+      first = await startTestServer({ database: db });
+      const port = Number(new URL(first.url).port);
+      const writeKey = first.key;
+      await sendAll(first.url, writeKey);
+      await first.drain();
+      const events = await eventsOf(first, 'rudy@example.com');
+      expect(names(events)).toEqual(['Product_Viewed', 'group', 'identify', 'page']);
+      expect(events.find((e) => e.event === 'Product_Viewed').properties).toEqual({ sku: 'A-1' });
+      expect(events.find((e) => e.event === 'group').properties).toEqual({ name: 'Initech', groupId: 'g-9' });
+      const contact = await contactOf(first, 'rudy@example.com');
+      expect(contact.properties).toMatchObject({ firstName: 'Rudy' });
+      expect((await first.store.identity.resolve(contact.workspaceId, ['anon-r'])).get('anon-r')).toBe('rudy@example.com');
+      await first.close();
+      first = null;
+
+      second = await startTestServer({ database: db, port });
+      await sendAll(second.url, writeKey);
+      await second.drain();
+      expect(names(await eventsOf(second, 'rudy@example.com'))).toEqual(['Product_Viewed', 'group', 'identify', 'page']);
+    } finally {
+      await first?.close();
+      await second?.close();
+      await db.drop();
+    }
   });
 });
 
