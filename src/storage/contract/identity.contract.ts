@@ -98,6 +98,18 @@ export const identityContract: ContractSuite = {
         expect(await attachJobs()).toEqual([{ workspaceId: wsA, id: 'u1' }]);
       });
 
+      it('a link and a held event recorded concurrently always meet: an attach job for every id', async () => {
+        const n = 20;
+        await Promise.all(
+          Array.from({ length: n }, (_, i) => [
+            store.identity.record({ workspaceId: wsA, links: [{ id: `c${i}`, email: `c${i}@example.com`, aliasOf: null, at: T0 }], held: [], now: T0 }),
+            store.identity.record({ workspaceId: wsA, links: [], held: [held(`cm${i}`, { userId: `c${i}` })], now: T0 }),
+          ]).flat(),
+        );
+        const ids = new Set((await attachJobs()).map((p) => (p as { id: string }).id));
+        expect(ids).toEqual(new Set(Array.from({ length: n }, (_, i) => `c${i}`)));
+      });
+
       it('held events of an alias are attached when its target gets an email', async () => {
         await store.identity.record({
           workspaceId: wsA,
