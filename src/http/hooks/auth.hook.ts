@@ -42,8 +42,15 @@ export async function authenticateKey(deps: Pick<GuardDeps, 'keys'>, req: Fastif
  * Counts `cost` requests of the workspace's bucket (a Segment batch costs the batch requests
  * our own endpoint would need for its events) and sets the X-RateLimit headers; 429 beyond.
  */
-export async function chargeRateLimit(deps: GuardDeps, req: FastifyRequest, reply: FastifyReply, bucket: RateBucket, cost = 1): Promise<void> {
-  const d = await deps.limiter.hit(`${req.workspaceId}:${bucket}`, bucketLimit(deps.config, bucket), deps.clock(), cost);
+export async function chargeRateLimit(
+  deps: GuardDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  bucket: RateBucket,
+  cost = 1,
+  limit = bucketLimit(deps.config, bucket),
+): Promise<void> {
+  const d = await deps.limiter.hit(`${req.workspaceId}:${bucket}`, limit, deps.clock(), cost);
   const resetSeconds = Math.max(1, Math.ceil(d.resetMs / 1000));
   reply.header('x-ratelimit-limit', String(d.limit));
   reply.header('x-ratelimit-remaining', String(d.remaining));
@@ -59,10 +66,11 @@ export async function chargeRateLimit(deps: GuardDeps, req: FastifyRequest, repl
  * then the workspace's rate limit (429), before the body is read (size, JSON, validation).
  */
 export function guard(deps: GuardDeps, bucket: RateBucket) {
+  const limit = bucketLimit(deps.config, bucket);
   return async function authAndRateLimit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     await authenticateKey(deps, req, m ? m[1]! : null, bucket);
-    await chargeRateLimit(deps, req, reply, bucket);
+    await chargeRateLimit(deps, req, reply, bucket, 1, limit);
   };
 }
