@@ -5,9 +5,10 @@
  *
  * Config (JSON in argv[2]):
  *   targets       base URLs; connections are split between them (2 API processes: 2 URLs)
- *   path          /v1/events or /v1/events/batch
- *   key           API key (Bearer)
- *   kind          'single' | 'batch'
+ *   path          /v1/events, /v1/events/batch or /v1/batch
+ *   key           API key (Bearer; Basic and `writeKey` in the body for 'segment')
+ *   kind          'single' | 'batch' | 'segment' (a /v1/batch body as analytics-node builds it)
+ *   batchSize     events per batch body (default 200)
  *   connections   total connections
  *   warmupSec     warm-up, not measured (0: none)
  *   durationSec   measured run, or
@@ -29,11 +30,22 @@ const send = (m) =>
   new Promise((resolve) => (process.send ? process.send(m, () => resolve()) : process.stdout.write(`${JSON.stringify(m)}\n`, () => resolve())));
 
 const t0 = performance.now();
-const pool = new BodyPool({ kind: cfg.kind, idPrefix: cfg.idPrefix, size: cfg.poolSize, unique: cfg.unique !== false });
+const pool = new BodyPool({
+  kind: cfg.kind,
+  idPrefix: cfg.idPrefix,
+  size: cfg.poolSize,
+  unique: cfg.unique !== false,
+  batchSize: cfg.batchSize ?? 200,
+  writeKey: cfg.key ?? 'ceiling',
+});
 await send({ type: 'ready', buildMs: Math.round(performance.now() - t0), poolBytes: pool.buf.length });
 
 let next = 0;
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${cfg.key ?? 'ceiling'}` };
+const headers = {
+  'content-type': 'application/json',
+  // analytics-node's publisher: Basic with the write key as user name, and the key in the body too.
+  authorization: cfg.kind === 'segment' ? `Basic ${Buffer.from(`${cfg.key ?? 'ceiling'}:`).toString('base64')}` : `Bearer ${cfg.key ?? 'ceiling'}`,
+};
 
 function split(total, parts, i) {
   return Math.floor(total / parts) + (i < total % parts ? 1 : 0);

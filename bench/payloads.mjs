@@ -33,6 +33,31 @@ export function batchBody(idPrefix, batchNo, size) {
 }
 
 /**
+ * One `track` as @segment/analytics-node builds it (analytics-core's EventFactory: type,
+ * event, userId, properties, context.library, integrations, messageId, timestamp,
+ * _metadata), with the same properties as eventJson. The userId is an email, so each call
+ * resolves without a link lookup (the common case once identify has run is one indexed read).
+ */
+export function segmentTrackJson(idPrefix, n) {
+  const amount = ((n * 7919) % 50000) / 100;
+  const sku = n % 97;
+  return (
+    `{"type":"track","event":"Order Completed","userId":"user${n % 1000}@example.com",` +
+    `"properties":{"orderId":"ord_${idPrefix}_${n}","amount":${amount},"currency":"${CURRENCIES[n % 4]}",` +
+    `"items":["sku_${sku}","sku_${sku + 1}","sku_${sku + 2}"],"coupon":null,"shipping":{"method":"express","country":"DE"}},` +
+    `"context":{"library":{"name":"@segment/analytics-node","version":"3.1.0"}},"integrations":{},` +
+    `"messageId":"node-next-${idPrefix}.${n}","timestamp":"${new Date().toISOString()}","_metadata":{"nodeVersion":"20.19.0","jsRuntime":"node"}}`
+  );
+}
+
+/** A `/v1/batch` body as analytics-node's publisher sends it: `{batch, writeKey, sentAt}`. */
+export function segmentBatchBody(idPrefix, batchNo, size, writeKey) {
+  const parts = new Array(size);
+  for (let k = 0; k < size; k++) parts[k] = segmentTrackJson(idPrefix, batchNo * size + k);
+  return Buffer.from(`{"batch":[${parts.join(',')}],"writeKey":"${writeKey}","sentAt":"${new Date().toISOString()}"}`);
+}
+
+/**
  * The columns the server stores for `eventJson(idPrefix, n)` (what PostgresEventStore.append
  * sends), for the bare-insert reference: properties and traits as the compact JSON text the
  * server writes.
@@ -48,13 +73,14 @@ export function eventRow(workspaceId, idPrefix, n, now) {
  * other pools (the ceiling, which stores nothing) cycle.
  */
 export class BodyPool {
-  constructor({ kind, idPrefix, size, batchSize = 200, unique = true }) {
+  constructor({ kind, idPrefix, size, batchSize = 200, unique = true, writeKey = 'ceiling' }) {
     this.kind = kind;
     this.idPrefix = idPrefix;
     this.batchSize = batchSize;
     this.unique = unique;
     this.size = size;
-    const make = (i) => (kind === 'single' ? singleBody(idPrefix, i) : batchBody(idPrefix, i, batchSize));
+    const make = (i) =>
+      kind === 'single' ? singleBody(idPrefix, i) : kind === 'segment' ? segmentBatchBody(idPrefix, i, batchSize, writeKey) : batchBody(idPrefix, i, batchSize);
     this.make = make;
     const chunks = [];
     this.offsets = new Float64Array(size + 1);

@@ -21,6 +21,10 @@
  *                       (bench/body-attack.mjs: 80 connections of 6.4 MB batches + 200
  *                       stalled 6 MB bodies) on a server with the default byte caps: peak RSS,
  *                       503s, what the stalled connections got
+ *   segment             the embedded store: /v1/batch bodies as @segment/analytics-node builds
+ *                       them (15-event batches, its default flushAt, and 100-event ones), next
+ *                       to our own /v1/events/batch (200-event) on the same server; events/s
+ *                       as a ratio of the ceiling's batch rate
  *   postgres            PostgreSQL + Redis, API processes with --no-worker plus one
  *                       `smashsend worker`: 1 API (single, batches, batches with the worker
  *                       stopped), then 2 API on a fresh database; a bare multi-row INSERT of
@@ -28,7 +32,7 @@
  *   ceiling (after)
  *
  * Options:
- *   --only sqlite,million,backpressure,postgres   run some phases (the ceiling always runs)
+ *   --only sqlite,million,backpressure,segment,postgres   run some phases (the ceiling always runs)
  *   --profile      instead: single + batch loads on SQLite and PostgreSQL servers run under
  *                  `node --cpu-prof`; prints the top self-time functions per thread
  *   --quick        1 s warm-up, 3 s measured, 200,000 instead of 1M events (checks the harness)
@@ -66,7 +70,7 @@ const BARE = join(HERE, 'pg-bare-insert.mjs');
 const { values: opts } = parseArgs({
   options: { only: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
 });
-const PHASES = ['sqlite', 'million', 'backpressure', 'postgres'];
+const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'postgres'];
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 for (const p of only ?? []) {
   if (!PHASES.includes(p)) {
@@ -232,12 +236,13 @@ async function runChild(script, cfg, { onStart, onResult } = {}) {
 }
 
 /** The JSON config of one load.mjs run (see its header). */
-function loadOptions({ targets, key, kind, tag, connections, unique = true, overallRate, amount, warmupSec = WARMUP_SEC, durationSec = MEASURE_SEC }) {
+function loadOptions({ targets, key, kind, tag, connections, unique = true, overallRate, amount, warmupSec = WARMUP_SEC, durationSec = MEASURE_SEC, batchSize }) {
   return {
     targets,
     key,
     kind,
-    path: kind === 'single' ? '/v1/events' : '/v1/events/batch',
+    ...(batchSize ? { batchSize } : {}),
+    path: kind === 'single' ? '/v1/events' : kind === 'segment' ? '/v1/batch' : '/v1/events/batch',
     connections,
     warmupSec: amount ? 0 : warmupSec,
     durationSec,
@@ -409,6 +414,29 @@ async function sqlitePhase(ceilingBefore, { cpuProfDir } = {}) {
     out.drainAfterBatch = await drain(s, QUICK ? 5 : 10, 'drain after batch');
     out.peakRssMiB = round2(memoryOf(s.pid)?.hwm);
     log(`  peak RSS of the server (VmHWM): ${fmt(out.peakRssMiB)} MiB`);
+  } finally {
+    await s.child.stop();
+  }
+  return out;
+}
+
+/**
+ * Segment-compatible ingestion on the embedded store (worker in process, as `npm start`):
+ * analytics-node's /v1/batch bodies of 15 events (its default flushAt) and of 100, then our
+ * own 200-event batches on the same server as the reference. Each run's prefix is new, so
+ * every event is stored (no dedup shortcut).
+ */
+async function segmentPhase() {
+  const dir = tempDir('segment');
+  const s = await startServer('segment server', `sqlite:${join(dir, 'db.sqlite')}`);
+  const out = {};
+  try {
+    const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
+    for (const size of [15, 100]) {
+      out[`segment${size}`] = await measure(`segment /v1/batch of ${size}`, loadOptions({ targets: [s.url], key: s.key, kind: 'segment', batchSize: size, tag: `sg-${size}`, connections: BATCH_CONNECTIONS }), ctx);
+      out[`drainAfter${size}`] = await drain(s, QUICK ? 5 : 10, `drain after segment ${size}`);
+    }
+    out.ours = await measure('segment phase: our /v1/events/batch of 200', loadOptions({ targets: [s.url], key: s.key, kind: 'batch', tag: 'sg-ours', connections: BATCH_CONNECTIONS }), ctx);
   } finally {
     await s.child.stop();
   }
@@ -692,6 +720,24 @@ function figures(res) {
     add('ceiling.single', 'Ceiling: single events (mean of before/after)', ceilSingle, 'req/s', { detail: `before ${fmt(cb.single.load.okPerSec)}, after ${fmt(ca?.single.load.okPerSec)}; p50/p99 ${cb.single.load.latencyMs.p50}/${cb.single.load.latencyMs.p99} ms` });
     add('ceiling.batch', 'Ceiling: 200-event batches (mean of before/after)', ceilBatch, 'events/s', { detail: `before ${fmt(cb.batch.load.eventsPerSec)}, after ${fmt(ca?.batch.load.eventsPerSec)}` });
   }
+  const sg = res.segment;
+  if (sg) {
+    for (const size of [15, 100]) {
+      const l = sg[`segment${size}`]?.load;
+      if (!l) continue;
+      add(`segment.batch${size}`, `Segment /v1/batch (analytics-node bodies of ${size}), SQLite, 10 connections`, l.eventsPerSec, 'events/s', {
+        ratio: l.eventsPerSec / ceilBatch,
+        detail: `p50 ${l.latencyMs.p50} ms, p99 ${l.latencyMs.p99} ms per request; CPU ${fmt(sg[`segment${size}`].cpuUsPerEvent?.total, 1)} µs/event`,
+      });
+    }
+    const o = sg.ours?.load;
+    if (o) {
+      add('segment.ours', 'Same server: our /v1/events/batch of 200, 10 connections', o.eventsPerSec, 'events/s', {
+        ratio: o.eventsPerSec / ceilBatch,
+        detail: `p50 ${o.latencyMs.p50} ms, p99 ${o.latencyMs.p99} ms per request; CPU ${fmt(sg.ours.cpuUsPerEvent?.total, 1)} µs/event`,
+      });
+    }
+  }
   const sq = res.sqlite;
   if (sq?.single) {
     const l = sq.single.load;
@@ -890,6 +936,7 @@ async function main() {
     if (wants('sqlite')) res.sqlite = await sqlitePhase(res.ceiling.before);
     if (wants('million')) res.million = await millionPhase();
     if (wants('backpressure')) res.backpressure = await backpressurePhase();
+    if (wants('segment')) res.segment = await segmentPhase();
     if (wants('postgres')) {
       try {
         res.postgres = await postgresPhase();

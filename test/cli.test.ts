@@ -142,6 +142,19 @@ describe('CLI manners', () => {
     expect(listed.map((k) => k.name.trim())).not.toContain('');
   });
 
+  it('keys create --publishable prints a pk_live_ key, listed with its kind, revoked by its secret', async () => {
+    const made = await cli(['keys', 'create', '--workspace', 'browser', '--name', 'web', '--publishable']);
+    expect(made.status).toBe(0);
+    const secret = lines(made.stdout).at(-1)!;
+    expect(secret).toMatch(/^pk_live_[A-Za-z0-9_-]{32}$/);
+    expect(made.stderr).toMatch(/Created publishable key \(events only\) key_[0-9a-f]+ "web"/);
+    const listed = (JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as Record<string, unknown>[]).find((k) => k.workspace === 'browser')!;
+    expect(listed).toMatchObject({ kind: 'publishable', prefix: secret.slice(0, 12) });
+    const revoked = await cli(['keys', 'revoke', secret]);
+    expect(revoked.status).toBe(0);
+    expect(revoked.stdout).toContain(`Revoked ${listed.id as string}`);
+  });
+
   it('keys create says when it created the workspace; revoking twice says so and exits 0; an unknown key exits 1', async () => {
     const first = await cli(['keys', 'create', '--workspace', 'manners', '--name', 'one']);
     expect(first.status).toBe(0);
@@ -174,6 +187,7 @@ describe('CLI manners', () => {
       workspace: 'lastused',
       workspaceId: expect.stringMatching(/^ws_/),
       name: 'probe',
+      kind: 'secret',
       prefix: secret.slice(0, 12),
       createdAt: expect.stringMatching(/Z$/),
       lastUsedAt: null,

@@ -49,6 +49,7 @@ beforeAll(async () => {
     contacts: store.contacts,
     jobs: store.jobs,
     secrets: store.secrets,
+    identity: store.identity,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -16,6 +16,10 @@ import { startTrafficSummary } from '../http/traffic-summary.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { PendingLimit } from '../ingest/pending-limit.js';
 import { ingestRoutes } from '../ingest/smashsend/events.routes.js';
+import { attachHeldKind } from '../processing/attach-held.job.js';
+import { ATTACH_HELD_KIND } from '../ingest/segment/identity-store.port.js';
+import { SegmentIngest } from '../ingest/segment/segment-ingest.service.js';
+import { segmentRoutes } from '../ingest/segment/segment.routes.js';
 import { apiKeysRoutes } from '../keys/api-keys.routes.js';
 import { APPLY_EVENTS_KIND } from '../contacts/apply-events.job.js';
 import { HOUSEKEEPING_KIND } from '../processing/housekeeping.js';
@@ -43,7 +47,7 @@ export interface ComposedServer extends BuiltServer {
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
-export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND];
+export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, ATTACH_HELD_KIND];
 
 /**
  * What each module adds to background processing: its job kinds, and its stages after the
@@ -62,10 +66,13 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const storeStatus = new StoreStatus(log);
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs, storeStatus);
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
+  const segment = new SegmentIngest(ingest, store.identity, { ...metrics.ingestCounters(), held: (n) => metrics.segmentHeld.inc(n) });
+  metrics.watchHeldEvents(() => store.identity.countHeld());
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
     (app) => mountOpenApi(app),
     (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
+    (app, ctx) => app.register(segmentRoutes, { segment, guardDeps: ctx.guardDeps, clock: ctx.clock }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
@@ -102,6 +109,15 @@ export function composeWorker(deps: {
   observer: ProcessingObserver;
   clock?: () => number;
   ingestActive?: () => boolean;
+  /** The server's metrics when the worker runs beside it (attached held events are counted there). */
+  metrics?: Metrics;
+  /**
+   * This worker may append events (default true). Attaching held Segment events appends to
+   * the event log, which on SQLite only the `serve` process may do (its writer thread holds
+   * the newest dedup keys; a second appender would break dedup): a standalone SQLite
+   * `smashsend worker` leaves that job kind to the server's own worker.
+   */
+  appendsEvents?: boolean;
 }): Worker {
   const { config, store, log, observer } = deps;
   const { kinds, stages } = moduleProcessing({ config, store, log });
@@ -110,9 +126,15 @@ export function composeWorker(deps: {
     config,
     log,
     observer,
-    kinds,
     stages,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.ingestActive ? { ingestActive: deps.ingestActive } : {}),
+    kinds: [
+      ...kinds,
+      ...(deps.appendsEvents === false
+        ? []
+        : [attachHeldKind({ identity: store.identity, events: store.events, dedupWindowMs: config.dedupWindowMs, ...(deps.metrics ? { attached: (n: number) => deps.metrics!.segmentAttached.inc(n) } : {}) })]),
+    ],
+    upkeep: [(now) => store.identity.purgeHeld(now - config.unidentifiedRetentionMs)],
   });
 }

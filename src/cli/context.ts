@@ -85,14 +85,18 @@ export function configFromEnv(): Config {
   return loadConfig(process.env);
 }
 
-/** Mints a key: 192 random bits, shown once; only its SHA-256 is stored. */
+/**
+ * Mints a key: 192 random bits, shown once; only its SHA-256 is stored. A publishable key
+ * (`pk_live_…`) may only send events (SPEC.md); its kind is its prefix.
+ */
 export async function mintKey(
   store: Store,
   workspaceName: string,
   name: string,
+  opts: { publishable?: boolean } = {},
 ): Promise<{ secret: string; record: ApiKeyRecord; workspaceCreated: boolean }> {
   const ws = await store.keys.ensureWorkspace(workspaceName, Date.now());
-  const secret = `sk_live_${randomBytes(24).toString('base64url')}`;
+  const secret = `${opts.publishable ? 'pk' : 'sk'}_live_${randomBytes(24).toString('base64url')}`;
   const record = await store.keys.createKey({ workspaceId: ws.id, name, hash: hashKey(secret), prefix: secret.slice(0, 12), now: Date.now() });
   return { secret, record, workspaceCreated: ws.created };
 }

@@ -12,6 +12,8 @@ export interface Config {
   redisUrl: string | null;
   rateLimits: { singlePerMin: number; batchPerMin: number; apiPerMin: number };
   dedupWindowMs: number;
+  /** Segment-compatible ingestion: how long an event with no resolvable email is held for a link (UNIDENTIFIED_RETENTION_DAYS). */
+  unidentifiedRetentionMs: number;
   /** Backpressure: events accepted but not yet committed, beyond which ingest answers 503. */
   maxPendingEvents: number;
   /** A request whose headers and body have not fully arrived within this is answered 408 and dropped. */
@@ -101,6 +103,7 @@ export const ENV_HELP: [string, string][] = [
   ['RATE_LIMIT_BATCH_PER_MIN', 'POST /v1/events/batch per workspace per minute (default 50)'],
   ['RATE_LIMIT_API_PER_MIN', 'read and contacts endpoints per workspace per minute (default 6000)'],
   ['DEDUP_WINDOW_SECONDS', 'how long a messageId stays reserved (default 86400)'],
+  ['UNIDENTIFIED_RETENTION_DAYS', 'Segment-compatible paths: how long an event with no resolvable email waits for an identify or alias (default 30)'],
   ['MAX_PENDING_EVENTS', 'events awaiting commit before ingest answers 503 + Retry-After (default 100000)'],
   ['REQUEST_BODY_TIMEOUT_MS', 'a request not fully received within this is answered 408 and its connection closed (default 30000)'],
   ['MAX_PENDING_BYTES', 'bytes of request bodies in flight before requests are answered 503 + Retry-After (default 25165824, 24 MiB)'],
@@ -227,6 +230,7 @@ export function loadConfig(env: Env): Config {
       apiPerMin: int(env, 'RATE_LIMIT_API_PER_MIN', 6000, 1, 1e9),
     },
     dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS', 86400, 1, 10 * 365 * 86400) * 1000,
+    unidentifiedRetentionMs: int(env, 'UNIDENTIFIED_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,
     maxPendingEvents: int(env, 'MAX_PENDING_EVENTS', 100_000, 1, 1e9),
     requestBodyTimeoutMs: int(env, 'REQUEST_BODY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     // 24 MiB: 3-4 full 6.4 MB batches in flight. Under 80 connections of 6.4 MB batches the

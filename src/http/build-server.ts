@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyContextConfig, type FastifyBaseLogger, type FastifyReply, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { METHODS, type IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -11,7 +11,7 @@ import { registerAccessLog } from './hooks/access-log.hook.js';
 import { attachQueryCheck } from './query.js';
 import { clientErrorHandler, installConnectHandler, REQUEST_ID } from './client-errors.js';
 import { GracefulClose } from './graceful-close.js';
-import { guard } from './hooks/auth.hook.js';
+import { guard, type GuardDeps } from './hooks/auth.hook.js';
 import { BodyBudget, bodyLimitsHook } from './hooks/body-limits.hook.js';
 import { parseJsonBody } from './json-body.js';
 import { StoreStatus } from './store-status.js';
@@ -23,7 +23,8 @@ import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    tooLarge?: 'event' | 'batch';
+    /** Which 413 an over-long body gets; the `segment-*` routes answer 400 (Segment's limits, SPEC.md). */
+    tooLarge?: 'event' | 'batch' | 'segment-event' | 'segment-batch';
     /** One of the 405 routes derived below (not a real route of the API). */
     methodNotAllowed?: boolean;
   }
@@ -34,6 +35,8 @@ export interface HttpContext {
   guard: Guard;
   clock: () => number;
   metrics: Metrics;
+  /** What the guard uses, for routes that authenticate another way (Segment's Basic auth and `writeKey`). */
+  guardDeps: GuardDeps;
 }
 
 /** Registers one module's route plugin (e.g. `app.register(contactsRoutes, {...})`). */
@@ -79,8 +82,19 @@ const METHODS_WITHOUT_BODY = new Set(['GET', 'HEAD', 'TRACE']);
 /** find-my-way's limit on one path parameter (raw, percent-encoded characters). */
 const MAX_PARAM_LENGTH = 2048;
 
-function tooLargeFor(which: 'event' | 'batch' | undefined): ApiError {
-  return which === 'event' ? Errors.eventTooLarge() : which === 'batch' ? Errors.batchTooLarge() : Errors.bodyTooLarge();
+function tooLargeFor(which: FastifyContextConfig['tooLarge']): ApiError {
+  switch (which) {
+    case 'event':
+      return Errors.eventTooLarge();
+    case 'batch':
+      return Errors.batchTooLarge();
+    case 'segment-event':
+      return Errors.segmentTooLarge('Event payload exceeds 32KB limit');
+    case 'segment-batch':
+      return Errors.segmentTooLarge('Request payload exceeds 500KB limit');
+    default:
+      return Errors.bodyTooLarge();
+  }
 }
 
 function toApiError(err: unknown, req: FastifyRequest): ApiError {
@@ -230,15 +244,15 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
     if (list.some((m) => !METHODS_WITHOUT_BODY.has(m)) && r.config?.methodNotAllowed !== true) {
       const hook = bodyLimitsHook(bodyBudget, {
         limit: r.bodyLimit ?? serverBodyLimit,
-        batch: r.config?.tooLarge === 'batch',
+        batch: r.config?.tooLarge === 'batch' || r.config?.tooLarge === 'segment-batch',
         tooLarge: () => tooLargeFor(r.config?.tooLarge),
       });
       r.preParsing = r.preParsing === undefined ? [hook] : [...(Array.isArray(r.preParsing) ? r.preParsing : [r.preParsing]), hook];
     }
   });
 
-  const guardDeps = { keys, limiter, config, metrics, clock };
-  const ctx: HttpContext = { guard: (b: RateBucket) => guard(guardDeps, b), clock, metrics };
+  const guardDeps: GuardDeps = { keys, limiter, config, metrics, clock };
+  const ctx: HttpContext = { guard: (b: RateBucket) => guard(guardDeps, b), clock, metrics, guardDeps };
   for (const mount of deps.modules) mount(app, ctx);
   await app.after();
 

@@ -14,6 +14,8 @@ describe('error catalogue', () => {
       Errors.invalidBody(),
       Errors.invalidBatch('x'),
       Errors.batchTooManyEvents(),
+      Errors.segmentTooLarge('x'),
+      Errors.segmentBatchTooManyEvents(),
       Errors.validation('INVALID_EVENT_NAME', 'x'),
       Errors.invalidQuery('x'),
       Errors.unknownQuery('x', []),

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'INVALID_BODY'
   | 'INVALID_BATCH'
   | 'BATCH_TOO_LARGE'
+  | 'REQUEST_TOO_LARGE'
   | 'ALL_EVENTS_FAILED'
   | 'INVALID_QUERY'
   | 'INVALID_CURSOR'
@@ -66,6 +67,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   INVALID_BODY: 400,
   INVALID_BATCH: 400,
   BATCH_TOO_LARGE: 400,
+  REQUEST_TOO_LARGE: 400,
   ALL_EVENTS_FAILED: 400,
   INVALID_QUERY: 400,
   INVALID_CURSOR: 400,
@@ -129,6 +131,9 @@ export const Errors = {
   invalidBody: (message = 'Request body must be a JSON object') => new ApiError(400, 'INVALID_BODY', message),
   invalidBatch: (message: string) => new ApiError(400, 'INVALID_BATCH', message),
   batchTooManyEvents: () => new ApiError(400, 'BATCH_TOO_LARGE', 'Batch cannot exceed 200 events'),
+  /** The Segment-compatible paths: their limits are 400s, as Segment's own API answers them. */
+  segmentTooLarge: (message: string) => new ApiError(400, 'REQUEST_TOO_LARGE', message),
+  segmentBatchTooManyEvents: () => new ApiError(400, 'BATCH_TOO_LARGE', 'Batch cannot exceed 2500 events'),
   validation: (code: ItemCode, message: string) => new ApiError(400, code, message),
   invalidQuery: (message: string) => new ApiError(400, 'INVALID_QUERY', message),
   unknownQuery: (name: string, allowed: readonly string[]) =>

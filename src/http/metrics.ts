@@ -4,10 +4,10 @@ import type { PendingGauge } from '../ingest/pending-limit.js';
 import { VERSION } from '../config/version.js';
 import type { RateBucket } from './rate-limit/rate-limiter.js';
 
-export type Endpoint = 'single' | 'batch';
+export type Endpoint = 'single' | 'batch' | 'segment';
 
 /** Every value of each label, so that each series exists (at 0) from the first scrape: dashboards and `rate()` need no `or vector(0)`. */
-const ENDPOINTS: readonly Endpoint[] = ['single', 'batch'];
+const ENDPOINTS: readonly Endpoint[] = ['single', 'batch', 'segment'];
 const BUCKETS: readonly RateBucket[] = ['single', 'batch', 'api'];
 
 /**
@@ -34,6 +34,9 @@ export class Metrics {
   readonly storeUnavailable: Counter;
   readonly backpressure: Counter;
   readonly pendingEvents: Gauge;
+  /** Segment-compatible paths: events held as unidentified, and held events attached to a contact later. */
+  readonly segmentHeld: Counter;
+  readonly segmentAttached: Counter;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
@@ -59,6 +62,8 @@ export class Metrics {
     });
     this.storeUnavailable = new Counter({ name: 'smashsend_store_unavailable_total', help: 'Requests answered 503 because the store was unavailable', registers: [r] });
     this.backpressure = new Counter({ name: 'smashsend_ingest_backpressure_total', help: 'Ingest requests refused with 503 because too many events were awaiting commit', registers: [r] });
+    this.segmentHeld = new Counter({ name: 'smashsend_segment_held_total', help: 'Segment-compatible calls with no resolvable email, held for a later identify or alias', registers: [r] });
+    this.segmentAttached = new Counter({ name: 'smashsend_segment_attached_total', help: 'Held Segment-compatible events attached to a contact once their id was linked', registers: [r] });
     this.pendingEvents = new Gauge({ name: 'smashsend_ingest_pending_events', help: 'Events accepted by the API, not yet committed', registers: [r] });
     new Gauge({ name: 'smashsend_build_info', help: 'This build: always 1, with its version as a label', labelNames: ['version'], registers: [r] }).set({ version: VERSION }, 1);
     for (const endpoint of ENDPOINTS) {
@@ -89,6 +94,22 @@ export class Metrics {
     if (this.workspaceSeries.size >= MAX_WORKSPACE_SERIES) return OTHER_WORKSPACES;
     this.workspaceSeries.add(workspaceId);
     return workspaceId;
+  }
+
+  /** `smashsend_segment_unidentified_events`: held events now (read from the store at scrape time). */
+  watchHeldEvents(count: () => Promise<number>): void {
+    new Gauge({
+      name: 'smashsend_segment_unidentified_events',
+      help: 'Segment-compatible events held as unidentified now (waiting for an identify or alias, at most UNIDENTIFIED_RETENTION_DAYS)',
+      registers: [this.registry],
+      async collect() {
+        // A store that does not answer keeps the last value: /metrics itself must still answer.
+        await count().then(
+          (n) => this.set(n),
+          () => {},
+        );
+      },
+    });
   }
 
   /** The hot path's backpressure gauge (PendingLimit). */

@@ -11,7 +11,8 @@ import { SINGLE_INVALID_EMAIL_MESSAGE, validateEvent } from '../core/validate-ev
 import { isPlainObject } from '../core/validate-properties.js';
 import type { AppendItem, AppendOutcome, EventLog } from './event-log.port.js';
 
-export type IngestEndpoint = 'single' | 'batch';
+/** `segment`: the Segment-compatible paths (ingest/segment/), which validate before calling appendValidated. */
+export type IngestEndpoint = 'single' | 'batch' | 'segment';
 
 /** Counts of what ingest did, per endpoint (implemented by the HTTP layer's metrics). */
 export interface IngestCounters {
@@ -91,6 +92,22 @@ export class IngestService {
     // The event is safely deduplicated whatever this read does: a failure only loses the time.
     const firstAcceptedAt = this.ledger ? await this.ledger.firstAcceptedAt(workspaceId, item.messageId).catch(() => null) : null;
     return { kind: 'stored', messageId: item.messageId, duplicate: true, messageIdGiven, firstAcceptedAt };
+  }
+
+  /**
+   * Events another API's routes mapped to ours and validated with the same validateEvent
+   * (ingest/segment/): the same dedup and durable append, one messageId space with our own
+   * endpoints. Sizes are the caller's to bound (Segment measures the call it was sent).
+   */
+  async appendValidated(workspaceId: string, events: readonly ValidEvent[], now: number, endpoint: IngestEndpoint): Promise<AppendOutcome[]> {
+    if (events.length === 0) return [];
+    const items = events.map((v) => toAppendItem(workspaceId, v));
+    const outcomes = await this.log.append(items, now, this.dedupWindowMs);
+    let duplicated = 0;
+    for (const o of outcomes) if (o === 'duplicate') duplicated++;
+    this.counters.accepted(endpoint, outcomes.length - duplicated);
+    if (duplicated > 0) this.counters.duplicate(endpoint, duplicated, workspaceId);
+    return outcomes;
   }
 
   /** POST /v1/events/batch: each event validated alone; the valid ones appended together. */

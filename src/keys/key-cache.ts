@@ -9,6 +9,17 @@ export interface AuthenticatedKey {
   keyPrefix: string;
   workspaceId: string;
   workspaceName: string;
+  /**
+   * A publishable key (`pk_live_…`, SPEC.md): it may only send events (the Segment-compatible
+   * paths and POST /v1/events[/batch]); every other endpoint answers it 401. Known from the
+   * stored prefix, so it needs no column of its own.
+   */
+  publishable: boolean;
+}
+
+/** Whether a secret (or its stored prefix) is a publishable key. */
+export function isPublishable(secretOrPrefix: string): boolean {
+  return secretOrPrefix.startsWith('pk_');
 }
 
 interface Entry {
@@ -22,7 +33,14 @@ export const KEY_USE_WRITE_EVERY_MS = 60_000;
 
 function entryOf(k: ApiKeyRecord): Entry {
   return {
-    auth: Object.freeze({ keyId: k.id, keyName: k.name, keyPrefix: k.prefix, workspaceId: k.workspaceId, workspaceName: k.workspaceName }),
+    auth: Object.freeze({
+      keyId: k.id,
+      keyName: k.name,
+      keyPrefix: k.prefix,
+      workspaceId: k.workspaceId,
+      workspaceName: k.workspaceName,
+      publishable: isPublishable(k.prefix),
+    }),
     hash: Buffer.from(k.hash, 'hex'),
   };
 }
@@ -50,7 +68,7 @@ const MAX_MISS_LOOKUPS_PER_SECOND = 50;
  * Last use (for `smashsend keys list`) costs a request one Map write: the reload tick writes
  * the keys used since, each at most once a minute, in one statement; close writes the rest.
  *
- * Unknown `sk_` keys must not become database load (a client stuck on a revoked key, a
+ * Unknown `sk_` / `pk_` keys must not become database load (a client stuck on a revoked key, a
  * scanner): concurrent lookups of one hash share one query; a miss is remembered for a
  * minute (bounded to MAX_MISSES); and at most MAX_MISS_LOOKUPS_PER_SECOND lookups run
  * per second, beyond which an unknown key is a 401 at once. None of this delays a new key by
@@ -133,7 +151,7 @@ export class KeyCache {
   }
 
   async authenticate(secret: string): Promise<Readonly<AuthenticatedKey> | null> {
-    if (!secret.startsWith('sk_') || secret.length > 200) return null;
+    if (!(secret.startsWith('sk_') || secret.startsWith('pk_')) || secret.length > 200) return null;
     const hex = hashKey(secret);
     let entry = this.entries.get(hex) ?? null;
     if (!entry) {

@@ -15,6 +15,8 @@ export interface HousekeepingOptions {
   dedupWindowMs: number;
   /** How long done jobs are kept (visible through the API) before they are deleted. */
   doneRetentionMs: number;
+  /** The modules' own upkeep (e.g. held Segment events past their retention), run in the same slot. */
+  upkeep?: ((now: number) => Promise<unknown>)[];
 }
 
 /** This slot's job, due now (enqueuing it again is a no-op). */
@@ -29,6 +31,7 @@ export function housekeepingKind(o: HousekeepingOptions): JobKind {
     async run(_job, ctx) {
       await o.events.purgeDedup(ctx.now - o.dedupWindowMs);
       await o.jobs.purgeDone(ctx.now - o.doneRetentionMs);
+      for (const task of o.upkeep ?? []) await task(ctx.now);
     },
   };
 }

@@ -28,6 +28,8 @@ export interface WorkerDeps {
   kinds?: JobKind[];
   /** What modules do with each processed event, in this order (processing/stages.ts). */
   stages?: EventStage[];
+  /** The modules' periodic upkeep, run by the housekeeping job. */
+  upkeep?: ((now: number) => Promise<unknown>)[];
   /**
    * True while this process is appending events (SQLite, where processing and ingest share
    * the one writer thread). A backlog is then worked off in a bounded share of that thread,
@@ -59,7 +61,13 @@ export class Worker {
     const w = config.worker;
     const stages = deps.stages ?? [];
     const kinds = [
-      housekeepingKind({ events: store.events, jobs: store.jobs, dedupWindowMs: config.dedupWindowMs, doneRetentionMs: DONE_JOB_RETENTION_MS }),
+      housekeepingKind({
+        events: store.events,
+        jobs: store.jobs,
+        dedupWindowMs: config.dedupWindowMs,
+        doneRetentionMs: DONE_JOB_RETENTION_MS,
+        ...(deps.upkeep ? { upkeep: deps.upkeep } : {}),
+      }),
       ...(stages.length ? [pipelineKind({ queue: store.queue, stages })] : []),
       ...(deps.kinds ?? []),
     ];

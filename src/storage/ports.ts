@@ -7,6 +7,7 @@
 import type { ContactStore } from '../contacts/contact-store.port.js';
 import type { EventReader } from '../events-read/event-reader.port.js';
 import type { EventLog } from '../ingest/event-log.port.js';
+import type { IdentityStore } from '../ingest/segment/identity-store.port.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
@@ -29,6 +30,8 @@ export interface Store {
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
   readonly secrets: WorkspaceSecretStore;
+  /** Segment-compatible ingestion: id → email links and the events held until one resolves. */
+  readonly identity: IdentityStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

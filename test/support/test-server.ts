@@ -36,10 +36,14 @@ export interface TestServerOptions {
   backgroundWorker?: boolean;
   /** Rewrites the fresh database's URL before the server uses it (e.g. to go through a proxy). */
   databaseUrl?: (url: string) => string;
+  /** Run on this existing database instead of a fresh one (the caller created it and drops it): a restart. */
+  database?: { url: string };
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+  const db = opts.database ? { url: opts.database.url, drop: async () => {} } : await createTestDatabase();
   const config = loadConfig({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORKER_POLL_MS: '20',
@@ -54,8 +58,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const clock = opts.clock ?? Date.now;
   const { secret } = await mintKey(store, 'default', 'test');
   const server = await composeServer({ config, store, log, clock });
-  const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const worker = composeWorker({ config, store, log, clock, observer: server.processing });
+  const address = await server.app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
+  const worker = composeWorker({ config, store, log, clock, observer: server.processing, metrics: server.metrics });
   if (opts.backgroundWorker) worker.start();
   return {
     url: address,

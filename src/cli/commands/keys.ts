@@ -1,19 +1,21 @@
-import { hashKey } from '../../keys/key-cache.js';
+import { hashKey, isPublishable } from '../../keys/key-cache.js';
 import type { ApiKeyRecord } from '../../keys/key-store.port.js';
 import { parseCommandArgs, requireName, UsageError } from '../args.js';
 import { configFromEnv, mintKey, openCliStore } from '../context.js';
 
 export const KEYS_HELP = `Usage:
-  smashsend keys create [--workspace NAME] [--name LABEL]
+  smashsend keys create [--workspace NAME] [--name LABEL] [--publishable]
       Creates a key (default workspace and label: "default"; the workspace is created if
       missing, and stderr says so). The secret is printed alone on the last stdout line; the
-      key id goes to stderr. Creates the store if there is none.
+      key id goes to stderr. Creates the store if there is none. --publishable makes a
+      pk_live_… key, safe in a browser: it may only send events (the Segment-compatible
+      paths and POST /v1/events[/batch]); every other endpoint answers it 401.
   smashsend keys list [--json]
       Lists keys: id, workspace, name, prefix, created, last used, revoked. Last use is
       recorded by the servers at most once a minute per key, so it may lag by that much.
       --json prints a JSON array instead (times as ISO 8601, null when unset).
   smashsend keys revoke KEY
-      Revokes by key id (key_…) or by the secret itself (sk_live_…). Every running server
+      Revokes by key id (key_…) or by the secret itself (sk_live_… or pk_live_…). Every running server
       refuses it within KEY_REFRESH_MS (2 s by default). Revoking a key that is already
       revoked changes nothing, says so, and exits 0; a key that does not exist exits 1.
 
@@ -28,6 +30,7 @@ function keyJson(k: ApiKeyRecord) {
     workspace: k.workspaceName,
     workspaceId: k.workspaceId,
     name: k.name,
+    kind: isPublishable(k.prefix) ? 'publishable' : 'secret',
     prefix: k.prefix,
     createdAt: iso(k.createdAt),
     lastUsedAt: iso(k.lastUsedAt),
@@ -43,15 +46,21 @@ export async function keys(argv: string[]): Promise<number> {
   }
   switch (sub) {
     case 'create': {
-      const { values } = parseCommandArgs(rest, { workspace: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      const { values } = parseCommandArgs(rest, {
+        workspace: { type: 'string' },
+        name: { type: 'string' },
+        publishable: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      });
       if (values.help) return help();
       const workspace = requireName('workspace', values.workspace ?? 'default');
       const name = requireName('name', values.name ?? 'default');
       const store = await openCliStore(configFromEnv(), 'write');
       try {
-        const { secret, record, workspaceCreated } = await mintKey(store, workspace, name);
+        const { secret, record, workspaceCreated } = await mintKey(store, workspace, name, { publishable: values.publishable === true });
         if (workspaceCreated) console.error(`Created workspace "${record.workspaceName}" (${record.workspaceId}).`);
-        console.error(`Created key ${record.id} "${record.name}" for workspace "${record.workspaceName}" (${record.workspaceId}).`);
+        const kind = values.publishable ? 'publishable key (events only)' : 'key';
+        console.error(`Created ${kind} ${record.id} "${record.name}" for workspace "${record.workspaceName}" (${record.workspaceId}).`);
         console.log(secret);
         return 0;
       } finally {
@@ -83,7 +92,7 @@ export async function keys(argv: string[]): Promise<number> {
       if (values.help) return help();
       const target = positionals[0];
       if (!target) throw new UsageError('keys revoke needs a key id or secret: smashsend keys revoke KEY');
-      const byHash = target.startsWith('sk_') ? hashKey(target) : null;
+      const byHash = target.startsWith('sk_') || target.startsWith('pk_') ? hashKey(target) : null;
       const store = await openCliStore(configFromEnv(), 'read');
       try {
         const found = (await store.keys.listKeys()).find((k) => (byHash ? k.hash === byHash : k.id === target));

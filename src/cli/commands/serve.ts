@@ -79,7 +79,7 @@ async function start(store: Store, config: Config, log: Logger, withWorker: bool
     } catch (err) {
       throw listenFailure(err, config.host, config.port);
     }
-    worker = withWorker ? composeWorker({ config, store, log, observer: server.processing, ingestActive: server.ingestActive }) : null;
+    worker = withWorker ? composeWorker({ config, store, log, observer: server.processing, ingestActive: server.ingestActive, metrics: server.metrics }) : null;
     worker?.start();
     // Minted only now that the server listens: a start that fails (port in use, say) must not
     // leave a key that was printed nowhere, and the next start would not print one.

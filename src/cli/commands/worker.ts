@@ -41,7 +41,8 @@ export async function worker(argv: string[]): Promise<number> {
     if (code === 'EADDRINUSE') throw new Error(`port ${config.worker.port} is in use on ${config.host} (EADDRINUSE); set WORKER_PORT=… (one per worker on a host, or 0 for any free port)`);
     throw listenFailure(err, config.host, config.worker.port);
   }
-  const w = composeWorker({ config, store, log, observer: processing });
+  // On SQLite only `serve` appends events (one appender per file): held Segment events are attached by its worker.
+  const w = composeWorker({ config, store, log, observer: processing, appendsEvents: store.capabilities.multiProcess });
   w.start();
   console.log(`SMASHSEND worker ${w.id} running (health: ${address}/health, metrics: ${address}/metrics)`);
   await onShutdownSignal(log, async () => {

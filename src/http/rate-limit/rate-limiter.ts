@@ -14,7 +14,8 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  hit(key: string, limit: number, now: number): Promise<RateDecision>;
+  /** Counts `cost` requests (default 1) in the key's current window. */
+  hit(key: string, limit: number, now: number, cost?: number): Promise<RateDecision>;
   close(): Promise<void>;
 }
 
@@ -29,18 +30,18 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
   private lastSweep = 0;
 
-  async hit(key: string, limit: number, now: number): Promise<RateDecision> {
-    return this.hitSync(key, limit, now);
+  async hit(key: string, limit: number, now: number, cost = 1): Promise<RateDecision> {
+    return this.hitSync(key, limit, now, cost);
   }
 
-  hitSync(key: string, limit: number, now: number): RateDecision {
+  hitSync(key: string, limit: number, now: number, cost = 1): RateDecision {
     if (now - this.lastSweep > WINDOW_MS) this.sweep(now);
     let w = this.windows.get(key);
     if (!w || now >= w.start + WINDOW_MS) {
       w = { start: now, count: 0 };
       this.windows.set(key, w);
     }
-    w.count += 1;
+    w.count += cost;
     return decide(w.count, limit, w.start + WINDOW_MS - now);
   }
 

@@ -2,11 +2,11 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decide, MemoryRateLimiter, WINDOW_MS, type RateDecision, type RateLimiter } from './rate-limiter.js';
 
-// Atomic "count this request in the current window": the first INCR of a window sets its
+// Atomic "count this request (ARGV[2] of them: a Segment batch's cost) in the current window": the first INCR of a window sets its
 // expiry, so the window starts at its first request, exactly as the in-memory limiter does,
 // and every API process sharing this Redis sees one counter.
 const HIT_SCRIPT = `
-local c = redis.call('INCR', KEYS[1])
+local c = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -64,16 +64,16 @@ export class RedisRateLimiter implements RateLimiter {
     });
   }
 
-  async hit(key: string, limit: number, now: number): Promise<RateDecision> {
+  async hit(key: string, limit: number, now: number, cost = 1): Promise<RateDecision> {
     try {
       const [count, ttl] = (await (
-        this.redis as unknown as { smashsendHit(k: string, w: number): Promise<[number, number]> }
-      ).smashsendHit(`smashsend:rl:${key}`, WINDOW_MS)) as [number, number];
+        this.redis as unknown as { smashsendHit(k: string, w: number, cost: number): Promise<[number, number]> }
+      ).smashsendHit(`smashsend:rl:${key}`, WINDOW_MS, cost)) as [number, number];
       return decide(Number(count), limit, Number(ttl));
     } catch (err) {
       this.onBackendError();
       this.warn(err);
-      return this.fallback.hitSync(key, limit, now);
+      return this.fallback.hitSync(key, limit, now, cost);
     }
   }
 

@@ -13,6 +13,7 @@ import { storeFixture, type ContractSuite, type OpenStore } from './contract-fix
 import { eventLogContract } from './event-log.contract.js';
 import { eventQueueContract } from './event-queue.contract.js';
 import { eventsReadContract } from './events-read.contract.js';
+import { identityContract } from './identity.contract.js';
 import { jobQueueContract } from './job-queue.contract.js';
 import { keysContract } from './keys.contract.js';
 import { workspaceSecretsContract } from './workspace-secrets.contract.js';
@@ -52,6 +53,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   contactsContract,
   jobQueueContract,
   workspaceSecretsContract,
+  identityContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

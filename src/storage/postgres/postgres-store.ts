@@ -3,6 +3,7 @@ import { StoreUnavailableError, type Store, type StoreCapabilities } from '../po
 import { PostgresContactStore } from './contact-store.postgres.js';
 import { PgDatabase } from './database.postgres.js';
 import { PostgresEventStore } from './event-store.postgres.js';
+import { PostgresIdentityStore } from './identity-store.postgres.js';
 import { PostgresJobQueue } from './job-queue.postgres.js';
 import { PostgresKeyStore } from './key-store.postgres.js';
 import { migratePostgres } from './migrate.postgres.js';
@@ -35,6 +36,7 @@ export class PostgresStore implements Store {
   readonly contacts: PostgresContactStore;
   readonly jobs: PostgresJobQueue;
   readonly secrets: PostgresWorkspaceSecretStore;
+  readonly identity: PostgresIdentityStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -45,6 +47,7 @@ export class PostgresStore implements Store {
     this.contacts = new PostgresContactStore(this.db);
     this.jobs = new PostgresJobQueue(this.db);
     this.secrets = new PostgresWorkspaceSecretStore(this.db);
+    this.identity = new PostgresIdentityStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

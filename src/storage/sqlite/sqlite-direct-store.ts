@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Store, StoreCapabilities } from '../ports.js';
 import { SqliteContactStore, SqliteContactWriter } from './contact-store.sqlite.js';
 import { SqliteEventStore } from './event-store.sqlite.js';
+import { SqliteIdentityStore } from './identity-store.sqlite.js';
 import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
@@ -37,6 +38,7 @@ export class SqliteDirectStore implements Store {
   private _contactWriter?: SqliteContactWriter;
   private _jobs?: SqliteJobQueue;
   private _secrets?: SqliteWorkspaceSecretStore;
+  private _identity?: SqliteIdentityStore;
   private closed = false;
   private readonly walPath: string | null;
 
@@ -77,6 +79,10 @@ export class SqliteDirectStore implements Store {
 
   get secrets(): SqliteWorkspaceSecretStore {
     return (this._secrets ??= new SqliteWorkspaceSecretStore(this.db));
+  }
+
+  get identity(): SqliteIdentityStore {
+    return (this._identity ??= new SqliteIdentityStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

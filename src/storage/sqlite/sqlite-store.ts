@@ -8,6 +8,7 @@ import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
 import type { WorkspaceSecretStore } from '../../workflows/workspace-secrets.port.js';
 import { signingSecretsOf } from '../shared/secret-rows.js';
+import type { IdentityStore } from '../../ingest/segment/identity-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
   readonly secrets: WorkspaceSecretStore;
+  readonly identity: IdentityStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -148,6 +150,15 @@ export class SqliteStore implements Store {
         return found ?? toBuffer(await call<Uint8Array>('secrets.unsubscribeKey', [ws, now]));
       },
       findUnsubscribeKey: async (ws) => (await r()).secrets.findUnsubscribeKey(ws),
+    };
+    this.identity = {
+      record: (...a) => call('identity.record', a),
+      release: (...a) => call('identity.release', a),
+      purgeHeld: (...a) => call('identity.purgeHeld', a),
+      resolve: async (ws, ids) => (await r()).identity.resolve(ws, ids),
+      heldFor: async (ws, ids, limit) => (await r()).identity.heldFor(ws, ids, limit),
+      aliasesOf: async (ws, id) => (await r()).identity.aliasesOf(ws, id),
+      countHeld: async () => (await r()).identity.countHeld(),
     };
   }
 
