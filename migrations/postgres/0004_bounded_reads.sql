@@ -1,0 +1,15 @@
+-- Every read is an index seek bounded by its limit (issue #15, src/storage/read-bounds.ts).
+-- The append statement gains no index: all of these are written off the ingest path.
+
+-- GET /v1/events?event=: processed and failed events. A row enters it when the worker sets
+-- its status: that UPDATE is never HOT (status is in the predicate of events_queue), so it
+-- writes a new entry in every index of the row already; queued rows are read through the
+-- queue, as on SQLite.
+CREATE INDEX events_by_event ON events (workspace_id, event, ts, id) WHERE status <> 0;
+
+-- GET /v1/events?status=failed: failed events in page order (rows enter it when the worker
+-- gives up on them: rare).
+CREATE INDEX events_failed_by_time ON events (workspace_id, ts, id) WHERE status = 2;
+
+-- GET /v1/contacts?status=: contacts are written by the worker and the contacts API.
+CREATE INDEX contacts_by_status ON contacts (workspace_id, status, created_at, id);
