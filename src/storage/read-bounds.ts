@@ -3,18 +3,20 @@
  * ingest). Every read is an index seek that stops after a fixed number of rows:
  *
  * - an index that holds the whole filter gives `limit + 1` rows and stops;
- * - a filter the index does not hold (a contact search, an event name beside an email) is
- *   tested on at most SCAN_BUDGET index rows per request. A page that ran out of budget
+ * - a filter the index does not hold (a contact search, an event name beside an email, an
+ *   event status other than failed) is tested on at most scanBudget index rows per request. A page that ran out of budget
  *   holds fewer than `limit` items and a cursor at the last row it examined, so paging goes
  *   on from there: never a repeat or a gap, and the work of a sparse filter is spread over
  *   requests instead of one request walking a whole workspace;
  * - queued events are not in the email, messageId and event-name indexes (those are written
- *   by the worker, off the ingest path: see migrations/sqlite/0001_init.sql). While the queue
- *   is short (at most QUEUE_SCAN rows) it is read whole; behind a deeper queue, filtered
+ *   by the worker, off the ingest path: see migrations/sqlite/0001_init.sql and 0005; on
+ *   PostgreSQL only the event-name index is partial, migrations/postgres/0004). While the
+ *   queue is short (at most queueScan rows) it is read whole; behind a deeper queue, filtered
  *   lists walk the time index under the budget, and a lookup by messageId goes through the
  *   dedup ledger, which knows the event of every messageId in the window. (So behind a deep
  *   queue, a queued event is not found by messageId once its ledger entry is gone: older than
  *   the window and purged, or its messageId accepted again; it is found again once processed.)
+ *   Failed events have an index of their own (events_failed_by_time, both dialects).
  *
  * Figures measured on this machine (2 shared cores, 300,000 events, 32 MiB page cache):
  * one examined row costs 1.5–4 µs on SQLite (an index entry plus its table row), so
