@@ -5,9 +5,14 @@
 -- cut it to 7,000–16,000/s and one by (workspace_id, email, ts, id) to 10,000–15,000/s
 -- (random-order inserts dirty one page each), and a full index by event name to
 -- 18,000–24,000/s. So the indexes below are written by the worker and the contacts API
--- only; processing measured the same with events_by_event and contacts_by_status (writer alone, 60,000 events in
--- claims of 1,000: 13,000–14,400 events/s against 12,600–15,800 before, 49–53 µs CPU per
--- event both).
+-- only: appends measured the same with them (writer alone, 200-event appends up to 100,000
+-- events, three alternating runs on a shared machine: 27,000–49,000 events/s with them,
+-- 23,000–42,000 without; 16.5–20 µs CPU per event against 18–21). Processing pays for
+-- events_by_event, one more index entry per processed event: a first measurement (claims
+-- of 1,000, 60,000 events) saw no difference (13,000–14,400 events/s against 12,600–15,800),
+-- a second (claims of 200, 30,000 events of 20 names and 5,000 emails, three alternating
+-- pairs, twice) 17,000–26,000 against 22,000–31,000: up to ~20% of the writer's processing
+-- rate, ~7–10 µs per event.
 
 -- GET /v1/events?event=: processed and failed events, written by the worker like the email
 -- and messageId indexes; queued ones are read as the other filtered reads read them.
