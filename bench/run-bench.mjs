@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the server against this machine's own ceiling, in under 5 minutes.
+ * `npm run bench`: the server against this machine's own ceiling, in about 6 minutes.
  *
  * Every figure is measured with autocannon in a separate process (bench/load.mjs) against the
  * real server, started as a user would start it (`node bin/smashsend.js serve`), and reported
@@ -25,6 +25,9 @@
  *                       them (15-event batches, its default flushAt, and 100-event ones), next
  *                       to our own /v1/events/batch (200-event) on the same server; events/s
  *                       as a ratio of the ceiling's batch rate
+ *   reads               the embedded store: single events into one workspace, alone, then beside
+ *                       reads of another, large workspace (by messageId, email, event name,
+ *                       contact search) at 10 reads/s and flat out: ingest ratio with ÷ without
  *   postgres            PostgreSQL + Redis, API processes with --no-worker plus one
  *                       `smashsend worker`: 1 API (single, batches, batches with the worker
  *                       stopped), then 2 API on a fresh database; a bare multi-row INSERT of
@@ -32,7 +35,7 @@
  *   ceiling (after)
  *
  * Options:
- *   --only sqlite,million,backpressure,segment,postgres   run some phases (the ceiling always runs)
+ *   --only sqlite,million,backpressure,segment,reads,postgres   run some phases (the ceiling always runs)
  *   --profile      instead: single + batch loads on SQLite and PostgreSQL servers run under
  *                  `node --cpu-prof`; prints the top self-time functions per thread
  *   --quick        1 s warm-up, 3 s measured, 200,000 instead of 1M events (checks the harness)
@@ -58,7 +61,7 @@ import { runAttack } from './body-attack.mjs';
 import { formatSummary, summarize } from './profile-summary.mjs';
 import { fmt, table } from './report.mjs';
 // The launcher shared with the tests, compiled by `npm run build` (which `npm run bench` runs first).
-import { spawnChild, startSmashsend, stopAll } from '../dist/testing/server-process.js';
+import { runSmashsend, spawnChild, startSmashsend, stopAll } from '../dist/testing/server-process.js';
 import { CpuWindow, MemorySampler, memoryOf, nproc, round2, scrapeMetrics, sleep } from './processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -66,11 +69,12 @@ const ROOT = join(HERE, '..');
 const LOAD = join(HERE, 'load.mjs');
 const CEILING = join(HERE, 'ceiling-server.mjs');
 const BARE = join(HERE, 'pg-bare-insert.mjs');
+const READ_LOAD = join(HERE, 'read-load.mjs');
 
 const { values: opts } = parseArgs({
   options: { only: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
 });
-const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'postgres'];
+const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres'];
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 for (const p of only ?? []) {
   if (!PHASES.includes(p)) {
@@ -112,6 +116,10 @@ const ATTACK_STALLED = 200;
 const ATTACK_SEC = QUICK ? 6 : 12;
 const ATTACK_BODY_TIMEOUT_MS = QUICK ? 4000 : 8000;
 const ATTACK_RSS_BOUND_MIB = 512;
+/** Reads phase: 200-event batches stored in the read workspace first, and the read loads. */
+const READS_SEED_BATCHES = QUICK ? 100 : 1_500;
+const READS_PACED_PER_SEC = 10;
+const READS_CONNECTIONS = 4;
 
 /**
  * Queue depth and lag are read from /metrics this often during a load. Not every second: on
@@ -561,6 +569,70 @@ async function bodyAttack() {
   }
 }
 
+/** `smashsend keys create` on a store (before its server starts): the secret of a new key for `workspace`. */
+function createKey(databaseUrl, workspace) {
+  const r = runSmashsend(['keys', 'create', '--workspace', workspace], { env: serverEnv(databaseUrl), cwd: ROOT });
+  if (r.status !== 0) throw new Error(`keys create failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim().split('\n').pop();
+}
+
+/**
+ * A read must never stall ingest (issue #15). One SQLite server, worker in process: single
+ * events into one workspace, alone, then beside a read load on another workspace holding
+ * READS_SEED_BATCHES × 200 events (the issue's case: 545,000 events, 78 reads in 10 s took a
+ * neighbour's ingest from 5,540 to 80 req/s). The reads cycle through GET by messageId
+ * (stored events, some still queued), by email, by a rare event name, email and event name
+ * together, a page from the middle of the workspace, and a contact search that matches nothing: the shapes that used to
+ * walk the whole workspace. Figure: ingest with reads ÷ ingest alone.
+ */
+async function readsPhase() {
+  const dir = tempDir('reads');
+  const dbUrl = `sqlite:${join(dir, 'db.sqlite')}`;
+  const readKey = createKey(dbUrl, 'reads');
+  const ingestKey = createKey(dbUrl, 'ingest');
+  const s = await startServer('sqlite server (reads)', dbUrl);
+  const out = {};
+  try {
+    const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
+    const seedTag = 'rd-seed';
+    const seedStart = Date.now();
+    out.seed = await measure(`reads: storing ${fmt(READS_SEED_BATCHES * BATCH_SIZE)} events in the read workspace`, loadOptions({ targets: [s.url], key: readKey, kind: 'batch', tag: seedTag, connections: BATCH_CONNECTIONS, amount: READS_SEED_BATCHES }), ctx);
+    const seedMiddle = Math.round((seedStart + Date.now()) / 2);
+    out.drainAfterSeed = await drain(s, QUICK ? 5 : 20, 'processing the read workspace');
+    const deepCursor = Buffer.from(JSON.stringify([seedMiddle, Number.MAX_SAFE_INTEGER])).toString('base64url');
+    // messageIds as bench/payloads.mjs makes them: `${idPrefix}.${n}`, emails user0..999.
+    const n = READS_SEED_BATCHES * BATCH_SIZE;
+    const paths = [];
+    for (let i = 0; i < 60; i++) {
+      const id = `${runId}.${seedTag}.${Math.floor(((i * 7919) % 997) / 997 * n)}`;
+      const email = `user${(i * 37) % 1000}@example.com`;
+      paths.push(
+        `/v1/events/${encodeURIComponent(id)}`,
+        `/v1/events?email=${encodeURIComponent(email)}&limit=50`,
+        '/v1/events?event=rare.event&limit=50',
+        `/v1/events?email=${encodeURIComponent(email)}&event=rare.event&limit=50`,
+        `/v1/events?limit=50&cursor=${deepCursor}`,
+        '/v1/contacts?search=no-such-contact&limit=50',
+      );
+    }
+    out.depthAtReads = (await readServers([s])).depth;
+    const ingest = (tag) => loadOptions({ targets: [s.url], key: ingestKey, kind: 'single', tag, connections: SINGLE_CONNECTIONS });
+    const reads = (overallRate) => () =>
+      runChild(READ_LOAD, { target: s.url, key: readKey, paths, connections: READS_CONNECTIONS, durationSec: MEASURE_SEC, ...(overallRate ? { overallRate } : {}) });
+    out.alone = await measure('reads: single events, no reads', ingest('rd-a'), ctx);
+    out.paced = await measure(`reads: single events beside ${READS_PACED_PER_SEC} reads/s`, ingest('rd-p'), { ...ctx, during: reads(READS_PACED_PER_SEC) });
+    out.flat = await measure(`reads: single events beside reads flat out (${READS_CONNECTIONS} connections)`, ingest('rd-f'), { ...ctx, during: reads(null) });
+    for (const k of ['paced', 'flat']) {
+      const r = out[k];
+      r.ratio = r.load.okPerSec / out.alone.load.okPerSec;
+      log(`  ${k}: ingest ${fmt(r.load.okPerSec)} req/s = ${fmt(r.ratio, 2)} of ${fmt(out.alone.load.okPerSec)} alone; reads ${fmt(r.during.okPerSec, 1)}/s, p50 ${r.during.latencyMs.p50} ms, p99 ${r.during.latencyMs.p99} ms, statuses ${JSON.stringify(r.during.status)}`);
+    }
+  } finally {
+    await s.child.stop();
+  }
+  return out;
+}
+
 function redisReachable(url) {
   const u = new URL(url);
   return new Promise((resolve) => {
@@ -834,6 +906,18 @@ function figures(res) {
       });
     }
   }
+  const rd = res.reads;
+  if (rd?.alone) {
+    const seeded = `${fmt(READS_SEED_BATCHES * BATCH_SIZE)} events in the read workspace, ${fmt(rd.depthAtReads)} of them queued`;
+    add('reads.alone', 'SQLite: single events, no reads (reads phase)', rd.alone.load.okPerSec, 'req/s', { detail: `p99 ${rd.alone.load.latencyMs.p99} ms` });
+    for (const [k, what] of [['paced', `${READS_PACED_PER_SEC} reads/s`], ['flat', `reads flat out (${READS_CONNECTIONS} connections)`]]) {
+      const r = rd[k];
+      add(`reads.${k}`, `SQLite: single events beside ${what} of another workspace`, r.load.okPerSec, 'req/s', {
+        ratio: r.ratio,
+        detail: `÷ ingest alone; p99 ${r.load.latencyMs.p99} ms; reads ${fmt(r.during.okPerSec, 1)}/s, p50 ${r.during.latencyMs.p50} ms, p99 ${r.during.latencyMs.p99} ms; ${seeded}`,
+      });
+    }
+  }
   const p = res.postgres;
   if (p?.skipped) add('postgres', 'PostgreSQL', null, '', { detail: `skipped: ${p.skipped}` });
   for (const [k, tag] of [['oneApi', '1 API'], ['twoApi', '2 API']]) {
@@ -937,6 +1021,7 @@ async function main() {
     if (wants('million')) res.million = await millionPhase();
     if (wants('backpressure')) res.backpressure = await backpressurePhase();
     if (wants('segment')) res.segment = await segmentPhase();
+    if (wants('reads')) res.reads = await readsPhase();
     if (wants('postgres')) {
       try {
         res.postgres = await postgresPhase();

@@ -80,4 +80,29 @@ describe('events read APIs', () => {
       expect(r.body.event.messageId).toBe(id);
     }
   });
+
+  it('a filter no index serves is tested on a bounded number of rows: pages may be short with hasMore, and following cursors finds every match', async () => {
+    // 1,200 newer events of one email, then the one match, oldest: `event` beside `email` is
+    // tested on at most 1,000 rows per request (storage/read-bounds.ts).
+    const email = 'many@bounded.test';
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'bounded-rare', event: 'bounded.rare', timestamp: '2024-01-01T00:00:00Z', identify: { email } }) });
+    for (let b = 0; b < 6; b++) {
+      const events = Array.from({ length: 200 }, (_, i) => ev({ messageId: `bounded-${b}-${i}`, event: 'bounded.common', timestamp: new Date(Date.UTC(2024, 6, 1) + b * 200 + i).toISOString(), identify: { email } }));
+      expect((await call(`${s.url}/v1/events/batch`, { key: s.key, body: { events } })).status).toBe(200);
+    }
+    const pages: { items: { messageId: string }[]; hasMore: boolean; cursor: string | null }[] = [];
+    let cursor: string | null = null;
+    do {
+      const r: any = await api(`/v1/events?email=${email}&event=bounded.rare&limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      pages.push(r.body.events);
+      cursor = r.body.events.cursor;
+      expect(r.body.events.hasMore).toBe(cursor !== null);
+    } while (cursor && pages.length < 20);
+    expect(pages.flatMap((p) => p.items.map((e) => e.messageId))).toEqual(['bounded-rare']);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages[0]!.items).toEqual([]);
+    expect(pages[0]!.hasMore).toBe(true);
+  });
+
 });

@@ -1,4 +1,5 @@
 /** The contact store port: the contacts API's reads and writes (merges by event time live in the event queue's apply). */
+import type { Page } from '../core/cursor.js';
 import type { ContactLimitCode } from '../core/merge-properties.js';
 import type { ContactStatus, JsonObject } from '../core/types.js';
 
@@ -44,8 +45,6 @@ export type ContactMutation =
   /** The write would take the contact beyond one of its limits (LIMITS.maxContact*); nothing was written. */
   | { kind: 'limit'; code: ContactLimitCode; message: string };
 
-
-
 export interface ContactStore {
   /** POST /v1/contacts: upsert by email, properties timed at `now`. */
   upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation>;
@@ -63,6 +62,11 @@ export interface ContactStore {
    * there was nothing to erase.
    */
   delete(workspaceId: string, by: { id: string } | { email: string }): Promise<ContactErasure | null>;
-  list(query: ContactQuery): Promise<ContactRecord[]>;
+  /**
+   * At most `limit` items in the query's sort order; an index seek bounded by its limit
+   * (storage/read-bounds.ts): a page may be short and still have a `next`.
+   */
+  list(query: ContactQuery): Promise<Page<ContactRecord, ContactCursor>>;
+  /** Custom property names by name, at most MAX_PROPERTY_NAMES (storage/read-bounds.ts). */
   listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]>;
 }

@@ -66,7 +66,7 @@ export const LIST_PROPERTIES: RouteContract = {
   query: {
     // The official SDK's contacts.listProperties() sends type=CUSTOM&limit=50.
     type: { description: 'Accepted for the official SDK: only `CUSTOM` (every listed property is custom).', schema: { type: 'string', enum: ['CUSTOM'] } },
-    limit: { description: 'Accepted for the official SDK and ignored: every custom property is listed.', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+    limit: { description: 'Accepted for the official SDK and ignored: the first 1,000 custom properties by name are listed.', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
   },
   responses: {
     200: {
@@ -99,6 +99,8 @@ export const DELETE_CONTACT_BY_EMAIL: RouteContract = {
 
 export const LIST_CONTACTS: RouteContract = {
   summary: 'List contacts',
+  description:
+    'Keyset-paged. A `search` is tested on at most 1,000 contacts per request: a page may hold fewer than `limit` items, even none, with `hasMore: true`; page while `hasMore`.',
   tags: TAGS,
   query: {
     limit: { description: 'Page size, 1 to 100 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 100 } },

@@ -132,8 +132,7 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
       if (!after) throw Errors.invalidCursor();
       query.after = after;
     }
-    const rows = await contacts.list({ ...query, limit: query.limit + 1 });
-    const p = page(rows, query.limit, (last) => [last.createdAt, last.id]);
+    const p = page(await contacts.list(query), (next) => [next.createdAt, next.id]);
     return { contacts: { ...p, items: p.items.map(presentContact) } };
   });
 };

@@ -18,6 +18,18 @@ export interface ContactCursor {
   id: string;
 }
 
+/**
+ * One page of a keyset-paged list, as the storage ports return it. `next` is where the
+ * following page starts (strictly after it), or null when nothing follows. A page may hold
+ * fewer than `limit` items and still have a `next`: a filter no index serves is tested on a
+ * bounded number of rows per request (storage/read-bounds.ts), so clients page while
+ * `hasMore`, never until a short page.
+ */
+export interface Page<T, K> {
+  items: T[];
+  next: K | null;
+}
+
 /** Longer than any cursor we issue (a contact cursor is ~80 characters). */
 const MAX_CURSOR_CHARS = 512;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;

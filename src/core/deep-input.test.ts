@@ -13,20 +13,12 @@ import { mergeProperties } from './merge-properties.js';
 import type { ItemCode, JsonObject, JsonValue } from './types.js';
 import { validateEvent } from './validate-event.js';
 import { checkPropertyBag } from './validate-properties.js';
+import { seededRandom } from '../testing/random.js';
 
 const NOW = Date.UTC(2025, 0, 1);
 
-/** Deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failure names a reproducible seed. */
+const rng = seededRandom;
 
 const SCALARS = ['1', '-2.5', '0', 'true', 'false', 'null', '"x"', '""', JSON.stringify('é😀"\\\n\u2028'), JSON.stringify('\ud800')];
 

@@ -1,4 +1,5 @@
 /** The event reader port: the read API over stored events (GET /v1/events, /v1/events/:messageId). */
+import type { Page } from '../core/cursor.js';
 import type { EventStatus, JsonObject } from '../core/types.js';
 
 export interface StoredEvent {
@@ -37,9 +38,15 @@ export interface EventQuery {
   after?: EventCursor;
 }
 
+export type EventPage = Page<StoredEvent, EventCursor>;
+
 export interface EventReader {
   /** Newest event with this messageId in the workspace. */
   get(workspaceId: string, messageId: string): Promise<StoredEvent | null>;
-  /** Newest event time first, ties by acceptance, newest first. */
-  list(query: EventQuery): Promise<StoredEvent[]>;
+  /**
+   * Newest event time first, ties by acceptance, newest first; at most `limit` items. Every
+   * call is an index seek bounded by its limit (storage/read-bounds.ts): a page may be short
+   * and still have a `next`.
+   */
+  list(query: EventQuery): Promise<EventPage>;
 }

@@ -28,7 +28,8 @@ export const GET_EVENT: RouteContract = {
 
 export const LIST_EVENTS: RouteContract = {
   summary: 'List events, newest event time first',
-  description: 'Keyset-paged: following `cursor` never repeats or skips an event, even among identical timestamps.',
+  description:
+    'Keyset-paged: following `cursor` never repeats or skips an event, even among identical timestamps. Every read is an index seek bounded by its limit: a filter no index serves (`event` beside `email`, most `status` filters, on SQLite filters behind a deep processing queue) is tested on at most 1,000 events per request, so a page may hold fewer than `limit` items, even none, with `hasMore: true`; page while `hasMore`.',
   tags: ['Events'],
   query: {
     email: { description: 'Only events of this contact email (trimmed, case-insensitive). Send a "+" as %2B.' },

@@ -49,8 +49,7 @@ export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = asy
       if (!after) throw Errors.invalidCursor();
       query.after = after;
     }
-    const rows = await events.list({ ...query, limit: query.limit + 1 });
-    const p = page(rows, query.limit, (last) => [last.timestamp, last.seq]);
+    const p = page(await events.list(query), (next) => [next.timestamp, next.seq]);
     return { events: { ...p, items: p.items.map(presentEvent) } };
   });
 };

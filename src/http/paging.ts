@@ -30,10 +30,11 @@ export function queryLimit(raw: string, max: number): number {
   return n;
 }
 
-/** One page of a keyset-paged list: fetch `limit + 1` rows, return `limit` and whether more exist. */
-export function page<T>(rows: T[], limit: number, cursorOf: (last: T) => (string | number)[]) {
-  const hasMore = rows.length > limit;
-  const items = hasMore ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, cursor: hasMore && last !== undefined ? encodeCursor(cursorOf(last)) : null, hasMore };
+/**
+ * The wire shape of one page (SPEC.md: `{items, cursor, hasMore}`) from a store's page. A
+ * page may be short with `hasMore: true` (storage/read-bounds.ts): `hasMore` says whether
+ * the store has a `next`, not whether the page is full.
+ */
+export function page<T, K>(p: { items: T[]; next: K | null }, cursorOf: (next: K) => (string | number)[]) {
+  return { items: p.items, cursor: p.next !== null ? encodeCursor(cursorOf(p.next)) : null, hasMore: p.next !== null };
 }

@@ -5,8 +5,8 @@
  * on the real clock or sleeps.
  */
 import { afterEach, beforeEach } from 'vitest';
-import type { ContactRecord } from '../../contacts/contact-store.port.js';
-import type { StoredEvent } from '../../events-read/event-reader.port.js';
+import type { ContactQuery, ContactRecord } from '../../contacts/contact-store.port.js';
+import type { EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
 import type { AppendItem } from '../../ingest/event-log.port.js';
 import type { ClaimedEvent } from '../../processing/event-queue.port.js';
 import type { Store } from '../ports.js';
@@ -135,4 +135,30 @@ export function storeFixture(open: OpenStore, onOpen: (state: FixtureState) => v
   }
 
   return { ev, append, mustGet, claim, applyClaimed, processOneByOne, mustFindContact, createContact };
+}
+
+/**
+ * The first `limit` events of a query, following `next` across short pages (a page may hold
+ * fewer than `limit` and still have more: storage/read-bounds.ts); checks no page is over its limit.
+ */
+export async function listEvents(store: Store, q: EventQuery): Promise<StoredEvent[]> {
+  return collect(q.limit, q.after, async (limit, after) => store.events.list({ ...q, limit, ...(after ? { after } : {}) }));
+}
+
+/** The first `limit` contacts of a query, likewise. */
+export async function listContacts(store: Store, q: ContactQuery): Promise<ContactRecord[]> {
+  return collect(q.limit, q.after, async (limit, after) => store.contacts.list({ ...q, limit, ...(after ? { after } : {}) }));
+}
+
+async function collect<T, K>(limit: number, start: K | undefined, list: (limit: number, after: K | undefined) => Promise<{ items: T[]; next: K | null }>): Promise<T[]> {
+  const out: T[] = [];
+  let after = start;
+  for (let n = 0; n < 10_000; n++) {
+    const page = await list(limit - out.length, after);
+    if (page.items.length > limit - out.length) throw new Error(`a page of ${page.items.length} items, over its limit of ${limit - out.length}`);
+    out.push(...page.items);
+    if (page.next === null || out.length >= limit) return out;
+    after = page.next;
+  }
+  throw new Error('paging did not end');
 }

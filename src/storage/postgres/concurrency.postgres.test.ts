@@ -171,7 +171,7 @@ describe.skipIf(SKIP_POSTGRES)('PostgresStore across processes', () => {
       const [, , deleted] = await Promise.all([drain(a, `ea${round}`, 4), drain(b, `eb${round}`, 4), b.contacts.delete(ws, { email })]);
       expect(deleted?.contact?.email).toBe(email);
       expect(await a.contacts.findByEmail(ws, email)).toBeNull();
-      expect(await a.events.list({ workspaceId: ws, email, limit: 100 })).toEqual([]);
+      expect(await a.events.list({ workspaceId: ws, email, limit: 100 })).toEqual({ items: [], next: null });
     }
   });
 

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { ContactLimitError, mergeWithinLimits, type ContactState, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import type { Page } from '../../core/cursor.js';
+import { type Branch, DEFAULT_READ_BOUNDS, MAX_PROPERTY_NAMES, type ReadBounds, type ReadTrace, contactBefore, mergePage, scanBranch } from '../read-bounds.js';
+import { PgReads, placeholders } from './reads.postgres.js';
 import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
@@ -256,7 +259,16 @@ export class PgContactWriter {
 export class PostgresContactStore implements ContactStore {
   private readonly writer = new PgContactWriter();
 
-  constructor(private readonly db: PgDatabase) {}
+  private readonly reads: PgReads;
+  private readonly bounds: ReadBounds;
+
+  constructor(
+    private readonly db: PgDatabase,
+    opts: { readBounds?: ReadBounds; trace?: ReadTrace } = {},
+  ) {
+    this.reads = new PgReads(db, opts.trace);
+    this.bounds = opts.readBounds ?? DEFAULT_READ_BOUNDS;
+  }
 
   async upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation> {
     const email = String(properties.email);
@@ -282,7 +294,7 @@ export class PostgresContactStore implements ContactStore {
 
   async get(workspaceId: string, id: string): Promise<ContactRecord | null> {
     if (hasNul(id)) return null;
-    const { rows } = await this.db.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND id = $2', [
+    const { rows } = await this.reads.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND id = $2', [
       workspaceId,
       id,
     ]);
@@ -291,7 +303,7 @@ export class PostgresContactStore implements ContactStore {
 
   async findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null> {
     if (hasNul(email)) return null;
-    const { rows } = await this.db.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND email = $2', [
+    const { rows } = await this.reads.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND email = $2', [
       workspaceId,
       email,
     ]);
@@ -401,36 +413,65 @@ export class PostgresContactStore implements ContactStore {
     return erased.rowCount > 0 ? { contact: null, events: erased.rowCount } : null;
   }
 
-  async list(q: ContactQuery): Promise<ContactRecord[]> {
-    if (hasNul(q.search, q.after?.id)) return [];
-    const args: unknown[] = [q.workspaceId];
-    const arg = (v: unknown): string => `$${args.push(v)}`;
-    const where = ['workspace_id = $1'];
-    if (q.status) where.push(`status = ${arg(q.status)}`);
-    if (q.search) {
-      const like = arg(`%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  /**
+   * One index seek bounded by the limit (read-bounds.ts): contacts_by_status with a status,
+   * else contacts_by_created; a search (a substring, which no index serves) is tested on at
+   * most scanBudget contacts per page, and a page that ran out of budget ends where it stopped.
+   */
+  async list(q: ContactQuery): Promise<Page<ContactRecord, ContactCursor>> {
+    if (hasNul(q.search, q.after?.id)) return { items: [], next: null };
+    const desc = q.sort === 'createdAt.desc';
+    const dir = desc ? 'DESC' : 'ASC';
+    const want = q.limit + 1;
+    const p = placeholders();
+    const conds = [`workspace_id = ${p.arg(q.workspaceId)}`];
+    if (q.status) conds.push(`status = ${p.arg(q.status)}`);
+    // Keyset paging on (created_at, id), one range condition on the index.
+    if (q.after) conds.push(`(created_at, id) ${desc ? '<' : '>'} (${p.arg(q.after.createdAt)}, ${p.arg(q.after.id)})`);
+    const order = `ORDER BY created_at ${dir}, id ${dir}`;
+    let branch: Branch<ContactRecord, ContactCursor>;
+    if (!q.search) {
+      const { rows } = await this.reads.query<ContactRow>(`SELECT * FROM contacts WHERE ${conds.join(' AND ')} ${order} LIMIT ${p.arg(want)}`, p.args);
+      const found = rows.map(toContactRecord);
+      branch = { rows: found, stop: found.length >= want ? pageKey(found[found.length - 1]!) : null };
+    } else {
+      const like = p.arg(`%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       // Case-insensitive substring of email, firstName or lastName (kept lower-cased in
       // search_first and search_last, see the migration).
-      where.push(`(lower(email) LIKE ${like} OR search_first LIKE ${like} OR search_last LIKE ${like})`);
+      const budget = this.bounds.scanBudget;
+      const { rows } = await this.reads.query<{ id: string; created_at: number; hit: boolean }>(
+        `SELECT id, created_at, (lower(email) LIKE ${like} OR search_first LIKE ${like} OR search_last LIKE ${like}) AS hit
+         FROM contacts WHERE ${conds.join(' AND ')} ${order} LIMIT ${p.arg(budget)}`,
+        p.args,
+      );
+      const ids: string[] = [];
+      let examined = 0;
+      for (const r of rows) {
+        examined++;
+        if (r.hit && ids.push(r.id) >= want) break;
+      }
+      const lastRow = examined > 0 ? rows[examined - 1]! : null;
+      let found: ContactRecord[] = [];
+      if (ids.length > 0) {
+        const r = await this.reads.query<ContactRow>('SELECT * FROM contacts WHERE id = ANY($1::text[])', [ids]);
+        const byId = new Map(r.rows.map((c) => [c.id, c]));
+        found = ids.flatMap((id) => {
+          const c = byId.get(id);
+          return c ? [toContactRecord(c)] : []; // erased since the scan
+        });
+      }
+      branch = scanBranch(found, examined, lastRow ? { createdAt: Number(lastRow.created_at), id: lastRow.id } : null, budget, want);
     }
-    const desc = q.sort === 'createdAt.desc';
-    if (q.after) {
-      // Keyset paging on (created_at, id), one range condition on contacts_by_created.
-      where.push(`(created_at, id) ${desc ? '<' : '>'} (${arg(q.after.createdAt)}, ${arg(q.after.id)})`);
-    }
-    const dir = desc ? 'DESC' : 'ASC';
-    const { rows } = await this.db.query<ContactRow>(
-      `SELECT * FROM contacts WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${arg(q.limit)}`,
-      args,
-    );
-    return rows.map(toContactRecord);
+    return mergePage([branch], pageKey, contactBefore(desc), q.limit);
   }
 
   async listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]> {
-    const { rows } = await this.db.query<{ name: string; type: string }>(
-      'SELECT name, type FROM contact_property_names WHERE workspace_id = $1 ORDER BY name',
-      [workspaceId],
+    const { rows } = await this.reads.query<{ name: string; type: string }>(
+      'SELECT name, type FROM contact_property_names WHERE workspace_id = $1 ORDER BY name LIMIT $2',
+      [workspaceId, MAX_PROPERTY_NAMES],
     );
     return rows;
   }
 }
+
+const pageKey = (c: ContactRecord): ContactCursor => ({ createdAt: c.createdAt, id: c.id });

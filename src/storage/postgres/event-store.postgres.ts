@@ -1,5 +1,8 @@
 import type { AppendItem, AppendOutcome } from '../../ingest/event-log.port.js';
-import type { EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
+import type { EventCursor, EventPage, EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
+import { type Branch, DEFAULT_READ_BOUNDS, type ReadBounds, type ReadTrace, eventBefore, eventUpperBound, mergePage, scanBranch } from '../read-bounds.js';
+import { EVENT_STATUS } from '../shared/status.js';
+import { PgReads, placeholders, type PgReader } from './reads.postgres.js';
 import type { EventStore } from '../ports.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
@@ -55,10 +58,21 @@ const PURGE_BATCH = 10_000;
  */
 const MAX_IN_FLIGHT = 2;
 
+const eventKey = (e: StoredEvent): EventCursor => ({ timestamp: e.timestamp, seq: e.seq });
+
 export class PostgresEventStore implements EventStore {
   private readonly appends = new GroupCommit<AppendRequest, AppendResult>((group) => this.commitGroup(group), { maxInFlight: MAX_IN_FLIGHT });
 
-  constructor(private readonly db: PgDatabase) {}
+  private readonly reads: PgReads;
+  private readonly bounds: ReadBounds;
+
+  constructor(
+    private readonly db: PgDatabase,
+    opts: { readBounds?: ReadBounds; trace?: ReadTrace } = {},
+  ) {
+    this.reads = new PgReads(db, opts.trace);
+    this.bounds = opts.readBounds ?? DEFAULT_READ_BOUNDS;
+  }
 
   append(items: AppendItem[], now: number, dedupWindowMs: number): Promise<AppendOutcome[]> {
     return this.appends.submit({ items, now, windowMs: dedupWindowMs });
@@ -122,8 +136,9 @@ export class PostgresEventStore implements EventStore {
 
   async get(workspaceId: string, messageId: string): Promise<StoredEvent | null> {
     if (hasNul(messageId)) return null;
-    // Newest first: after the dedup window a messageId may name several events.
-    const { rows } = await this.db.query<EventRow>(
+    // Newest first: after the dedup window a messageId may name several events. One seek of
+    // events_by_message (workspace_id, message_id, id), which holds every row.
+    const { rows } = await this.reads.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = $1 AND message_id = $2 ORDER BY id DESC LIMIT 1`,
       [workspaceId, messageId],
       'events_get',
@@ -131,26 +146,119 @@ export class PostgresEventStore implements EventStore {
     return rows[0] ? toStoredEvent(rows[0]) : null;
   }
 
-  async list(q: EventQuery): Promise<StoredEvent[]> {
-    if (hasNul(q.email, q.event)) return [];
-    const args: unknown[] = [q.workspaceId];
-    const arg = (v: unknown): string => `$${args.push(v)}`;
-    const where = ['workspace_id = $1'];
-    if (q.email !== undefined) where.push(`email = ${arg(q.email)}`);
-    if (q.event !== undefined) where.push(`event = ${arg(q.event)}`);
-    // A literal (from a fixed set), so the planner can match the partial indexes
-    // events_queue (status = 0) and events_failed (status = 2) in generic plans too.
-    if (q.status !== undefined) where.push(`status = ${statusCode(q.status)}`);
-    if (q.since !== undefined) where.push(`ts >= ${arg(q.since)}`);
-    if (q.until !== undefined) where.push(`ts < ${arg(q.until)}`);
-    // Keyset paging on (ts desc, id desc): never repeats or skips, even among equal
-    // timestamps. The row comparison is one range condition on events_by_time/by_email.
-    if (q.after) where.push(`(ts, id) < (${arg(q.after.timestamp)}, ${arg(q.after.seq)})`);
-    const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ${arg(q.limit)}`,
-      args,
+  /**
+   * One index seek bounded by the limit (read-bounds.ts). events_by_time and events_by_email
+   * hold every row; events_by_event only processed and failed ones, events_failed_by_time
+   * only failed ones (written by the worker, migration 0004). So an event-name list adds the
+   * queued rows (read whole from a short queue on the same snapshot, or behind a deep queue
+   * a walk of the time index under the budget), and whatever an index does not hold (an
+   * event name beside an email, a status) is tested under the budget. Status and the queue
+   * predicates are literals, so the planner matches the partial indexes in generic plans too.
+   */
+  async list(q: EventQuery): Promise<EventPage> {
+    if (hasNul(q.email, q.event)) return { items: [], next: null };
+    const want = q.limit + 1;
+    const status = q.status === undefined ? null : statusCode(q.status);
+    const p = placeholders();
+    const conds = [`workspace_id = ${p.arg(q.workspaceId)}`];
+    if (q.since !== undefined) conds.push(`ts >= ${p.arg(q.since)}`);
+    // Keyset paging on (ts desc, id desc): one row comparison, one range on the index.
+    const upper = eventUpperBound(q);
+    if (upper) conds.push(`(ts, id) < (${p.arg(upper[0])}, ${p.arg(upper[1])})`);
+    const args = p.args;
+    const sub = (): { args: unknown[]; arg: (v: unknown) => string } => {
+      const a = [...args];
+      return { args: a, arg: (v) => `$${a.push(v)}` };
+    };
+    const statusCond = status === null ? null : `status = ${status}`;
+
+    if (status === EVENT_STATUS.failed) {
+      const c = sub();
+      const base = [...conds, `status = ${EVENT_STATUS.failed}`];
+      const residual = [...(q.email !== undefined ? [`email = ${c.arg(q.email)}`] : []), ...(q.event !== undefined ? [`event = ${c.arg(q.event)}`] : [])];
+      const b = residual.length === 0 ? await this.exact(this.reads, base, c.args, want) : await this.budgeted(this.reads, base, c.args, residual, want);
+      return mergePage([b], eventKey, eventBefore, q.limit);
+    }
+    if (q.email !== undefined) {
+      const c = sub();
+      const base = [...conds, `email = ${c.arg(q.email)}`];
+      const residual = [...(q.event !== undefined ? [`event = ${c.arg(q.event)}`] : []), ...(statusCond ? [statusCond] : [])];
+      const b = residual.length === 0 ? await this.exact(this.reads, base, c.args, want) : await this.budgeted(this.reads, base, c.args, residual, want);
+      return mergePage([b], eventKey, eventBefore, q.limit);
+    }
+    if (q.event === undefined && status !== EVENT_STATUS.queued) {
+      const b = statusCond === null ? await this.exact(this.reads, conds, args, want) : await this.budgeted(this.reads, conds, args, [statusCond], want);
+      return mergePage([b], eventKey, eventBefore, q.limit);
+    }
+    // An event name (processed and failed rows in events_by_event, queued ones in the queue),
+    // or status=queued alone: on one snapshot.
+    const branches = await this.reads.snapshot(async (r): Promise<Branch<StoredEvent, EventCursor>[]> => {
+      const out: Branch<StoredEvent, EventCursor>[] = [];
+      if (q.event !== undefined && status !== EVENT_STATUS.queued) {
+        const c = sub();
+        const base = [...conds, `event = ${c.arg(q.event)}`, `status <> ${EVENT_STATUS.queued}`];
+        out.push(status === EVENT_STATUS.processed ? await this.budgeted(r, base, c.args, [`status = ${EVENT_STATUS.processed}`], want) : await this.exact(r, base, c.args, want));
+      }
+      if (status !== EVENT_STATUS.processed) {
+        const { rows } = await r.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (SELECT 1 FROM events WHERE status = ${EVENT_STATUS.queued} LIMIT $1) d`,
+          [this.bounds.queueScan + 1],
+        );
+        const c = sub();
+        const filter = q.event !== undefined ? [`event = ${c.arg(q.event)}`] : [];
+        if (rows[0]!.n <= this.bounds.queueScan) {
+          // A short queue, read whole: at most queueScan + 1 rows, by id.
+          const ids = `id = ANY(ARRAY(SELECT id FROM events WHERE status = ${EVENT_STATUS.queued} ORDER BY id DESC LIMIT ${c.arg(this.bounds.queueScan + 1)}))`;
+          out.push(await this.exact(r, [ids, ...conds, ...filter, `status = ${EVENT_STATUS.queued}`], c.args, want));
+        } else {
+          out.push(await this.budgeted(r, conds, c.args, [...filter, `status = ${EVENT_STATUS.queued}`], want));
+        }
+      }
+      return out;
+    });
+    return mergePage(branches, eventKey, eventBefore, q.limit);
+  }
+
+  /** Every row matching `conds`, newest first, up to `want`. */
+  private async exact(r: PgReader, conds: string[], args: unknown[], want: number): Promise<Branch<StoredEvent, EventCursor>> {
+    const { rows } = await r.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${conds.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT $${args.length + 1}`,
+      [...args, want],
     );
-    return rows.map(toStoredEvent);
+    const events = rows.map(toStoredEvent);
+    return { rows: events, stop: events.length >= want ? eventKey(events[events.length - 1]!) : null };
+  }
+
+  /**
+   * Rows matching `conds`, newest first, tested on `residual` one by one: at most scanBudget
+   * rows, until `want` hits. Only ids and times are read while scanning; the hits' rows are
+   * fetched by id after (a residual in the WHERE would let LIMIT walk the whole range).
+   */
+  private async budgeted(r: PgReader, conds: string[], args: unknown[], residual: string[], want: number): Promise<Branch<StoredEvent, EventCursor>> {
+    const budget = this.bounds.scanBudget;
+    const { rows } = await r.query<{ id: string | number; ts: string | number; hit: boolean }>(
+      `SELECT id, ts, (${residual.join(' AND ')}) AS hit FROM events WHERE ${conds.join(' AND ')}
+       ORDER BY ts DESC, id DESC LIMIT $${args.length + 1}`,
+      [...args, budget],
+    );
+    const ids: number[] = [];
+    let examined = 0;
+    for (const row of rows) {
+      examined++;
+      if (row.hit && ids.push(Number(row.id)) >= want) break;
+    }
+    const lastRow = examined > 0 ? rows[examined - 1]! : null;
+    const last = lastRow ? { timestamp: Number(lastRow.ts), seq: Number(lastRow.id) } : null;
+    let found: StoredEvent[] = [];
+    if (ids.length > 0) {
+      const got = await r.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::bigint[])`, [ids]);
+      const byId = new Map(got.rows.map((e) => [Number(e.id), e]));
+      found = ids.flatMap((id) => {
+        const e = byId.get(id);
+        return e ? [toStoredEvent(e)] : []; // erased since the scan
+      });
+    }
+    return scanBranch(found, examined, last, budget, want);
   }
 
   async firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null> {

@@ -1,5 +1,6 @@
 import { withDeadline } from '../deadline.js';
 import { StoreUnavailableError, type Store, type StoreCapabilities } from '../ports.js';
+import type { ReadBounds, ReadTrace } from '../read-bounds.js';
 import { PostgresContactStore } from './contact-store.postgres.js';
 import { PgDatabase } from './database.postgres.js';
 import { PostgresEventStore } from './event-store.postgres.js';
@@ -19,6 +20,10 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** Longest wait for a connection before StoreUnavailableError (default 5000). */
   connectTimeoutMs?: number;
+  /** Bounds of the read APIs (read-bounds.ts; tests make them small). */
+  readBounds?: ReadBounds;
+  /** Receives every read statement (tests EXPLAIN them). */
+  trace?: ReadTrace;
 }
 
 /**
@@ -42,9 +47,10 @@ export class PostgresStore implements Store {
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.db = new PgDatabase(url, opts);
     this.keys = new PostgresKeyStore(this.db);
-    this.events = new PostgresEventStore(this.db);
+    const reading = { ...(opts.readBounds ? { readBounds: opts.readBounds } : {}), ...(opts.trace ? { trace: opts.trace } : {}) };
+    this.events = new PostgresEventStore(this.db, reading);
     this.queue = new PostgresQueueStore(this.db);
-    this.contacts = new PostgresContactStore(this.db);
+    this.contacts = new PostgresContactStore(this.db, reading);
     this.jobs = new PostgresJobQueue(this.db);
     this.secrets = new PostgresWorkspaceSecretStore(this.db);
     this.identity = new PostgresIdentityStore(this.db);

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { ContactLimitError, mergeWithinLimits, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import type { Page } from '../../core/cursor.js';
+import { type Branch, DEFAULT_READ_BOUNDS, MAX_PROPERTY_NAMES, type ReadBounds, type ReadTrace, contactBefore, mergePage, scanBranch } from '../read-bounds.js';
+import { SqliteReads } from './reads.sqlite.js';
 import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 import { EVENT_STATUS } from '../shared/status.js';
@@ -125,6 +128,8 @@ export class SqliteContactWriter {
 export class SqliteContactStore implements ContactStore {
   private readonly writer: SqliteContactWriter;
   private readonly queuedDelete: Database.Statement;
+  private readonly reads: SqliteReads;
+  private readonly bounds: ReadBounds;
 
   constructor(
     private readonly db: Database.Database,
@@ -132,8 +137,11 @@ export class SqliteContactStore implements ContactStore {
     private readonly beforeEventDelete: () => void = () => {},
     /** The connection's one contact writer, shared with the queue's merge (one name cache per connection). */
     writer?: SqliteContactWriter,
+    opts: { readBounds?: ReadBounds; trace?: ReadTrace } = {},
   ) {
     this.writer = writer ?? new SqliteContactWriter(db);
+    this.reads = new SqliteReads(db, opts.trace);
+    this.bounds = opts.readBounds ?? DEFAULT_READ_BOUNDS;
     this.queuedDelete = db.prepare(`DELETE FROM events INDEXED BY events_queue WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND email = ?`);
   }
 
@@ -153,14 +161,13 @@ export class SqliteContactStore implements ContactStore {
   }
 
   async get(workspaceId: string, id: string): Promise<ContactRecord | null> {
-    const r = this.db.prepare('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as
-      | ContactRow
-      | undefined;
+    // The primary key (`+` keeps the planner off (workspace_id, email), which would walk the workspace).
+    const r = this.reads.get<ContactRow>('SELECT * FROM contacts WHERE id = ? AND +workspace_id = ?', [id, workspaceId]);
     return r ? toContactRecord(r) : null;
   }
 
   async findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null> {
-    const r = this.writer.findByEmail(workspaceId, email);
+    const r = this.reads.get<ContactRow>('SELECT * FROM contacts WHERE workspace_id = ? AND email = ?', [workspaceId, email]);
     return r ? toContactRecord(r) : null;
   }
 
@@ -223,36 +230,74 @@ export class SqliteContactStore implements ContactStore {
     }
   }
 
-  async list(q: ContactQuery): Promise<ContactRecord[]> {
-    const where = ['workspace_id = ?'];
+  /**
+   * One index seek bounded by the limit (read-bounds.ts): contacts_by_status with a status,
+   * else contacts_by_created; a search (a substring, which no index serves) is tested on at
+   * most scanBudget contacts per page, and a page that ran out of budget ends where it stopped.
+   */
+  async list(q: ContactQuery): Promise<Page<ContactRecord, ContactCursor>> {
+    const desc = q.sort === 'createdAt.desc';
+    const dir = desc ? 'DESC' : 'ASC';
+    const want = q.limit + 1;
+    const from = `contacts INDEXED BY ${q.status ? 'contacts_by_status' : 'contacts_by_created'}`;
+    const conds = ['workspace_id = ?'];
     const args: unknown[] = [q.workspaceId];
     if (q.status) {
-      where.push('status = ?');
+      conds.push('status = ?');
       args.push(q.status);
     }
-    if (q.search) {
-      const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`(email LIKE ? ESCAPE '\\'
-        OR lower(json_extract(properties, '$.firstName')) LIKE ? ESCAPE '\\'
-        OR lower(json_extract(properties, '$.lastName')) LIKE ? ESCAPE '\\')`);
-      args.push(like, like, like);
-    }
-    const desc = q.sort === 'createdAt.desc';
     if (q.after) {
-      where.push(desc ? '(created_at < ? OR (created_at = ? AND id < ?))' : '(created_at > ? OR (created_at = ? AND id > ?))');
-      args.push(q.after.createdAt, q.after.createdAt, q.after.id);
+      // Keyset paging on (created_at, id): one row-value range on the index.
+      conds.push(`(created_at, id) ${desc ? '<' : '>'} (?, ?)`);
+      args.push(q.after.createdAt, q.after.id);
     }
-    args.push(q.limit);
-    const dir = desc ? 'DESC' : 'ASC';
-    const rows = this.db
-      .prepare(`SELECT * FROM contacts WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`)
-      .all(...args) as ContactRow[];
-    return rows.map(toContactRecord);
+    const where = `WHERE ${conds.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`;
+    let branch: Branch<ContactRecord, ContactCursor>;
+    if (!q.search) {
+      const rows = this.reads.all<ContactRow>(`SELECT * FROM ${from} ${where}`, [...args, want]).map(toContactRecord);
+      branch = { rows, stop: rows.length >= want ? contactKey(rows[rows.length - 1]!) : null };
+    } else {
+      const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const hit = `(email LIKE ? ESCAPE '\\'
+        OR lower(json_extract(properties, '$.firstName')) LIKE ? ESCAPE '\\'
+        OR lower(json_extract(properties, '$.lastName')) LIKE ? ESCAPE '\\')`;
+      const ids: string[] = [];
+      let examined = 0;
+      let last: ContactCursor | null = null;
+      const budget = this.bounds.scanBudget;
+      for (const r of this.reads.iterate<{ id: string; created_at: number; hit: number }>(`SELECT id, created_at, ${hit} AS hit FROM ${from} ${where}`, [
+        like,
+        like,
+        like,
+        ...args,
+        budget,
+      ])) {
+        examined++;
+        last = { createdAt: r.created_at, id: r.id };
+        if (r.hit && ids.push(r.id) >= want) break;
+      }
+      branch = scanBranch(this.byIds(ids), examined, last, budget, want);
+    }
+    return mergePage([branch], contactKey, contactBefore(desc), q.limit);
+  }
+
+  /** Contacts by id, in the order of `ids` (one erased since the scan is left out). */
+  private byIds(ids: string[]): ContactRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.reads.all<ContactRow>('SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [toContactRecord(r)] : [];
+    });
   }
 
   async listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]> {
-    return this.db
-      .prepare('SELECT name, type FROM contact_property_names WHERE workspace_id = ? ORDER BY name')
-      .all(workspaceId) as { name: string; type: string }[];
+    return this.reads.all<{ name: string; type: string }>('SELECT name, type FROM contact_property_names WHERE workspace_id = ? ORDER BY name LIMIT ?', [
+      workspaceId,
+      MAX_PROPERTY_NAMES,
+    ]);
   }
 }
+
+const contactKey = (c: ContactRecord): ContactCursor => ({ createdAt: c.createdAt, id: c.id });

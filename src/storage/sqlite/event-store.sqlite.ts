@@ -3,13 +3,14 @@ import { StoreUnavailableError, type EventStore } from '../ports.js';
 import { type AppendItem, type AppendOutcome } from '../../ingest/event-log.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
-import { type EventQuery, type StoredEvent } from '../../events-read/event-reader.port.js';
-import { EVENT_COLUMNS, statusCode, toStoredEvent, type EventRow } from '../rows.js';
+import type { EventPage, EventQuery, StoredEvent } from '../../events-read/event-reader.port.js';
+import { DEFAULT_READ_BOUNDS, type ReadBounds, type ReadTrace } from '../read-bounds.js';
+import { SqliteEventReads } from './event-reads.sqlite.js';
+import { SqliteReads } from './reads.sqlite.js';
 import { sqliteFailure } from './errors.sqlite.js';
 import { SqliteDedupLedger } from './dedup-ledger.sqlite.js';
 import { SyncMode } from './sync-mode.sqlite.js';
 import { WalSyncer } from './wal-syncer.js';
-import { EVENT_STATUS } from '../shared/status.js';
 
 /**
  * Group commit: every append that arrives while the event loop is busy joins one
@@ -25,17 +26,19 @@ export class SqliteEventStore implements EventStore {
   private readonly sync: SyncMode;
   private readonly syncer: WalSyncer | null;
   readonly ledger: SqliteDedupLedger;
+  private readonly reads: SqliteEventReads;
   private lastAppendAt = 0;
 
   constructor(
     private readonly db: Database.Database,
-    opts: { walPath?: string } = {},
+    opts: { walPath?: string; readBounds?: ReadBounds; trace?: ReadTrace } = {},
   ) {
     this.sync = new SyncMode(db);
     this.syncer = opts.walPath ? new WalSyncer(opts.walPath) : null;
     // Merges into the ledger commit without an fsync of their own: a lost merge leaves
     // merged_upto behind, and the keys are rebuilt from the events table.
     this.ledger = new SqliteDedupLedger(db, (fn) => this.sync.unsynced(() => db.transaction(fn).immediate()));
+    this.reads = new SqliteEventReads(new SqliteReads(db, opts.trace), opts.readBounds ?? DEFAULT_READ_BOUNDS);
     this.insert = db.prepare(`INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.commitGroup = db.transaction((group: AppendRequest[]) =>
@@ -112,70 +115,21 @@ export class SqliteEventStore implements EventStore {
   }
 
   async get(workspaceId: string, messageId: string): Promise<StoredEvent | null> {
-    // Processed and failed events through the partial index; queued ones through the queue.
-    const r = this.db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM (
-           SELECT ${EVENT_COLUMNS} FROM events WHERE workspace_id = ? AND message_id = ? AND status <> ${EVENT_STATUS.queued}
-           UNION ALL
-           SELECT ${EVENT_COLUMNS} FROM events WHERE status = ${EVENT_STATUS.queued} AND workspace_id = ? AND message_id = ?)
-         ORDER BY id DESC LIMIT 1`,
-      )
-      .get(workspaceId, messageId, workspaceId, messageId) as EventRow | undefined;
-    return r ? toStoredEvent(r) : null;
+    return this.reads.get(workspaceId, messageId, async (ws, id) => this.ledger.recentEventId(ws, id));
   }
 
-  async list(q: EventQuery): Promise<StoredEvent[]> {
-    // The status filter is a literal, not a parameter: SQLite uses a partial index only when
-    // it can prove the query's WHERE implies the index's. With an email, `status <> 0` kept
-    // verbatim selects events_by_email. Without one, queued and processed rows are found
-    // walking events_by_time newest first (the newest rows are mostly queued in a backlog,
-    // mostly processed otherwise); failed rows are rare, so they are read from events_failed
-    // and sorted (`+workspace_id` keeps the planner off events_by_time, which would walk the
-    // whole workspace to find a few).
-    const status = q.status === undefined ? null : statusCode(q.status);
-    const where = [status === 2 && q.email === undefined ? '+workspace_id = ?' : 'workspace_id = ?'];
-    const args: unknown[] = [q.workspaceId];
-    if (q.email !== undefined) {
-      where.push('email = ?');
-      args.push(q.email);
-    }
-    if (q.event !== undefined) {
-      where.push('event = ?');
-      args.push(q.event);
-    }
-    if (q.since !== undefined) {
-      where.push('ts >= ?');
-      args.push(q.since);
-    }
-    if (q.until !== undefined) {
-      where.push('ts < ?');
-      args.push(q.until);
-    }
-    if (q.after) {
-      // Keyset paging on (ts desc, id desc): never repeats or skips, even among equal timestamps.
-      where.push('(ts < ? OR (ts = ? AND id < ?))');
-      args.push(q.after.timestamp, q.after.timestamp, q.after.seq);
-    }
-    args.push(q.limit);
-    const cond = where.join(' AND ');
-    // With an email, the email index holds only processed/failed rows: add the queued ones.
-    const sql =
-      q.email !== undefined && status === null
-        ? `SELECT ${EVENT_COLUMNS} FROM (
-             SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> ${EVENT_STATUS.queued}
-             UNION ALL
-             SELECT ${EVENT_COLUMNS} FROM events WHERE status = ${EVENT_STATUS.queued} AND ${cond})
-           ORDER BY ts DESC, id DESC LIMIT ?`
-        : q.email !== undefined && status !== 0
-          ? `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} AND status <> 0 AND status = ${status} ORDER BY ts DESC, id DESC LIMIT ?`
-          : status !== null
-            ? `SELECT ${EVENT_COLUMNS} FROM events WHERE status = ${status} AND ${cond} ORDER BY ts DESC, id DESC LIMIT ?`
-            : `SELECT ${EVENT_COLUMNS} FROM events WHERE ${cond} ORDER BY ts DESC, id DESC LIMIT ?`;
-    const limit = args.pop();
-    const all = q.email !== undefined && status === null ? [...args, ...args, limit] : [...args, limit];
-    const rows = this.db.prepare(sql).all(...all) as EventRow[];
-    return rows.map(toStoredEvent);
+  /** As get(), with the ledger's in-memory keys held elsewhere (the writer thread's, for the main thread's reader). */
+  getWith(workspaceId: string, messageId: string, recentEventId: (ws: string, id: string) => Promise<number | null>): Promise<StoredEvent | null> {
+    return this.reads.get(workspaceId, messageId, recentEventId);
+  }
+
+  /** The event id the in-memory ledger holds for a messageId (asked of the writer thread by reads). */
+  async recentEventId(workspaceId: string, messageId: string): Promise<number | null> {
+    return this.ledger.recentEventId(workspaceId, messageId);
+  }
+
+  async list(q: EventQuery): Promise<EventPage> {
+    return this.reads.list(q);
   }
 
   async firstAcceptedAt(workspaceId: string, messageId: string): Promise<number | null> {

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import type { Store, StoreCapabilities } from '../ports.js';
+import type { ReadBounds, ReadTrace } from '../read-bounds.js';
 import { SqliteContactStore, SqliteContactWriter } from './contact-store.sqlite.js';
+import { backfillLedgerEventIds } from './dedup-ledger.sqlite.js';
 import { SqliteEventStore } from './event-store.sqlite.js';
 import { SqliteIdentityStore } from './identity-store.sqlite.js';
 import { SqliteJobQueue } from './job-queue.sqlite.js';
@@ -20,6 +22,10 @@ export interface SqliteStoreOptions {
    * sets it high (a checkpoint thread does the work); SQLite's default is 1,000.
    */
   autoCheckpointPages?: number;
+  /** Bounds of the read APIs (read-bounds.ts; tests make them small). */
+  readBounds?: ReadBounds;
+  /** Receives every read statement (tests EXPLAIN them). */
+  trace?: ReadTrace;
 }
 
 /**
@@ -41,8 +47,10 @@ export class SqliteDirectStore implements Store {
   private _identity?: SqliteIdentityStore;
   private closed = false;
   private readonly walPath: string | null;
+  private readonly reading: { readBounds?: ReadBounds; trace?: ReadTrace };
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
+    this.reading = { ...(opts.readBounds ? { readBounds: opts.readBounds } : {}), ...(opts.trace ? { trace: opts.trace } : {}) };
     if (!opts.readOnly) prepareStorePath(path, { create: true }); // its directory, made safely
     this.walPath = path === ':memory:' || opts.readOnly ? null : `${path}-wal`;
     this.db = new Database(path);
@@ -62,7 +70,7 @@ export class SqliteDirectStore implements Store {
 
   get events(): SqliteEventStore {
     // A file database syncs its appends off the writer's thread (wal-syncer.ts).
-    return (this._events ??= new SqliteEventStore(this.db, this.walPath ? { walPath: this.walPath } : {}));
+    return (this._events ??= new SqliteEventStore(this.db, { ...this.reading, ...(this.walPath ? { walPath: this.walPath } : {}) }));
   }
 
   get queue(): SqliteQueueStore {
@@ -70,7 +78,7 @@ export class SqliteDirectStore implements Store {
   }
 
   get contacts(): SqliteContactStore {
-    return (this._contacts ??= new SqliteContactStore(this.db, () => this.events.ledger.mergeAll(), this.contactWriter));
+    return (this._contacts ??= new SqliteContactStore(this.db, () => this.events.ledger.mergeAll(), this.contactWriter, this.reading));
   }
 
   get jobs(): SqliteJobQueue {
@@ -90,7 +98,10 @@ export class SqliteDirectStore implements Store {
   }
 
   async migrate(): Promise<{ applied: string[] }> {
-    return { applied: await migrateSqlite(this.db, Date.now()) };
+    const applied = await migrateSqlite(this.db, Date.now());
+    // 0005 gave ledger entries the id of their event: name it for events already queued.
+    if (applied.includes('0007_bounded_reads.sql')) backfillLedgerEventIds(this.db);
+    return { applied };
   }
 
   async ping(): Promise<void> {

@@ -13,6 +13,7 @@ import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
 import { withDeadline } from '../deadline.js';
+import type { ReadBounds, ReadTrace } from '../read-bounds.js';
 import { SqliteDirectStore } from './sqlite-direct-store.js';
 import { prepareStorePath } from './store-path.sqlite.js';
 import { deserializeError, type WriterMessage } from './writer-protocol.js';
@@ -27,6 +28,10 @@ export interface SqliteStoreOptions {
    * another process holds it: what `smashsend serve` does. Default false.
    */
   exclusive?: boolean;
+  /** Bounds of the read APIs (read-bounds.ts; tests make them small). */
+  readBounds?: ReadBounds;
+  /** Receives every read statement of the reading connection (tests EXPLAIN them). */
+  trace?: ReadTrace;
 }
 
 /**
@@ -66,6 +71,7 @@ export class SqliteStore implements Store {
   private dead: Error | null = null;
   private closed = false;
   private readonly lock: IngestLock | null;
+  private readonly reading: { readBounds?: ReadBounds; trace?: ReadTrace };
   /** The absolute path of the database file. */
   readonly path: string;
   /** The database file did not exist before this store opened it. */
@@ -74,6 +80,7 @@ export class SqliteStore implements Store {
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     // Checked here, on the calling thread, so that a bad path fails the start at once with the
     // path and the OS error code (the writer thread's own failure would arrive later, as a 503).
+    this.reading = { ...(opts.readBounds ? { readBounds: opts.readBounds } : {}), ...(opts.trace ? { trace: opts.trace } : {}) };
     const prepared = prepareStorePath(path, { create: opts.create ?? true });
     this.path = prepared.path;
     this.created = !prepared.exists;
@@ -102,7 +109,8 @@ export class SqliteStore implements Store {
       purgeDedup: (...a) => call('events.purgeDedup', a),
       // The writer thread holds the newest dedup keys in memory: ask it.
       firstAcceptedAt: (...a) => call('events.firstAcceptedAt', a),
-      get: async (ws, id) => (await r()).events.get(ws, id),
+      // The ledger's newest keys are in the writer's memory: asked of it behind a deep queue.
+      get: async (ws, id) => (await r()).events.getWith(ws, id, (w, m) => call('events.recentEventId', [w, m])),
       list: async (q) => (await r()).events.list(q),
     };
     this.queue = {
@@ -203,7 +211,7 @@ export class SqliteStore implements Store {
   private async read(): Promise<SqliteDirectStore> {
     if (this.reader) return this.reader;
     await this.call('ping', []); // the writer has created the file and set WAL mode
-    this.reader ??= new SqliteDirectStore(this.path, { readOnly: true });
+    this.reader ??= new SqliteDirectStore(this.path, { readOnly: true, ...this.reading });
     return this.reader;
   }
 
