@@ -247,6 +247,25 @@ describe('identity resolution', () => {
   });
 });
 
+describe('erasure', () => {
+  it('erasing a contact erases the links to its address: a later call by the linked userId is held, the contact stays gone', async () => {
+    const key = await s.createKey('erase-links');
+    const auth = { authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` };
+    const ws = (await s.store.keys.listKeys()).find((k) => k.workspaceName === 'erase-links')!.workspaceId;
+    const identify = await call(`${s.url}/v1/identify`, { headers: auth, body: { userId: 'u-erase', traits: { email: 'gone@example.com' }, messageId: 'el-1' } });
+    expect(identify.status).toBe(200);
+    await s.drain();
+    expect(await s.store.identity.resolve(ws, ['u-erase'])).not.toEqual(new Map());
+    const contact = await contactOf(s, 'gone@example.com', key);
+    expect((await call(`${s.url}/v1/contacts/${contact.id}`, { method: 'DELETE', key })).status).toBe(200);
+    const track = await call(`${s.url}/v1/track`, { headers: auth, body: { userId: 'u-erase', event: 'Came Back', messageId: 'el-2' } });
+    expect(track.status).toBe(200);
+    await s.drain();
+    expect((await s.store.identity.heldFor(ws, ['u-erase'], 10)).map((e) => e.messageId)).toEqual(['el-2']);
+    expect(await contactOf(s, 'gone@example.com', key)).toBeNull();
+  });
+});
+
 describe('attaching held events', () => {
   it('a worker killed between the append and the release runs the job again without duplicating', async () => {
     const key = await s.createKey('attach-crash');

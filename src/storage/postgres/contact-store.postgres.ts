@@ -390,12 +390,21 @@ export class PostgresContactStore implements ContactStore {
       await tx.query(`SELECT id FROM events WHERE ${which} ORDER BY id FOR UPDATE`, args);
       // ...then delete by the same condition, which also sweeps events appended since.
       const erased = await tx.query(`DELETE FROM events WHERE ${which}`, args);
+      await this.eraseLinks(tx, workspaceId, seen.email);
       // The contact, if it still has the email we read. A PUT that moved it in between would
       // leave the new email's events behind: start over (the transaction is run again).
       const del = await tx.query<ContactRow>('DELETE FROM contacts WHERE id = $1 AND email = $2 RETURNING *', [seen.id, seen.email]);
       if (!del.rows[0]) throw new TransactionRaceError('contact changed while being erased');
       return { contact: toContactRecord(del.rows[0]), events: erased.rowCount };
     });
+  }
+
+  /**
+   * Links of Segment ids to this address go with the contact (identity_links_by_email): a
+   * later call by a linked id is then held, not attached to a contact that was erased.
+   */
+  private async eraseLinks(tx: Queryable, workspaceId: string, email: string): Promise<void> {
+    await tx.query('DELETE FROM identity_links WHERE workspace_id = $1 AND email = $2', [workspaceId, email], 'contacts_erase_links');
   }
 
   /** Erases the queued and failed events of an address that has no contact (yet). */
@@ -408,6 +417,7 @@ export class PostgresContactStore implements ContactStore {
     // worker that comes after us finds its events gone and skips them.
     await tx.query(`SELECT id FROM events WHERE ${which} ORDER BY id FOR UPDATE`, args);
     const erased = await tx.query(`DELETE FROM events WHERE ${which}`, args);
+    await this.eraseLinks(tx, workspaceId, email);
     const created = await tx.query('SELECT 1 FROM contacts WHERE workspace_id = $1 AND email = $2', args);
     if (created.rowCount > 0) throw new TransactionRaceError('contact created while its address was being erased');
     return erased.rowCount > 0 ? { contact: null, events: erased.rowCount } : null;

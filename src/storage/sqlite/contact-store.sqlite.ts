@@ -221,6 +221,9 @@ export class SqliteContactStore implements ContactStore {
           .prepare(`DELETE FROM events WHERE workspace_id = ? AND email = ? AND status <> ${EVENT_STATUS.queued} AND contact_id IS NULL`)
           .run(workspaceId, email).changes;
         events += this.queuedDelete.run(workspaceId, email).changes;
+        // Links of Segment ids to this address go too (identity_links_by_email): a later call
+        // by a linked id is then held, not attached to a contact that was erased.
+        this.db.prepare('DELETE FROM identity_links WHERE workspace_id = ? AND email = ?').run(workspaceId, email);
         if (!row) return events > 0 ? { contact: null, events } : null;
         this.db.prepare('DELETE FROM contacts WHERE id = ?').run(row.id);
         return { contact: toContactRecord(row), events };
