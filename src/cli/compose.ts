@@ -24,6 +24,8 @@ import { PIPELINE_KIND, type EventStage } from '../processing/stages.js';
 import { ProcessingMetrics } from '../processing/processing-metrics.js';
 import { Worker } from '../processing/worker.js';
 import type { Store } from '../storage/ports.js';
+import { unsubscribeRoutes } from '../workflows/unsubscribe.routes.js';
+import { workspaceSecretsRoutes } from '../workflows/workspace-secrets.routes.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -67,6 +69,8 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
+    (app, ctx) => app.register(workspaceSecretsRoutes, { secrets: store.secrets, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => app.register(unsubscribeRoutes, { contacts: store.contacts, secrets: store.secrets, clock: ctx.clock }),
     (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
   ];

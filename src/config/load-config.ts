@@ -2,6 +2,8 @@
  * Configuration is read from the environment once, here, strictly: a bad value is an
  * error naming the variable, never a silent default. Only config/ and cli/ read process.env.
  */
+import { isIP } from 'node:net';
+import { parseRetrySchedule } from '../workflows/transports/retry-schedule.js';
 
 export interface Config {
   host: string;
@@ -39,6 +41,27 @@ export interface Config {
   logSummaryIntervalMs: number;
   /** How often the authentication cache reloads keys (revocation reaches every process within this). */
   keyRefreshMs: number;
+  /** Workflow webhook steps (SPEC.md, "Webhook step", "Egress safety"). */
+  webhook: {
+    /** One attempt, connect to last byte read, is bounded by this. */
+    timeoutMs: number;
+    /** Delay before each retry, in ms; its length is the number of retries. */
+    retryScheduleMs: number[];
+    /** Deliver to loopback, private, link-local and other non-public addresses too. */
+    allowPrivate: boolean;
+    /** Hosts (names or IPs, lower-case) exempt from the egress filter. */
+    allowedHosts: string[];
+  };
+  /** Workflow email steps. */
+  email: {
+    /** smtp:// or smtps:// with user and password; null: write .eml files to outboxDir. */
+    smtpUrl: string | null;
+    /** The From of every message unless a step sets its own. */
+    from: string;
+    outboxDir: string;
+  };
+  /** Where this server is reached from outside (unsubscribe links), without a trailing slash. */
+  publicUrl: string;
   worker: {
     batchSize: number;
     pollMs: number;
@@ -99,7 +122,73 @@ export const ENV_HELP: [string, string][] = [
   ['PROCESSING_MAX_ATTEMPTS', 'attempts before an event is marked failed (default 5)'],
   ['PROCESSING_RETRY_BASE_MS', 'first retry delay, doubled per attempt, with jitter (default 1000)'],
   ['WORKER_PORT', '`smashsend worker` serves /health and /metrics here, on HOST (default 3001; 0: any free port)'],
+  ['WEBHOOK_TIMEOUT_MS', 'workflow webhooks: one attempt (connect to response) may take this long (default 15000)'],
+  ['WEBHOOK_RETRY_SCHEDULE', 'workflow webhooks: seconds before each retry (default 5,300,1800,7200,18000,36000,36000)'],
+  ['WEBHOOK_ALLOW_PRIVATE', 'true: webhooks may reach loopback, private and other non-public addresses (default false)'],
+  ['WEBHOOK_ALLOWED_HOSTS', 'comma-separated hosts webhooks may reach whatever their address (default none)'],
+  ['SMTP_URL', 'smtp://user:password@host:port or smtps://…; unset: emails are written to OUTBOX_DIR'],
+  ['EMAIL_FROM', 'From of workflow emails (default "SMASHSEND <no-reply@localhost>")'],
+  ['OUTBOX_DIR', 'where emails are written as .eml files without SMTP_URL (default ./data/outbox)'],
+  ['PUBLIC_URL', 'this server as the outside reaches it, for unsubscribe links (default http://HOST:PORT)'],
 ];
+
+const DEFAULT_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return def;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function allowedHosts(env: Env): string[] {
+  const raw = env.WEBHOOK_ALLOWED_HOSTS ?? '';
+  const hosts = raw.split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter(Boolean);
+  for (const h of hosts) {
+    if (isIP(h) === 0 && !/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/.test(h)) {
+      throw new ConfigError(`WEBHOOK_ALLOWED_HOSTS must list host names or IP addresses (no scheme, port or path), got ${JSON.stringify(h)}`);
+    }
+  }
+  return hosts.map((h) => h.replace(/\.$/, ''));
+}
+
+function smtpUrl(env: Env): string | null {
+  const raw = env.SMTP_URL?.trim();
+  if (!raw) return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError('SMTP_URL must be smtp://user:password@host:port or smtps://…, got a value that is not a URL');
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got ${u.protocol}//`);
+  if (!u.hostname) throw new ConfigError('SMTP_URL needs a host');
+  return raw;
+}
+
+function emailFrom(env: Env): string {
+  const raw = env.EMAIL_FROM?.trim() || 'SMASHSEND <no-reply@localhost>';
+  if (!/^(?:[^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(raw)) {
+    throw new ConfigError(`EMAIL_FROM must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function publicUrl(env: Env, host: string, port: number): string {
+  const raw = env.PUBLIC_URL?.trim();
+  if (!raw) return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || u.username) {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL without query, fragment or credentials, got ${JSON.stringify(raw)}`);
+  }
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
 
 export function loadConfig(env: Env): Config {
   const level = env.LOG_LEVEL ?? 'info';
@@ -119,9 +208,17 @@ export function loadConfig(env: Env): Config {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError(`REDIS_URL must be redis://…, got ${JSON.stringify(redisUrl)}`);
   }
+  const host = env.HOST || '127.0.0.1';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  let retryScheduleMs: number[];
+  try {
+    retryScheduleMs = parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE?.trim() || DEFAULT_RETRY_SCHEDULE);
+  } catch (err) {
+    throw new ConfigError(`WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds (e.g. ${DEFAULT_RETRY_SCHEDULE}): ${(err as Error).message}`);
+  }
   return {
-    host: env.HOST || '127.0.0.1',
-    port: int(env, 'PORT', 3000, 0, 65535),
+    host,
+    port,
     databaseUrl,
     redisUrl,
     rateLimits: {
@@ -148,6 +245,18 @@ export function loadConfig(env: Env): Config {
     logFormat: format as Config['logFormat'],
     logSummaryIntervalMs: int(env, 'LOG_SUMMARY_INTERVAL_MS', 60_000, 0, 86_400_000),
     keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
+    webhook: {
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 600_000),
+      retryScheduleMs,
+      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      allowedHosts: allowedHosts(env),
+    },
+    email: {
+      smtpUrl: smtpUrl(env),
+      from: emailFrom(env),
+      outboxDir: env.OUTBOX_DIR?.trim() || './data/outbox',
+    },
+    publicUrl: publicUrl(env, host, port),
     worker: {
       // SQLite: one batch holds the writer thread, so it bounds ingest latency; PostgreSQL
       // workers run beside ingest and gain from fewer, larger claims.

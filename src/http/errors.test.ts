@@ -34,6 +34,7 @@ describe('error catalogue', () => {
       Errors.routeNotFound('GET', '/x'),
       Errors.eventNotFound(),
       Errors.contactNotFound(),
+      Errors.unsubscribeLinkNotFound(),
       Errors.notImplemented('a.b', 'GET', '/x'),
       Errors.methodNotAllowed('GET', ['POST']),
       Errors.emailTaken(),

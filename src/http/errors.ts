@@ -156,6 +156,8 @@ export const Errors = {
     new ApiError(404, 'NOT_FOUND', `Route ${method} ${url.split('?')[0]} not found`),
   eventNotFound: () => new ApiError(404, 'NOT_FOUND', 'Event not found'),
   contactNotFound: () => new ApiError(404, 'NOT_FOUND', 'Contact not found'),
+  /** An unsubscribe token that is malformed, forged, or of no workspace (the link, not the contact). */
+  unsubscribeLinkNotFound: () => new ApiError(404, 'NOT_FOUND', 'Unsubscribe link not found'),
   notImplemented: (call: string, method: string, path: string) =>
     new ApiError(404, 'NOT_IMPLEMENTED', `The official SDK's ${call} (${method} ${path}) is not implemented by this server`),
   methodNotAllowed: (method: string, allow: string[]) =>

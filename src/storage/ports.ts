@@ -1,6 +1,6 @@
 /**
  * What a store is: one adapter per module port, opened together on one database. Each port
- * lives with its module (keys/, ingest/, events-read/, contacts/, processing/); adapters
+ * lives with its module (keys/, ingest/, events-read/, contacts/, processing/, workflows/); adapters
  * (sqlite/, postgres/) own their connections and all SQL, and callers never see a driver
  * type. Backend differences are data (`capabilities`), not `if (isPostgres)` in callers.
  */
@@ -10,6 +10,7 @@ import type { EventLog } from '../ingest/event-log.port.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
+import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -27,6 +28,7 @@ export interface Store {
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
+  readonly secrets: WorkspaceSecretStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

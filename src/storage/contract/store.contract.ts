@@ -1,6 +1,6 @@
 /**
  * The storage contract: the observable behaviour of every port method, one suite per port
- * (keys, event log, events read, contacts, event queue), run unchanged on every adapter by
+ * (keys, event log, events read, contacts, event queue, jobs, workspace secrets), run unchanged on every adapter by
  * the runners sqlite.contract.test.ts and postgres.contract.test.ts. A behaviour pinned here
  * is what callers may rely on whatever DATABASE_URL says; an adapter that needs a test of
  * its own internals writes a `*.<dialect>.test.ts` beside itself. contracts.test.ts checks
@@ -15,6 +15,7 @@ import { eventQueueContract } from './event-queue.contract.js';
 import { eventsReadContract } from './events-read.contract.js';
 import { jobQueueContract } from './job-queue.contract.js';
 import { keysContract } from './keys.contract.js';
+import { workspaceSecretsContract } from './workspace-secrets.contract.js';
 
 export type { OpenedStore } from './contract-fixture.js';
 
@@ -50,6 +51,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   eventQueueContract,
   contactsContract,
   jobQueueContract,
+  workspaceSecretsContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

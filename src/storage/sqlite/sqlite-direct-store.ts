@@ -7,6 +7,7 @@ import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { prepareStorePath } from './store-path.sqlite.js';
+import { SqliteWorkspaceSecretStore } from './workspace-secrets.sqlite.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another process's write lock before failing (503). */
@@ -35,6 +36,7 @@ export class SqliteDirectStore implements Store {
   private _contacts?: SqliteContactStore;
   private _contactWriter?: SqliteContactWriter;
   private _jobs?: SqliteJobQueue;
+  private _secrets?: SqliteWorkspaceSecretStore;
   private closed = false;
   private readonly walPath: string | null;
 
@@ -71,6 +73,10 @@ export class SqliteDirectStore implements Store {
 
   get jobs(): SqliteJobQueue {
     return (this._jobs ??= new SqliteJobQueue(this.db));
+  }
+
+  get secrets(): SqliteWorkspaceSecretStore {
+    return (this._secrets ??= new SqliteWorkspaceSecretStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

@@ -6,6 +6,8 @@ import { type ContactStore } from '../../contacts/contact-store.port.js';
 import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
+import type { WorkspaceSecretStore } from '../../workflows/workspace-secrets.port.js';
+import { signingSecretsOf } from '../shared/secret-rows.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -50,6 +52,7 @@ export class SqliteStore implements Store {
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
+  readonly secrets: WorkspaceSecretStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -128,6 +131,23 @@ export class SqliteStore implements Store {
       listDead: async (q) => (await r()).jobs.listDead(q),
       stats: async (now) => (await r()).jobs.stats(now),
       nextDueAt: async (kinds) => (await r()).jobs.nextDueAt(kinds),
+    };
+    // Every delivery reads its signing secrets: an existing row is read here, on the read
+    // connection; only a first use (which creates the row) or a rotation goes to the writer.
+    // A Buffer crosses the thread boundary as a plain Uint8Array: made a Buffer again.
+    const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.secrets = {
+      webhookSecret: async (ws, now) => (await r()).secrets.find(ws)?.webhook_secret ?? call('secrets.webhookSecret', [ws, now]),
+      signingSecrets: async (ws, now) => {
+        const row = (await r()).secrets.find(ws);
+        return row ? signingSecretsOf(row, now) : call('secrets.signingSecrets', [ws, now]);
+      },
+      rotateWebhookSecret: (...a) => call('secrets.rotateWebhookSecret', a),
+      unsubscribeKey: async (ws, now) => {
+        const found = await (await r()).secrets.findUnsubscribeKey(ws);
+        return found ?? toBuffer(await call<Uint8Array>('secrets.unsubscribeKey', [ws, now]));
+      },
+      findUnsubscribeKey: async (ws) => (await r()).secrets.findUnsubscribeKey(ws),
     };
   }
 
