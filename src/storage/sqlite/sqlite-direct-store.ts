@@ -8,6 +8,7 @@ import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { prepareStorePath } from './store-path.sqlite.js';
 import { SqliteWorkspaceSecretStore } from './workspace-secrets.sqlite.js';
+import { SqliteDeliveryStore, SqliteWorkflowStore } from './workflow-store.sqlite.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another process's write lock before failing (503). */
@@ -37,6 +38,8 @@ export class SqliteDirectStore implements Store {
   private _contactWriter?: SqliteContactWriter;
   private _jobs?: SqliteJobQueue;
   private _secrets?: SqliteWorkspaceSecretStore;
+  private _workflows?: SqliteWorkflowStore;
+  private _deliveries?: SqliteDeliveryStore;
   private closed = false;
   private readonly walPath: string | null;
 
@@ -77,6 +80,14 @@ export class SqliteDirectStore implements Store {
 
   get secrets(): SqliteWorkspaceSecretStore {
     return (this._secrets ??= new SqliteWorkspaceSecretStore(this.db));
+  }
+
+  get workflows(): SqliteWorkflowStore {
+    return (this._workflows ??= new SqliteWorkflowStore(this.db));
+  }
+
+  get deliveries(): SqliteDeliveryStore {
+    return (this._deliveries ??= new SqliteDeliveryStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {
