@@ -49,6 +49,8 @@ beforeAll(async () => {
     contacts: store.contacts,
     jobs: store.jobs,
     secrets: store.secrets,
+    workflows: store.workflows,
+    deliveries: store.deliveries,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),
