@@ -23,7 +23,8 @@ export const STEP_KIND = 'workflows.step';
 export const DELIVERY_KIND = 'workflows.webhook_delivery';
 /** How often a step of a paused workflow looks again (its run resumes within this of reactivation). */
 export const PAUSED_RECHECK_MS = 5000;
-const STEP_MAX_ATTEMPTS = 10;
+/** Attempts of a step job: with a 2 s backoff base (doubling, capped at 1 h) about 4-7 hours of retries, e.g. while SMTP is down. */
+const STEP_MAX_ATTEMPTS = 16;
 
 export interface StepPayload {
   runId: string;
@@ -56,7 +57,7 @@ export class WorkflowRunner {
 
   kinds(): JobKind[] {
     return [
-      { kind: STEP_KIND, retryBaseMs: 2000, run: (job, ctx) => this.runStep(job.payload as StepPayload, ctx) },
+      { kind: STEP_KIND, retryBaseMs: 2000, run: (job, ctx) => this.runStep(job.payload as StepPayload, ctx, job.attempts + 1 >= job.maxAttempts) },
       deliveryKind(this.deps, DELIVERY_KIND, (run, stepId, outcome, now) => this.afterDelivery(run, stepId, outcome, now)),
     ];
   }
@@ -77,7 +78,7 @@ export class WorkflowRunner {
     );
   }
 
-  private async runStep(p: StepPayload, ctx: JobContext): Promise<void> {
+  private async runStep(p: StepPayload, ctx: JobContext, lastAttempt: boolean): Promise<void> {
     const { workflows } = this.deps;
     const now = ctx.now;
     const run = await workflows.getRun(p.runId);
@@ -132,7 +133,14 @@ export class WorkflowRunner {
         return;
       }
       case 'email': {
-        const r = await executeEmail(this.deps, run, wf, step, now);
+        let r: { status: 'completed' | 'skipped' | 'failed'; error?: string };
+        try {
+          r = await executeEmail(this.deps, run, wf, step, now);
+        } catch (err) {
+          // SMTP down or the outbox unwritable: retried with backoff; the last attempt fails the step.
+          if (!lastAttempt) throw err;
+          r = { status: 'failed', error: `sending failed ${STEP_MAX_ATTEMPTS} times: ${err instanceof Error ? err.message : String(err)}` };
+        }
         return this.finishStep(run, wf, p.pos, step, r.status, now, r.error);
       }
     }
