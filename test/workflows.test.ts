@@ -239,6 +239,22 @@ describe('webhook step', () => {
   });
 });
 
+describe('signing secret rotation', () => {
+  it('after a rotation a delivery carries both signatures: receivers on the old or the new secret verify it', async () => {
+    const old = secret;
+    const rotated = await api('/v1/settings/webhook-secret/rotate', { method: 'POST' });
+    expect(rotated.status).toBe(200);
+    secret = (await api('/v1/settings/webhook-secret')).body.secret;
+    expect(secret).not.toBe(old);
+    await createWorkflow({ name: 'Rotated', trigger: { event: 'hook.rotated' }, steps: [hook('/rotated')] });
+    await send('hook.rotated', 'rotated@example.com');
+    const r = await eventually(() => at('/rotated')[0], { timeoutMs: 10_000 });
+    expect(String(r.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(new Webhook(old).verify(r.body, r.headers as Record<string, string>)).toMatchObject({ type: 'workflow.webhook' });
+    expect(new Webhook(secret).verify(r.body, r.headers as Record<string, string>)).toMatchObject({ type: 'workflow.webhook' });
+  });
+});
+
 describe('waits, exitWhen and versions', () => {
   it('exitWhen ends a waiting run', async () => {
     const wf = await createWorkflow({
