@@ -293,6 +293,22 @@ describe('waits, exitWhen and versions', () => {
     expect(at('/v1-hook')).toHaveLength(1);
   });
 
+  it('pausing holds a waiting run past its wake time; activating resumes it', async () => {
+    const wf = await createWorkflow({ name: 'Hold', trigger: { event: 'hold.start' }, steps: [{ id: 'wait', type: 'wait', duration: '1s' }, hook('/held')] });
+    const m = await send('hold.start', 'hold@example.com');
+    const { runId } = await traceOf(m, wf.id);
+    await eventually(async () => (await api(`/v1/runs/${runId}`)).body.run.status === 'waiting', { timeoutMs: 10_000 });
+    await api(`/v1/workflows/${wf.id}/pause`, { method: 'POST' });
+    const wakeAt = Date.parse((await api(`/v1/runs/${runId}`)).body.run.wakeAt);
+    // Past its wake time (and a check of the paused step), the run still waits.
+    await eventually(() => Date.now() > wakeAt + 1500, { timeoutMs: 10_000, intervalMs: 100 });
+    expect((await api(`/v1/runs/${runId}`)).body.run.status).toBe('waiting');
+    expect(at('/held')).toHaveLength(0);
+    await api(`/v1/workflows/${wf.id}/activate`, { method: 'POST' });
+    await eventually(async () => (await api(`/v1/runs/${runId}`)).body.run.status === 'completed', { timeoutMs: 15_000 });
+    expect(at('/held')).toHaveLength(1);
+  });
+
   it('branch and update_contact: the branch picks its list by the contact; the contact is updated', async () => {
     const wf = await createWorkflow({
       name: 'Branch',
