@@ -206,8 +206,11 @@ describe('webhook step', () => {
     const g = await failed(gone.id);
     expect(g.attempts).toHaveLength(1);
     expect(g.attempts[0].statusCode).toBe(410);
-    const goneRun = (await runs(gone.id))[0];
-    expect(goneRun.status).toBe('failed');
+    // The delivery is recorded failed first, then its step and run: wait for the run.
+    const goneRun = await eventually(async () => {
+      const r = (await runs(gone.id))[0];
+      return r?.status === 'failed' && r;
+    }, { timeoutMs: 10_000 });
     expect(goneRun.steps[0]).toMatchObject({ id: 'notify', status: 'failed', error: expect.stringContaining('410') });
     expect(goneRun.steps[1]).toMatchObject({ id: 'second', status: 'pending' });
     const rd = await failed(redirect.id);
