@@ -32,10 +32,15 @@
  *                       `smashsend worker`: 1 API (single, batches, batches with the worker
  *                       stopped), then 2 API on a fresh database; a bare multi-row INSERT of
  *                       the same rows before and after, as the batch reference
+ *   workflows           SQLite, worker in process: single events flat out with no workflow, then
+ *                       with 10 active workflows (triggers on the load's event with a `where`,
+ *                       one webhook each to a local receiver): ingest ratio of the two, run-start
+ *                       lag p99 (event receipt → run created, over a sample of runs), webhook
+ *                       deliveries per second (during the load and until the backlog is sent)
  *   ceiling (after)
  *
  * Options:
- *   --only sqlite,million,backpressure,segment,reads,postgres   run some phases (the ceiling always runs)
+ *   --only sqlite,million,backpressure,segment,reads,postgres,workflows   run some phases (the ceiling always runs)
  *   --profile      instead: single + batch loads on SQLite and PostgreSQL servers run under
  *                  `node --cpu-prof`; prints the top self-time functions per thread
  *   --quick        1 s warm-up, 3 s measured, 200,000 instead of 1M events (checks the harness)
@@ -74,7 +79,7 @@ const READ_LOAD = join(HERE, 'read-load.mjs');
 const { values: opts } = parseArgs({
   options: { only: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
 });
-const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres'];
+const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows'];
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 for (const p of only ?? []) {
   if (!PHASES.includes(p)) {
@@ -781,6 +786,89 @@ async function bareInsert({ db, url: dbUrl }, when) {
 // ─── report ──────────────────────────────────────────────────────────────────────────────
 
 /** Flat list of figures (what summarize-runs.mjs takes medians of). */
+
+/**
+ * Workflows: the trigger stage and webhook deliveries beside flat-out single events. The
+ * same server and store measure single events first with no workflow, then with 10 active
+ * ones (each matching about a third of the load's events by `where` on the plan trait, one
+ * webhook each to a receiver in this process), so the ratio isolates the engine's cost.
+ */
+async function workflowsPhase() {
+  const { createServer } = await import('node:http');
+  let received = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  const runIds = [];
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received++;
+      lastAt = performance.now();
+      firstAt ||= lastAt;
+      if (runIds.length < 2000 && received % 5 === 0) {
+        try {
+          runIds.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).data.runId);
+        } catch {}
+      }
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const dir = tempDir('workflows');
+  const s = await startServer('workflows server', `sqlite:${join(dir, 'db.sqlite')}`, { env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  const out = {};
+  const api = async (path, body) => {
+    const r = await fetch(`${s.url}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    return r.json();
+  };
+  try {
+    const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
+    out.without = await measure('workflows: none', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'wf-0', connections: SINGLE_CONNECTIONS }), ctx);
+    out.drainWithout = await drain(s, 10, 'drain');
+    const plans = ['free', 'pro', 'team']; // payloads.mjs's plans: each workflow matches a third of the events
+    for (let i = 0; i < 10; i++) {
+      await api('/v1/workflows', {
+        name: `bench ${i}`,
+        frequency: 'every',
+        trigger: { event: 'purchase.completed', where: { property: 'contact.plan', op: 'eq', value: plans[i % 3] } },
+        steps: [{ id: 'hook', type: 'webhook', url: `${hookUrl}?wf=${i}` }],
+      });
+    }
+    received = 0;
+    firstAt = 0;
+    const t0 = performance.now();
+    out.with = await measure('workflows: 10 active', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'wf-10', connections: SINGLE_CONNECTIONS }), ctx);
+    const loadSec = (performance.now() - t0) / 1000;
+    const duringLoad = received;
+    out.drainWith = await drain(s, QUICK ? 10 : 30, 'drain (events)');
+    // Deliveries still queued: wait until none has arrived for 2 s (bounded).
+    for (let idle = 0, last = -1; idle < 8 && performance.now() - t0 < (QUICK ? 30_000 : 120_000); ) {
+      await sleep(250);
+      idle = received === last ? idle + 1 : 0;
+      last = received;
+    }
+    out.deliveries = { total: received, duringLoad, perSecDuringLoad: round2(duringLoad / loadSec), perSecOverall: firstAt && lastAt > firstAt ? round2(received / ((lastAt - firstAt) / 1000)) : null };
+    const lags = [];
+    for (const id of runIds.slice(0, 300)) {
+      const run = (await api(`/v1/runs/${id}`)).run;
+      const ev = run && (await api(`/v1/events/${encodeURIComponent(run.triggerMessageId)}`)).event;
+      if (ev) lags.push(Date.parse(run.createdAt) - Date.parse(ev.receivedAt));
+    }
+    lags.sort((a, b) => a - b);
+    const q = (p) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] : null);
+    out.runStartLagMs = { samples: lags.length, p50: q(0.5), p99: q(0.99) };
+    out.ingestRatio = round2(out.with.load.okPerSec / out.without.load.okPerSec);
+    log(`  ingest with/without workflows: ${out.ingestRatio}; run-start lag p50/p99 ${out.runStartLagMs.p50}/${out.runStartLagMs.p99} ms; deliveries ${fmt(out.deliveries.total)} (${fmt(out.deliveries.perSecOverall)}/s)`);
+  } finally {
+    await s.child.stop();
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
+  }
+  return out;
+}
+
 function figures(res) {
   const f = [];
   const add = (id, label, value, unit, extra = {}) => f.push({ id, label, value: value === undefined ? null : value, unit, ...extra });
@@ -809,6 +897,12 @@ function figures(res) {
         detail: `p50 ${o.latencyMs.p50} ms, p99 ${o.latencyMs.p99} ms per request; CPU ${fmt(sg.ours.cpuUsPerEvent?.total, 1)} µs/event`,
       });
     }
+  }
+  const wf = res.workflows;
+  if (wf?.with) {
+    add('workflows.ingest', 'Workflows: single-event ingest with 10 active workflows, % of without', round2(wf.ingestRatio * 100), '%', { detail: `${fmt(wf.with.load.okPerSec)} vs ${fmt(wf.without.load.okPerSec)} req/s` });
+    add('workflows.lag', 'Workflows: run-start lag p99 (event receipt → run created)', wf.runStartLagMs.p99, 'ms', { detail: `p50 ${wf.runStartLagMs.p50} ms over ${wf.runStartLagMs.samples} runs` });
+    add('workflows.deliveries', 'Workflows: webhook deliveries per second', wf.deliveries.perSecOverall, 'deliveries/s', { detail: `${fmt(wf.deliveries.total)} delivered, ${fmt(wf.deliveries.perSecDuringLoad)}/s during the load` });
   }
   const sq = res.sqlite;
   if (sq?.single) {
@@ -1030,6 +1124,7 @@ async function main() {
       }
       if (res.postgres.skipped) log(`postgres: skipped: ${res.postgres.skipped}`);
     }
+    if (wants('workflows')) res.workflows = await workflowsPhase();
     res.ceiling.after = await ceilingPhase('after');
     res.figures = figures(res);
     res.elapsedSec = round2((performance.now() - t0) / 1000);

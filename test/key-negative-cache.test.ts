@@ -50,6 +50,8 @@ beforeAll(async () => {
     jobs: store.jobs,
     secrets: store.secrets,
     identity: store.identity,
+    workflows: store.workflows,
+    deliveries: store.deliveries,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -29,6 +29,8 @@ describe('events read APIs', () => {
         receivedAt: expect.stringMatching(/Z$/),
         status: 'queued',
       },
+      // The event trace (SPEC.md, Workflows): none in this workspace.
+      workflows: [],
     });
     const missing = await api('/v1/events/nope');
     expect(missing.status).toBe(404);

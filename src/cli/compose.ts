@@ -30,6 +30,12 @@ import { Worker } from '../processing/worker.js';
 import type { Store } from '../storage/ports.js';
 import { unsubscribeRoutes } from '../workflows/unsubscribe.routes.js';
 import { workspaceSecretsRoutes } from '../workflows/workspace-secrets.routes.js';
+import { workflowsRoutes } from '../workflows/workflows.routes.js';
+import { DELIVERY_KIND, STEP_KIND, WorkflowRunner } from '../workflows/runner.js';
+import { WorkflowTriggers } from '../workflows/trigger.stage.js';
+import type { EngineDeps } from '../workflows/engine-context.js';
+import { mailTransportFromConfig, messageIdDomainFromConfig, webhookSenderFromConfig } from '../workflows/transports/from-config.js';
+import type { SegmentMembership } from '../segments/segment-links.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -47,15 +53,42 @@ export interface ComposedServer extends BuiltServer {
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
-export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, ATTACH_HELD_KIND];
+export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, ATTACH_HELD_KIND, STEP_KIND, DELIVERY_KIND];
 
 /**
  * What each module adds to background processing: its job kinds, and its stages after the
  * contact merge, in the order they run for each processed event (processing/stages.ts).
  * Each module's kinds must also be listed in JOB_KINDS.
  */
-export function moduleProcessing(_deps: { config: Config; store: Store; log: Logger }): { kinds: JobKind[]; stages: EventStage[] } {
-  return { kinds: [], stages: [] };
+export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; membership?: SegmentMembership }): { kinds: JobKind[]; stages: EventStage[] } {
+  const engine = workflowEngine(deps);
+  return { kinds: new WorkflowRunner(engine).kinds(), stages: [new WorkflowTriggers(engine)] };
+}
+
+/**
+ * The workflow engine's dependencies. `membership` (the segments module) is optional: without
+ * it `inSegment` is false and a workflow naming a segment is refused. The segments module's
+ * transitions reach `new WorkflowTriggers(engine)` as a SegmentTransitionListener.
+ */
+export function workflowEngine(deps: { config: Config; store: Store; log: Logger; membership?: SegmentMembership }): EngineDeps {
+  const { config, store } = deps;
+  return {
+    workflows: store.workflows,
+    deliveries: store.deliveries,
+    contacts: store.contacts,
+    secrets: store.secrets,
+    sender: webhookSenderFromConfig(config),
+    mail: mailTransportFromConfig(config),
+    ...(deps.membership ? { membership: deps.membership } : {}),
+    settings: {
+      maxEventAgeMs: config.workflowMaxEventAgeMs,
+      retryScheduleMs: config.webhook.retryScheduleMs,
+      emailFrom: config.email.from,
+      publicUrl: config.publicUrl,
+      messageIdDomain: messageIdDomainFromConfig(config),
+    },
+    log: deps.log.child({ module: 'workflows' }),
+  };
 }
 
 export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> {
@@ -73,7 +106,16 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app) => mountOpenApi(app),
     (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
     (app, ctx) => app.register(segmentRoutes, { segment, guardDeps: ctx.guardDeps, clock: ctx.clock }),
-    (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) =>
+      app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock, workflowTrace: (ws, id) => store.workflows.traces(ws, id) }),
+    (app, ctx) =>
+      app.register(workflowsRoutes, {
+        workflows: store.workflows,
+        deliveries: store.deliveries,
+        guard: ctx.guard,
+        clock: ctx.clock,
+        egress: { allowPrivate: config.webhook.allowPrivate, allowedHosts: config.webhook.allowedHosts },
+      }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
     (app, ctx) => app.register(workspaceSecretsRoutes, { secrets: store.secrets, guard: ctx.guard, clock: ctx.clock }),

@@ -5,6 +5,7 @@ import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
+import { workflows } from './commands/workflows.js';
 
 const HELP = `Usage: smashsend <command> [options]
 
@@ -15,6 +16,8 @@ Commands:
   keys list [--json]                      list API keys, with when each was last used
   keys revoke KEY                         revoke a key by id or secret
   migrate                                 apply schema migrations
+  workflows list|show|pause|activate      list workflows, print one, pause or activate it
+  workflows apply FILE.json               create or update a workflow from a file
 
 Options: --help (also per command: smashsend keys --help), --version, --debug (stack traces)
 
@@ -26,7 +29,7 @@ Exit status: 0 ok, 1 failure (store, network, listen address, key not found), 2 
 Environment:
 ${ENV_HELP.map(([k, v]) => `  ${k.padEnd(27)} ${v}`).join('\n')}`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, migrate };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, migrate, workflows };
 
 /** The version of package.json at the package root (two levels above dist/cli/ and src/cli/). */
 export function packageVersion(): string {

@@ -43,6 +43,8 @@ export interface Config {
   logSummaryIntervalMs: number;
   /** How often the authentication cache reloads keys (revocation reaches every process within this). */
   keyRefreshMs: number;
+  /** WORKFLOW_MAX_EVENT_AGE_HOURS in ms: an event older than this at receipt starts no workflow run. */
+  workflowMaxEventAgeMs: number;
   /** Workflow webhook steps (SPEC.md, "Webhook step", "Egress safety"). */
   webhook: {
     /** One attempt, connect to last byte read, is bounded by this. */
@@ -118,6 +120,7 @@ export const ENV_HELP: [string, string][] = [
   ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info; debug adds a line per successful request)'],
   ['LOG_FORMAT', 'auto|json|pretty (default auto: pretty on a TTY, JSON lines otherwise)'],
   ['LOG_SUMMARY_INTERVAL_MS', 'period of the info traffic summary while there is traffic (default 60000; 0 = off)'],
+  ['WORKFLOW_MAX_EVENT_AGE_HOURS', 'an event more than this many hours older than its receipt starts no workflow run (default 72)'],
   ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
   ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 100 on SQLite, 500 on PostgreSQL)'],
   ['WORKER_POLL_MS', 'idle poll interval of a worker (default 100)'],
@@ -249,6 +252,7 @@ export function loadConfig(env: Env): Config {
     logFormat: format as Config['logFormat'],
     logSummaryIntervalMs: int(env, 'LOG_SUMMARY_INTERVAL_MS', 60_000, 0, 86_400_000),
     keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
+    workflowMaxEventAgeMs: int(env, 'WORKFLOW_MAX_EVENT_AGE_HOURS', 72, 0, 24 * 365 * 10) * 3_600_000,
     webhook: {
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 600_000),
       retryScheduleMs,

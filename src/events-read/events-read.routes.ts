@@ -15,6 +15,8 @@ export interface EventsReadRoutesOptions {
   events: EventReader;
   guard: Guard;
   clock: () => number;
+  /** The workflows an event started or why not (the event trace); absent without the workflows module. */
+  workflowTrace?: (workspaceId: string, messageId: string) => Promise<unknown[]>;
 }
 
 function queryTime(name: string, raw: string, now: number): number {
@@ -24,11 +26,11 @@ function queryTime(name: string, raw: string, now: number): number {
   return r.value;
 }
 
-export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = async (app, { events, guard, clock }) => {
+export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = async (app, { events, guard, clock, workflowTrace }) => {
   app.get<{ Params: { messageId: string } }>('/v1/events/:messageId', { onRequest: guard('api'), config: { contract: GET_EVENT } }, async (req) => {
     const e = await events.get(req.workspaceId, req.params.messageId);
     if (!e) throw Errors.eventNotFound();
-    return { event: presentEvent(e) };
+    return workflowTrace ? { event: presentEvent(e), workflows: await workflowTrace(req.workspaceId, e.messageId) } : { event: presentEvent(e) };
   });
 
   app.get('/v1/events', { onRequest: guard('api'), config: { contract: LIST_EVENTS } }, async (req) => {

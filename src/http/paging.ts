@@ -38,3 +38,12 @@ export function queryLimit(raw: string, max: number): number {
 export function page<T, K>(p: { items: T[]; next: K | null }, cursorOf: (next: K) => (string | number)[]) {
   return { items: p.items, cursor: p.next !== null ? encodeCursor(cursorOf(p.next)) : null, hasMore: p.next !== null };
 }
+
+/**
+ * The same from `limit + 1` rows of a store that reads no more than it returns (one index
+ * range, nothing filtered after it): a next page exists when the extra row came back.
+ */
+export function pageFromRows<T>(rows: T[], limit: number, cursorOf: (last: T) => (string | number)[]) {
+  const items = rows.slice(0, limit);
+  return page({ items, next: rows.length > limit ? items[items.length - 1]! : null }, cursorOf);
+}

@@ -12,6 +12,7 @@ import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
 import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
+import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -32,6 +33,8 @@ export interface Store {
   readonly secrets: WorkspaceSecretStore;
   /** Segment-compatible ingestion: id → email links and the events held until one resolves. */
   readonly identity: IdentityStore;
+  readonly workflows: WorkflowStore;
+  readonly deliveries: DeliveryStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

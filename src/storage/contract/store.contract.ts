@@ -1,6 +1,6 @@
 /**
  * The storage contract: the observable behaviour of every port method, one suite per port
- * (keys, event log, events read, contacts, event queue, jobs, workspace secrets), run unchanged on every adapter by
+ * (keys, event log, events read, contacts, event queue, jobs, workspace secrets, workflows), run unchanged on every adapter by
  * the runners sqlite.contract.test.ts and postgres.contract.test.ts. A behaviour pinned here
  * is what callers may rely on whatever DATABASE_URL says; an adapter that needs a test of
  * its own internals writes a `*.<dialect>.test.ts` beside itself. contracts.test.ts checks
@@ -17,6 +17,7 @@ import { identityContract } from './identity.contract.js';
 import { jobQueueContract } from './job-queue.contract.js';
 import { keysContract } from './keys.contract.js';
 import { workspaceSecretsContract } from './workspace-secrets.contract.js';
+import { workflowsContract } from './workflows.contract.js';
 
 export type { OpenedStore } from './contract-fixture.js';
 
@@ -54,6 +55,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   jobQueueContract,
   workspaceSecretsContract,
   identityContract,
+  workflowsContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

@@ -10,6 +10,7 @@ import { PostgresKeyStore } from './key-store.postgres.js';
 import { migratePostgres } from './migrate.postgres.js';
 import { PostgresQueueStore } from './queue-store.postgres.js';
 import { PostgresWorkspaceSecretStore } from './workspace-secrets.postgres.js';
+import { PostgresDeliveryStore, PostgresWorkflowStore } from './workflow-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -42,6 +43,8 @@ export class PostgresStore implements Store {
   readonly jobs: PostgresJobQueue;
   readonly secrets: PostgresWorkspaceSecretStore;
   readonly identity: PostgresIdentityStore;
+  readonly workflows: PostgresWorkflowStore;
+  readonly deliveries: PostgresDeliveryStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -54,6 +57,8 @@ export class PostgresStore implements Store {
     this.jobs = new PostgresJobQueue(this.db);
     this.secrets = new PostgresWorkspaceSecretStore(this.db);
     this.identity = new PostgresIdentityStore(this.db);
+    this.workflows = new PostgresWorkflowStore(this.db);
+    this.deliveries = new PostgresDeliveryStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

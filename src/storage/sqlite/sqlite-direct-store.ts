@@ -11,6 +11,7 @@ import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { prepareStorePath } from './store-path.sqlite.js';
 import { SqliteWorkspaceSecretStore } from './workspace-secrets.sqlite.js';
+import { SqliteDeliveryStore, SqliteWorkflowStore } from './workflow-store.sqlite.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another process's write lock before failing (503). */
@@ -45,6 +46,8 @@ export class SqliteDirectStore implements Store {
   private _jobs?: SqliteJobQueue;
   private _secrets?: SqliteWorkspaceSecretStore;
   private _identity?: SqliteIdentityStore;
+  private _workflows?: SqliteWorkflowStore;
+  private _deliveries?: SqliteDeliveryStore;
   private closed = false;
   private readonly walPath: string | null;
   private readonly reading: { readBounds?: ReadBounds; trace?: ReadTrace };
@@ -91,6 +94,14 @@ export class SqliteDirectStore implements Store {
 
   get identity(): SqliteIdentityStore {
     return (this._identity ??= new SqliteIdentityStore(this.db));
+  }
+
+  get workflows(): SqliteWorkflowStore {
+    return (this._workflows ??= new SqliteWorkflowStore(this.db));
+  }
+
+  get deliveries(): SqliteDeliveryStore {
+    return (this._deliveries ??= new SqliteDeliveryStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

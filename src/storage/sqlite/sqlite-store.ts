@@ -7,6 +7,7 @@ import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
 import type { WorkspaceSecretStore } from '../../workflows/workspace-secrets.port.js';
+import type { DeliveryStore, WorkflowStore } from '../../workflows/workflow-store.port.js';
 import { signingSecretsOf } from '../shared/secret-rows.js';
 import type { IdentityStore } from '../../ingest/segment/identity-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
@@ -60,6 +61,8 @@ export class SqliteStore implements Store {
   readonly jobs: JobQueue;
   readonly secrets: WorkspaceSecretStore;
   readonly identity: IdentityStore;
+  readonly workflows: WorkflowStore;
+  readonly deliveries: DeliveryStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -167,6 +170,31 @@ export class SqliteStore implements Store {
       heldFor: async (ws, ids, limit) => (await r()).identity.heldFor(ws, ids, limit),
       aliasesOf: async (ws, id) => (await r()).identity.aliasesOf(ws, id),
       countHeld: async () => (await r()).identity.countHeld(),
+    };
+    // Workflow writes on the writer thread; reads on the read connection.
+    this.workflows = {
+      save: (...a) => call('workflows.save', a),
+      setStatus: (...a) => call('workflows.setStatus', a),
+      delete: (...a) => call('workflows.delete', a),
+      get: async (...a) => (await r()).workflows.get(...a),
+      list: async (q) => (await r()).workflows.list(q),
+      revisions: async (ids) => (await r()).workflows.revisions(ids),
+      forWorkspace: async (ws) => (await r()).workflows.forWorkspace(ws),
+      enter: (...a) => call('workflows.enter', a),
+      exitRuns: (...a) => call('workflows.exitRuns', a),
+      advance: (...a) => call('workflows.advance', a),
+      getRun: async (...a) => (await r()).workflows.getRun(...a),
+      listRuns: async (q) => (await r()).workflows.listRuns(q),
+      traces: async (...a) => (await r()).workflows.traces(...a),
+      contactEvents: async (q) => (await r()).workflows.contactEvents(q),
+    };
+    this.deliveries = {
+      // The first job's key is built from the id: resolved here, the function cannot cross threads.
+      create: (d, firstJob, now) => call('deliveries.createWithJob', [d, firstJob(d.id), now]),
+      get: async (...a) => (await r()).deliveries.get(...a),
+      list: async (q) => (await r()).deliveries.list(q),
+      recordAttempt: (...a) => call('deliveries.recordAttempt', a),
+      retry: (...a) => call('deliveries.retry', a),
     };
   }
 

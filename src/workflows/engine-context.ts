@@ -1,0 +1,88 @@
+/**
+ * What the trigger stage, the runner and the step executors share: the store ports, the
+ * transports, the settings from Config, and condition evaluation with its storage lookups
+ * (performed counts, segment membership) prefetched, since core/conditions evaluates
+ * synchronously.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Condition, PerformedCondition } from '../core/conditions/condition.js';
+import { eventMatchesPerformed, evaluate, performedWindowStart } from '../core/conditions/evaluate.js';
+import { references } from '../core/conditions/references.js';
+import type { ContactStore } from '../contacts/contact-store.port.js';
+import type { SegmentMembership } from '../segments/segment-links.js';
+import type { MailTransport } from './transports/email.js';
+import type { WebhookSender } from './transports/webhook-sender.js';
+import type { WorkspaceSecretStore } from './workspace-secrets.port.js';
+import type { DeliveryStore, WorkflowStore } from './workflow-store.port.js';
+
+export interface EngineSettings {
+  /** WORKFLOW_MAX_EVENT_AGE_HOURS in ms: an older event starts no run. */
+  maxEventAgeMs: number;
+  /** WEBHOOK_RETRY_SCHEDULE in ms. */
+  retryScheduleMs: number[];
+  emailFrom: string;
+  publicUrl: string;
+  messageIdDomain: string;
+}
+
+export interface EngineDeps {
+  workflows: WorkflowStore;
+  deliveries: DeliveryStore;
+  contacts: ContactStore;
+  secrets: WorkspaceSecretStore;
+  sender: WebhookSender;
+  mail: MailTransport;
+  /** Absent until the segments module is wired: `inSegment` is then false. */
+  membership?: SegmentMembership;
+  settings: EngineSettings;
+  log: Logger;
+}
+
+/** Events counted per `performed` node at most (a bounded query; a count above it reads as this). */
+export const PERFORMED_SCAN_LIMIT = 1000;
+
+export function newId(prefix: 'wf' | 'run'): string {
+  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}
+
+/** The delivery id of a run's webhook step: stable, so a repeated step job finds the same delivery. */
+export function deliveryIdFor(runId: string, stepId: string): string {
+  return `dlv_${createHash('sha256').update(`${runId}\u0000${stepId}`).digest('base64url').slice(0, 22)}`;
+}
+
+export interface ConditionSubject {
+  workspaceId: string;
+  contactId: string;
+  /** The contact's properties plus id (what `contact.<name>` reads). */
+  contact: Record<string, unknown> | null;
+  event: { name: string; properties: Record<string, unknown> | null; timestamp: number } | null;
+}
+
+/** Evaluates a condition, fetching what it needs first (performed counts, memberships). */
+export async function evaluateCondition(deps: Pick<EngineDeps, 'workflows' | 'membership'>, cond: Condition, s: ConditionSubject, now: number): Promise<boolean> {
+  const refs = references(cond);
+  const counts = new Map<string, number>();
+  for (const node of refs.performed) {
+    const since = performedWindowStart(node, now);
+    const events = await deps.workflows.contactEvents({ workspaceId: s.workspaceId, contactId: s.contactId, event: node.performed, since, limit: PERFORMED_SCAN_LIMIT });
+    counts.set(node.key, events.filter((e) => eventMatchesPerformed(node, { name: node.performed, properties: e.properties })).length);
+  }
+  const members = new Map<string, boolean>();
+  for (const seg of refs.segments) {
+    members.set(seg, deps.membership ? await deps.membership.isMember(s.workspaceId, seg, s.contactId) : false);
+  }
+  return evaluate(cond, {
+    contact: s.contact,
+    event: s.event,
+    now,
+    performedCount: (node: PerformedCondition) => counts.get(node.key) ?? 0,
+    inSegment: (id) => members.get(id) ?? false,
+  });
+}
+
+/** The contact as conditions and templates see it: its properties plus `id`. */
+export async function contactView(contacts: ContactStore, workspaceId: string, contactId: string): Promise<Record<string, unknown> | null> {
+  const c = await contacts.get(workspaceId, contactId);
+  return c ? { ...c.properties, id: c.id } : null;
+}
