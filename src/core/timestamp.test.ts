@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from './limits.js';
-import { INVALID_TIMESTAMP_MESSAGE, parseTimestamp, TIMESTAMP_OUT_OF_RANGE_MESSAGE } from './timestamp.js';
+import { INVALID_TIMESTAMP_MESSAGE, parseInstant, parseTimestamp, TIMESTAMP_OUT_OF_RANGE_MESSAGE } from './timestamp.js';
 
 const NOW = Date.UTC(2025, 0, 1); // 2025-01-01T00:00:00.000Z
 const RANGE = LIMITS.timestampRangeMs;
@@ -214,5 +214,21 @@ describe('parseTimestamp: other types', () => {
     ['a bigint', 1705314600n],
   ])('refuses %s', (_name, v) => {
     expect(errCode(v)).toBe('INVALID_TIMESTAMP');
+  });
+});
+
+describe('parseInstant', () => {
+  it('reads the same forms as parseTimestamp, with no range check', () => {
+    expect(parseInstant(1705314600)).toBe(JAN_15);
+    expect(parseInstant(1705314600000)).toBe(JAN_15);
+    expect(parseInstant('2024-01-15T10:30:00Z')).toBe(JAN_15);
+    expect(parseInstant('1900-01-01')).toBe(Date.UTC(1900, 0, 1));
+    expect(parseInstant('2999-12-31T23:59:59.999Z')).toBe(Date.UTC(2999, 11, 31, 23, 59, 59, 999));
+  });
+
+  it('is null for anything that is not a date', () => {
+    for (const v of ['2024-02-30', '2024', 'Jan 15 2024', '', '1705314600', Number.NaN, Infinity, null, true, {}, []]) {
+      expect(parseInstant(v)).toBeNull();
+    }
   });
 });

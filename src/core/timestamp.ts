@@ -32,6 +32,18 @@ export function parseTimestamp(value: unknown, now: number): Result<number, Item
   return { ok: true, value: ms };
 }
 
+/**
+ * A date as conditions read it (SPEC.md Part 2: "dates: ISO strings or Unix numbers"): the
+ * same two forms and the same seconds/milliseconds rule as an event timestamp, but with no
+ * range check, since a contact property such as `birthday` may be any date. Null when the
+ * value is neither.
+ */
+export function parseInstant(value: unknown): number | null {
+  if (typeof value === 'number') return fromUnixNumber(value);
+  if (typeof value === 'string') return fromIso(value);
+  return null;
+}
+
 /** Seconds below 1e11 (year 5138 in seconds, 1973 in ms), else milliseconds; kept to the ms. */
 function fromUnixNumber(n: number): number | null {
   if (!Number.isFinite(n)) return null;

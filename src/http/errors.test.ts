@@ -37,6 +37,8 @@ describe('error catalogue', () => {
       Errors.notImplemented('a.b', 'GET', '/x'),
       Errors.methodNotAllowed('GET', ['POST']),
       Errors.emailTaken(),
+      Errors.invalidCondition('rule.op: x'),
+      Errors.segmentInUse(['wf_1']),
       Errors.contactLimit('TOO_MANY_CONTACT_PROPERTIES', 'x'),
       Errors.serviceUnavailable(),
       Errors.overloaded(),

@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
+  | 'INVALID_CONDITION'
+  | 'SEGMENT_IN_USE'
   // ContactLimitCode, spelled out so the docs test sees them:
   | 'TOO_MANY_CONTACT_PROPERTIES'
   | 'CONTACT_TOO_LARGE'
@@ -77,6 +79,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   CONFLICT: 409,
+  INVALID_CONDITION: 400,
+  SEGMENT_IN_USE: 409,
   TOO_MANY_CONTACT_PROPERTIES: 400,
   CONTACT_TOO_LARGE: 400,
   SERVICE_UNAVAILABLE: 503,
@@ -157,6 +161,11 @@ export const Errors = {
   methodNotAllowed: (method: string, allow: string[]) =>
     new ApiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on this path`, { allow: allow.join(', ') }),
   connectNotAllowed: () => new ApiError(405, 'METHOD_NOT_ALLOWED', 'Method CONNECT is not allowed on this server'),
+  /** A workflow's or segment's condition (core/conditions) is invalid; the message names the path. */
+  invalidCondition: (message: string) => new ApiError(400, 'INVALID_CONDITION', message),
+  /** Deleting a segment that workflows or other segments reference (their ids in the message). */
+  segmentInUse: (referrers: string[]) =>
+    new ApiError(409, 'SEGMENT_IN_USE', `Segment is referenced by ${referrers.slice(0, 20).join(', ')}${referrers.length > 20 ? ', …' : ''}: remove those references first`),
   emailTaken: () => new ApiError(409, 'CONFLICT', 'Another contact already has this email'),
   /** 'TOO_MANY_CONTACT_PROPERTIES' | 'CONTACT_TOO_LARGE', message from contactLimitMessage. */
   contactLimit: (code: ContactLimitCode, message: string) => new ApiError(400, code, message),
