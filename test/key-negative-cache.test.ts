@@ -48,6 +48,7 @@ beforeAll(async () => {
     queue: store.queue,
     contacts: store.contacts,
     jobs: store.jobs,
+    segments: store.segments,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

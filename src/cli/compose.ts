@@ -24,6 +24,9 @@ import { PIPELINE_KIND, type EventStage } from '../processing/stages.js';
 import { ProcessingMetrics } from '../processing/processing-metrics.js';
 import { Worker } from '../processing/worker.js';
 import type { Store } from '../storage/ports.js';
+import { SEGMENT_JOB_KINDS } from '../segments/segment-jobs.js';
+import type { SegmentReferrer, SegmentTransitionListener } from '../segments/segment-links.js';
+import { SegmentsModule } from '../segments/segments.module.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -31,6 +34,18 @@ export interface ComposeDeps {
   log: Logger;
   clock?: () => number;
   metrics?: Metrics;
+  /** Links from other modules to segments (the workflows module's referrers; see segment-links.ts). */
+  segmentLinks?: SegmentLinks;
+}
+
+/** What other modules plug into the segments module (the coordinator wires workflows here). */
+export interface SegmentLinks {
+  listeners?: SegmentTransitionListener[];
+  referrers?: SegmentReferrer[];
+}
+
+export function segmentsModule(store: Store, links: SegmentLinks = {}): SegmentsModule {
+  return new SegmentsModule({ store, ...(links.listeners ? { listeners: links.listeners } : {}), ...(links.referrers ? { referrers: links.referrers } : {}) });
 }
 
 export interface ComposedServer extends BuiltServer {
@@ -41,15 +56,17 @@ export interface ComposedServer extends BuiltServer {
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
-export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND];
+export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, ...SEGMENT_JOB_KINDS];
 
 /**
  * What each module adds to background processing: its job kinds, and its stages after the
  * contact merge, in the order they run for each processed event (processing/stages.ts).
  * Each module's kinds must also be listed in JOB_KINDS.
  */
-export function moduleProcessing(_deps: { config: Config; store: Store; log: Logger }): { kinds: JobKind[]; stages: EventStage[] } {
-  return { kinds: [], stages: [] };
+export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; segmentLinks?: SegmentLinks }): { kinds: JobKind[]; stages: EventStage[] } {
+  const segments = segmentsModule(deps.store, deps.segmentLinks);
+  // Segment membership first: a workflows stage after it sees memberships this event made.
+  return { kinds: [...segments.kinds()], stages: [segments.stage()] };
 }
 
 export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> {
@@ -60,12 +77,14 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const storeStatus = new StoreStatus(log);
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs, storeStatus);
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
+  const segments = segmentsModule(store, deps.segmentLinks);
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
     (app) => mountOpenApi(app),
     (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
     (app, ctx) => app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock }),
-    (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock, onContactWritten: segments.onContactWritten }),
+    (app, ctx) => segments.mount(app, ctx),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
     (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
@@ -98,9 +117,10 @@ export function composeWorker(deps: {
   observer: ProcessingObserver;
   clock?: () => number;
   ingestActive?: () => boolean;
+  segmentLinks?: SegmentLinks;
 }): Worker {
   const { config, store, log, observer } = deps;
-  const { kinds, stages } = moduleProcessing({ config, store, log });
+  const { kinds, stages } = moduleProcessing({ config, store, log, ...(deps.segmentLinks ? { segmentLinks: deps.segmentLinks } : {}) });
   return new Worker({
     store,
     config,

@@ -10,6 +10,7 @@ import type { EventLog } from '../ingest/event-log.port.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
+import type { SegmentStore } from '../segments/segment-store.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -27,6 +28,7 @@ export interface Store {
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
+  readonly segments: SegmentStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

@@ -7,6 +7,7 @@ import { PostgresJobQueue } from './job-queue.postgres.js';
 import { PostgresKeyStore } from './key-store.postgres.js';
 import { migratePostgres } from './migrate.postgres.js';
 import { PostgresQueueStore } from './queue-store.postgres.js';
+import { PostgresSegmentStore } from './segment-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -33,6 +34,7 @@ export class PostgresStore implements Store {
   readonly queue: PostgresQueueStore;
   readonly contacts: PostgresContactStore;
   readonly jobs: PostgresJobQueue;
+  readonly segments: PostgresSegmentStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
     this.queue = new PostgresQueueStore(this.db);
     this.contacts = new PostgresContactStore(this.db);
     this.jobs = new PostgresJobQueue(this.db);
+    this.segments = new PostgresSegmentStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

@@ -6,6 +6,7 @@ import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
+import { SqliteSegmentStore } from './segment-store.sqlite.js';
 import { prepareStorePath } from './store-path.sqlite.js';
 
 export interface SqliteStoreOptions {
@@ -35,6 +36,7 @@ export class SqliteDirectStore implements Store {
   private _contacts?: SqliteContactStore;
   private _contactWriter?: SqliteContactWriter;
   private _jobs?: SqliteJobQueue;
+  private _segments?: SqliteSegmentStore;
   private closed = false;
   private readonly walPath: string | null;
 
@@ -71,6 +73,10 @@ export class SqliteDirectStore implements Store {
 
   get jobs(): SqliteJobQueue {
     return (this._jobs ??= new SqliteJobQueue(this.db));
+  }
+
+  get segments(): SqliteSegmentStore {
+    return (this._segments ??= new SqliteSegmentStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

@@ -6,6 +6,7 @@ import { type ContactStore } from '../../contacts/contact-store.port.js';
 import { type KeyStore } from '../../keys/key-store.port.js';
 import { type QueueStore } from '../../processing/event-queue.port.js';
 import type { JobQueue } from '../../processing/job-queue.port.js';
+import type { SegmentStore } from '../../segments/segment-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
   readonly jobs: JobQueue;
+  readonly segments: SegmentStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -128,6 +130,21 @@ export class SqliteStore implements Store {
       listDead: async (q) => (await r()).jobs.listDead(q),
       stats: async (now) => (await r()).jobs.stats(now),
       nextDueAt: async (kinds) => (await r()).jobs.nextDueAt(kinds),
+    };
+    this.segments = {
+      createSegment: (...a) => call('segments.createSegment', a),
+      updateSegment: (...a) => call('segments.updateSegment', a),
+      deleteSegment: (...a) => call('segments.deleteSegment', a),
+      recordProgress: (...a) => call('segments.recordProgress', a),
+      recordHits: (...a) => call('segments.recordHits', a),
+      applyMembership: (...a) => call('segments.applyMembership', a),
+      getSegment: async (ws, id) => (await r()).segments.getSegment(ws, id),
+      listSegments: async (ws) => (await r()).segments.listSegments(ws),
+      countContacts: async (ws) => (await r()).segments.countContacts(ws),
+      listMembers: async (id, q) => (await r()).segments.listMembers(id, q),
+      contactMembership: async (id) => (await r()).segments.contactMembership(id),
+      countHits: async (id, q) => (await r()).segments.countHits(id, q),
+      contactEvents: async (ws, id, n) => (await r()).segments.contactEvents(ws, id, n),
     };
   }
 
