@@ -1,8 +1,6 @@
 /** The segments API (SPEC.md Part 2, "Segments"): routes over the SegmentStore port. */
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { conditionToJson, InvalidConditionError, parseCondition } from '../core/conditions/condition.js';
-import { references } from '../core/conditions/references.js';
+import { InvalidConditionError } from '../core/conditions/condition.js';
 import { isPlainObject } from '../core/validate-properties.js';
 import type { ContactStore } from '../contacts/contact-store.port.js';
 import { presentContact } from '../contacts/present-contact.js';
@@ -10,9 +8,9 @@ import { ApiError, Errors } from '../http/errors.js';
 import { encodeCursor, iso, queryLimit, singleQuery } from '../http/paging.js';
 import type { Guard } from '../http/route-deps.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
-import { backfillJob } from './segment-jobs.js';
+import { createSegment, MAX_SEGMENT_NAME, updateSegment } from './segment-definitions.js';
 import type { SegmentReferrer } from './segment-links.js';
-import { compileSegment, makesCycle } from './segment-rules.js';
+import { compileSegment } from './segment-rules.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.port.js';
 import { CONTACT_SEGMENTS, CREATE_SEGMENT, DELETE_SEGMENT, GET_SEGMENT, LIST_SEGMENTS, SEGMENT_MEMBERS, UPDATE_SEGMENT } from './segments.docs.js';
 
@@ -26,7 +24,7 @@ export interface SegmentsRoutesOptions {
   referrers?: SegmentReferrer[];
 }
 
-const MAX_NAME = 200;
+const MAX_NAME = MAX_SEGMENT_NAME;
 const BODY_LIMIT = 256 * 1024;
 
 export function presentSegment(s: SegmentRecord): Record<string, unknown> {
@@ -68,34 +66,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
   const { segments, guard, clock } = o;
   const opts = (contract: typeof CREATE_SEGMENT) => ({ onRequest: guard('api'), bodyLimit: BODY_LIMIT, config: { contract } });
 
-  /** The rule, parsed and checked against the workspace's other segments (unknown ids, cycles). */
-  async function checkedRule(workspaceId: string, id: string, raw: unknown): Promise<unknown> {
-    let rule;
-    try {
-      rule = parseCondition(raw, { scope: 'segment', basePath: 'rule' });
-    } catch (e) {
-      if (e instanceof InvalidConditionError) throw Errors.invalidCondition(e.message);
-      throw e;
-    }
-    const refs = references(rule);
-    if (refs.segments.size) {
-      const others = (await segments.listSegments(workspaceId)).filter((s) => s.id !== id);
-      const known = new Set(others.map((s) => s.id));
-      for (const ref of refs.segments) {
-        if (ref === id) throw Errors.invalidCondition(`rule: inSegment "${ref}" is this segment: a segment cannot contain itself`);
-        if (!known.has(ref)) throw Errors.invalidCondition(`rule: inSegment "${ref}" is not a segment of this workspace`);
-      }
-      const compiled = others.flatMap((s) => {
-        try {
-          return [compileSegment(s)];
-        } catch {
-          return [];
-        }
-      });
-      if (makesCycle(id, refs, compiled)) throw Errors.invalidCondition('rule: inSegment references make a cycle back to this segment');
-    }
-    return conditionToJson(rule);
-  }
+  const conditionError = (e: unknown): unknown => (e instanceof InvalidConditionError ? Errors.invalidCondition(e.message) : e);
 
   function checkedName(v: unknown): string {
     if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_NAME) throw Errors.invalidBody(`"name" must be a string of 1 to ${MAX_NAME} characters`);
@@ -111,15 +82,10 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
     if (!isPlainObject(body)) throw Errors.invalidBody();
     checkFields(body);
     const name = checkedName(body.name);
-    if (body.rule === undefined) throw Errors.invalidCondition('rule: is required');
-    const id = `seg_${randomBytes(12).toString('base64url')}`;
-    const rule = await checkedRule(req.workspaceId, id, body.rule);
-    const now = clock();
-    const total = await segments.countContacts(req.workspaceId);
-    await segments.createSegment({ id, workspaceId: req.workspaceId, name, rule, version: 1, status: total === 0 ? 'ready' : 'building', buildDone: 0, buildTotal: total, createdAt: now, updatedAt: now });
-    if (total > 0) await o.jobs.enqueue([backfillJob(req.workspaceId, id, 1, null, now)], now);
-    const s = await segments.getSegment(req.workspaceId, id);
-    return reply.code(201).send({ segment: presentSegment(s!) });
+    const s = await createSegment({ segments, jobs: o.jobs }, req.workspaceId, { name, rule: body.rule }, clock()).catch((e) => {
+      throw conditionError(e);
+    });
+    return reply.code(201).send({ segment: presentSegment(s) });
   });
 
   app.get('/v1/segments', opts(LIST_SEGMENTS), async (req) => {
@@ -145,12 +111,10 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
     const existing = await segments.getSegment(req.workspaceId, req.params.id);
     if (!existing) throw notFound();
     const name = body.name === undefined ? undefined : checkedName(body.name);
-    const rule = body.rule === undefined ? undefined : await checkedRule(req.workspaceId, existing.id, body.rule);
-    const now = clock();
-    const total = rule === undefined ? undefined : await segments.countContacts(req.workspaceId);
-    const s = await segments.updateSegment(req.workspaceId, existing.id, { ...(name !== undefined ? { name } : {}), ...(rule !== undefined ? { rule, buildTotal: total } : {}), now });
+    const s = await updateSegment({ segments, jobs: o.jobs }, req.workspaceId, existing.id, { ...(name !== undefined ? { name } : {}), ...(body.rule !== undefined ? { rule: body.rule } : {}) }, clock()).catch((e) => {
+      throw conditionError(e);
+    });
     if (!s) throw notFound();
-    if (rule !== undefined) await o.jobs.enqueue([backfillJob(req.workspaceId, s.id, s.version, null, now)], now);
     return { segment: presentSegment(s) };
   });
 
