@@ -111,15 +111,16 @@ export class PostgresSegmentStore implements SegmentStore {
 
   async contactMembership(contactId: string): Promise<ContactMembership> {
     if (hasNul(contactId)) return { version: 0, members: [] };
-    const [v, m] = await Promise.all([
-      this.db.query<{ version: number }>('SELECT version FROM segment_contacts WHERE contact_id = $1', [contactId]),
-      this.db.query<{ segment_id: string; entered_at: number }>(
-        'SELECT segment_id, entered_at FROM segment_members WHERE contact_id = $1 ORDER BY entered_at, segment_id',
-        [contactId],
-      ),
-    ]);
-    // The version is read first in effect: a CAS on it fails if members changed since.
-    return { version: v.rows[0]?.version ?? 0, members: m.rows.map((r) => ({ segmentId: r.segment_id, enteredAt: Number(r.entered_at) })) };
+    // One statement, one snapshot: the version and the members it stands for.
+    const { rows } = await this.db.query<{ version: number | null; segment_id: string | null; entered_at: number | null }>(
+      `SELECT v.version, m.segment_id, m.entered_at
+       FROM (SELECT (SELECT version FROM segment_contacts WHERE contact_id = $1) AS version) v
+       LEFT JOIN segment_members m ON m.contact_id = $1
+       ORDER BY m.entered_at, m.segment_id`,
+      [contactId],
+    );
+    const members = rows.flatMap((r) => (r.segment_id === null ? [] : [{ segmentId: r.segment_id, enteredAt: Number(r.entered_at) }]));
+    return { version: rows[0]?.version ?? 0, members };
   }
 
   async recordHits(hits: SegmentHit[]): Promise<void> {

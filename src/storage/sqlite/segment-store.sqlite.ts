@@ -120,6 +120,11 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async contactMembership(contactId: string): Promise<ContactMembership> {
+    // One read transaction, one snapshot: the version and the members it stands for.
+    return this.db.transaction(() => this.membershipNow(contactId))();
+  }
+
+  private membershipNow(contactId: string): ContactMembership {
     const version = (this.db.prepare('SELECT version FROM segment_contacts WHERE contact_id = ?').pluck().get(contactId) as number | undefined) ?? 0;
     const rows = this.db
       .prepare('SELECT segment_id, entered_at FROM segment_members WHERE contact_id = ? ORDER BY entered_at, segment_id')
