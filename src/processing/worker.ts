@@ -60,7 +60,7 @@ export class Worker {
     const stages = deps.stages ?? [];
     const kinds = [
       housekeepingKind({ events: store.events, jobs: store.jobs, dedupWindowMs: config.dedupWindowMs, doneRetentionMs: DONE_JOB_RETENTION_MS }),
-      ...(stages.length ? [pipelineKind({ queue: store.queue, stages })] : []),
+      ...(stages.length ? [pipelineKind({ queue: store.queue, stages, observer })] : []),
       ...(deps.kinds ?? []),
     ];
     this.kinds = [APPLY_EVENTS_KIND, ...kinds.map((k) => k.kind)];

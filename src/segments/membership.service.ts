@@ -70,8 +70,10 @@ export class MembershipService {
     defs: CompiledSegment[];
     candidates: Set<string> | 'all';
     now: number;
-    enqueue: (jobs: JobInput[]) => Promise<unknown>;
+    /** Where the recheck timer goes (default: scheduled at once; the stage collects them per job). */
+    enqueue?: (jobs: JobInput[]) => Promise<unknown>;
   }): Promise<EvaluationResult> {
+    const enqueue = input.enqueue ?? ((jobs: JobInput[]) => this.deps.segments.scheduleTimers(jobs, now));
     const { workspaceId, contactId, defs, now } = input;
     for (let attempt = 1; ; attempt++) {
       const state = await this.deps.segments.contactMembership(contactId);
@@ -90,7 +92,7 @@ export class MembershipService {
       // A contact that is gone leaves what it was in (segments deleted since are ignored by the store).
       if (!contact) for (const id of current) if (!result.has(id)) exit.push(id);
       if (enter.length === 0 && exit.length === 0 && state.version > 0) {
-        await this.schedule(contactId, workspaceId, recheckAt, input.enqueue);
+        await this.schedule(contactId, workspaceId, recheckAt, enqueue);
         return { enter, exit };
       }
       const r = await this.deps.segments.applyMembership({
@@ -103,7 +105,7 @@ export class MembershipService {
         delivery: { kind: SEGMENT_TRANSITIONS_KIND, maxAttempts: TRANSITIONS_MAX_ATTEMPTS },
       });
       if (r.applied) {
-        await this.schedule(contactId, workspaceId, recheckAt, input.enqueue);
+        await this.schedule(contactId, workspaceId, recheckAt, enqueue);
         return { enter, exit };
       }
       if (attempt >= MAX_CAS_ATTEMPTS) throw new Error(`segment membership of ${contactId}: ${attempt} concurrent evaluations lost the race`);

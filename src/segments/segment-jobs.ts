@@ -5,6 +5,7 @@
  */
 import type { ContactStore } from '../contacts/contact-store.port.js';
 import type { EventStage } from '../processing/stages.js';
+import type { JobInput } from '../processing/job-queue.port.js';
 import { PermanentJobError, type JobKind } from '../processing/job-kind.js';
 import { MembershipService, SEGMENT_RECHECK_KIND, SEGMENT_TRANSITIONS_KIND } from './membership.service.js';
 import type { SegmentTransition, SegmentTransitionListener } from './segment-links.js';
@@ -36,12 +37,18 @@ export function membershipStage(d: SegmentJobDeps): EventStage {
         if (l) l.push(e);
         else m.set(e.contactId, [e]);
       }
+      // One write of every hit and one enqueue of every recheck timer per job (each is a
+      // commit on the SQLite writer thread that ingest shares), not one per event.
+      const timers: JobInput[] = [];
+      const collect = async (jobs: JobInput[]): Promise<void> => void timers.push(...jobs);
       for (const [ws, contacts] of byWs) {
         const defs = await d.service.definitions(ws);
         if (defs.length === 0) continue;
+        const hits = [...contacts].flatMap(([contactId, evs]) =>
+          evs.flatMap((e) => d.service.hitsOf(defs, contactId, { seq: e.seq, event: e.event, properties: e.properties, timestamp: e.timestamp })),
+        );
+        await d.segments.recordHits(hits);
         for (const [contactId, evs] of contacts) {
-          const hits = evs.flatMap((e) => d.service.hitsOf(defs, contactId, { seq: e.seq, event: e.event, properties: e.properties, timestamp: e.timestamp }));
-          await d.segments.recordHits(hits);
           // Only segments whose rule names the event or one of the traits it set can change.
           const candidates = new Set<string>();
           for (const def of defs) {
@@ -52,9 +59,10 @@ export function membershipStage(d: SegmentJobDeps): EventStage {
               }
             }
           }
-          await d.service.evaluateContact({ workspaceId: ws, contactId, defs, candidates, now: ctx.now, enqueue: ctx.enqueue });
+          await d.service.evaluateContact({ workspaceId: ws, contactId, defs, candidates, now: ctx.now, enqueue: collect });
         }
       }
+      await d.segments.scheduleTimers(timers, ctx.now);
     },
   };
 }
@@ -78,7 +86,7 @@ export function segmentJobKinds(d: SegmentJobDeps): JobKind[] {
       const p = contactPayload(job.payload, job.id);
       const defs = await d.service.definitions(p.workspaceId);
       const candidates = new Set(defs.filter((s) => s.refs.timeDependent).map((s) => s.record.id));
-      await d.service.evaluateContact({ ...p, defs, candidates, now: ctx.now, enqueue: ctx.enqueue });
+      await d.service.evaluateContact({ ...p, defs, candidates, now: ctx.now });
     },
   };
   const written: JobKind = {
@@ -88,7 +96,7 @@ export function segmentJobKinds(d: SegmentJobDeps): JobKind[] {
       const defs = await d.service.definitions(p.workspaceId);
       const names = p.properties;
       const candidates = names ? new Set(defs.filter((s) => names.some((n) => s.refs.properties.has(n))).map((s) => s.record.id)) : ('all' as const);
-      await d.service.evaluateContact({ workspaceId: p.workspaceId, contactId: p.contactId, defs, candidates, now: ctx.now, enqueue: ctx.enqueue });
+      await d.service.evaluateContact({ workspaceId: p.workspaceId, contactId: p.contactId, defs, candidates, now: ctx.now });
     },
   };
   const transitions: JobKind = {
@@ -115,7 +123,7 @@ export function segmentJobKinds(d: SegmentJobDeps): JobKind[] {
         const history = await d.segments.contactEvents(p.workspaceId, c.id, names);
         const hits = history.flatMap((e) => d.service.hitsOf([def], c.id, e));
         await d.segments.recordHits(hits);
-        await d.service.evaluateContact({ workspaceId: p.workspaceId, contactId: c.id, defs, candidates: new Set([p.segmentId]), now: ctx.now, enqueue: ctx.enqueue });
+        await d.service.evaluateContact({ workspaceId: p.workspaceId, contactId: c.id, defs, candidates: new Set([p.segmentId]), now: ctx.now });
       }
       const last = page[page.length - 1];
       const more = page.length === BACKFILL_BATCH && last !== undefined;

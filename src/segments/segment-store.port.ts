@@ -5,6 +5,7 @@
  * makes each contact's membership change a compare-and-set on its evaluation version, so
  * two workers evaluating one contact at once never lose or double a transition.
  */
+import type { JobInput } from '../processing/job-queue.port.js';
 import type { SegmentTransition } from './segment-links.js';
 
 export type SegmentStatus = 'building' | 'ready';
@@ -64,8 +65,8 @@ export interface MembershipChange {
 export interface SegmentStore {
   createSegment(s: Omit<SegmentRecord, 'memberCount'>): Promise<void>;
   getSegment(workspaceId: string, id: string): Promise<SegmentRecord | null>;
-  /** Every segment of the workspace, oldest first. */
-  listSegments(workspaceId: string): Promise<SegmentRecord[]>;
+  /** Every segment of the workspace, oldest first; memberCount is 0 unless asked for (it costs a count per segment). */
+  listSegments(workspaceId: string, opts?: { memberCounts?: boolean }): Promise<SegmentRecord[]>;
   /** A new name and/or rule (a new rule: version + 1, status building, progress reset). Null when absent. */
   updateSegment(workspaceId: string, id: string, patch: { name?: string; rule?: unknown; buildTotal?: number; now: number }): Promise<SegmentRecord | null>;
   /** Deletes the segment and its memberships; false when absent. */
@@ -89,4 +90,10 @@ export interface SegmentStore {
    * member or an exit of a non-member records nothing. Transitions are recorded in order.
    */
   applyMembership(change: MembershipChange): Promise<{ applied: boolean; transitions: SegmentTransition[] }>;
+  /**
+   * Enqueues recheck timers (idempotent per (kind, key)) without an fsync of their own on
+   * SQLite: they are written by a job whose completion comes later, so a power cut that
+   * loses them loses that completion too, and the job runs again and writes them again.
+   */
+  scheduleTimers(jobs: JobInput[], now: number): Promise<void>;
 }

@@ -91,7 +91,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
   app.get('/v1/segments', opts(LIST_SEGMENTS), async (req) => {
     const { limit, after } = pageParams(req.query);
     // Segments of a workspace are few (each costs work on every event); paged by id here.
-    const all = (await segments.listSegments(req.workspaceId)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const all = (await segments.listSegments(req.workspaceId, { memberCounts: true })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const rest = after === undefined ? all : all.filter((s) => s.id > after);
     const items = rest.slice(0, limit);
     const hasMore = rest.length > limit;

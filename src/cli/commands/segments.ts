@@ -45,7 +45,7 @@ export async function segments(argv: string[]): Promise<number> {
   try {
     const ws = await workspaceId(store, wsName, sub === 'apply');
     if (sub === 'list') {
-      const all = await store.segments.listSegments(ws);
+      const all = await store.segments.listSegments(ws, { memberCounts: true });
       if (values.json) {
         console.log(JSON.stringify(all.map(presentSegment), null, 2));
         return 0;

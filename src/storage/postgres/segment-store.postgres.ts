@@ -6,7 +6,8 @@
  */
 import type { SegmentTransition } from '../../segments/segment-links.js';
 import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore } from '../../segments/segment-store.port.js';
-import { JOB_STATUS } from '../shared/job-rows.js';
+import type { JobInput } from '../../processing/job-queue.port.js';
+import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
 
 interface SegmentRow {
@@ -60,8 +61,9 @@ export class PostgresSegmentStore implements SegmentStore {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async listSegments(workspaceId: string): Promise<SegmentRecord[]> {
-    const { rows } = await this.db.query<SegmentRow>(`${SEGMENT_SELECT} WHERE s.workspace_id = $1 ORDER BY s.created_at, s.id`, [workspaceId]);
+  async listSegments(workspaceId: string, opts: { memberCounts?: boolean } = {}): Promise<SegmentRecord[]> {
+    const select = opts.memberCounts ? SEGMENT_SELECT : 'SELECT s.*, 0 AS member_count FROM segments s';
+    const { rows } = await this.db.query<SegmentRow>(`${select} WHERE s.workspace_id = $1 ORDER BY s.created_at, s.id`, [workspaceId]);
     return rows.map(toRecord);
   }
 
@@ -160,6 +162,17 @@ export class PostgresSegmentStore implements SegmentStore {
       properties: r.properties === null ? null : (JSON.parse(r.properties) as Record<string, unknown>),
       timestamp: Number(r.ts),
     }));
+  }
+
+  async scheduleTimers(jobs: JobInput[], now: number): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.db.query(
+      `INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at)
+       SELECT kind, key, payload, ${JOB_STATUS.queued}, run_at, max_attempts, $6
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[]) AS t(kind, key, payload, run_at, max_attempts)
+       ON CONFLICT DO NOTHING`,
+      [jobs.map((j) => j.kind), jobs.map((j) => j.key ?? null), jobs.map((j) => JSON.stringify(j.payload ?? null)), jobs.map((j) => j.runAt), jobs.map((j) => j.maxAttempts ?? DEFAULT_MAX_ATTEMPTS), now],
+    );
   }
 
   async applyMembership(c: MembershipChange): Promise<{ applied: boolean; transitions: SegmentTransition[] }> {

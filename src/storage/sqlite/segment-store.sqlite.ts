@@ -6,7 +6,8 @@
 import type Database from 'better-sqlite3';
 import type { SegmentTransition } from '../../segments/segment-links.js';
 import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore } from '../../segments/segment-store.port.js';
-import { JOB_STATUS } from '../shared/job-rows.js';
+import type { JobInput } from '../../processing/job-queue.port.js';
+import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
 import { SyncMode } from './sync-mode.sqlite.js';
 
@@ -72,8 +73,9 @@ export class SqliteSegmentStore implements SegmentStore {
     return r ? toRecord(r) : null;
   }
 
-  async listSegments(workspaceId: string): Promise<SegmentRecord[]> {
-    const rows = this.db.prepare(`${SEGMENT_SELECT} WHERE s.workspace_id = ? ORDER BY s.created_at, s.id`).all(workspaceId) as SegmentRow[];
+  async listSegments(workspaceId: string, opts: { memberCounts?: boolean } = {}): Promise<SegmentRecord[]> {
+    const select = opts.memberCounts ? SEGMENT_SELECT : 'SELECT s.*, 0 AS member_count FROM segments s';
+    const rows = this.db.prepare(`${select} WHERE s.workspace_id = ? ORDER BY s.created_at, s.id`).all(workspaceId) as SegmentRow[];
     return rows.map(toRecord);
   }
 
@@ -161,8 +163,19 @@ export class SqliteSegmentStore implements SegmentStore {
     return rows.map((r) => ({ seq: r.id, event: r.event, properties: r.properties === null ? null : (JSON.parse(r.properties) as Record<string, unknown>), timestamp: r.ts }));
   }
 
+  async scheduleTimers(jobs: JobInput[], now: number): Promise<void> {
+    if (jobs.length === 0) return;
+    const insert = this.db.prepare(`INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at) VALUES (?, ?, ?, ${JOB_STATUS.queued}, ?, ?, ?) ON CONFLICT DO NOTHING`);
+    this.sync.unsynced(() => this.write(() => {
+      for (const j of jobs) insert.run(j.kind, j.key ?? null, JSON.stringify(j.payload ?? null), j.runAt, j.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, now);
+    }));
+  }
+
   async applyMembership(c: MembershipChange): Promise<{ applied: boolean; transitions: SegmentTransition[] }> {
-    return this.write(() => {
+    // Unsynced, like the worker's other commits: a power cut loses a suffix of commits, so
+    // losing this one also loses the later completion of the job that made it, which then
+    // runs again and makes it again.
+    return this.sync.unsynced(() => this.write(() => {
       const version = (this.db.prepare('SELECT version FROM segment_contacts WHERE contact_id = ?').pluck().get(c.contactId) as number | undefined) ?? 0;
       if (version !== c.expectedVersion) return { applied: false, transitions: [] };
       this.db
@@ -190,6 +203,6 @@ export class SqliteSegmentStore implements SegmentStore {
           .run(c.delivery.kind, transitions[0]!.id, JSON.stringify({ transitions }), c.now, c.delivery.maxAttempts, c.now);
       }
       return { applied: true, transitions };
-    });
+    }));
   }
 }
