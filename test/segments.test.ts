@@ -4,6 +4,7 @@
  * language on both sides of its boundary, windows judged on event time, backfill, and
  * transitions delivered to a listener once each.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
 import type { SegmentTransition } from '../src/segments/segment-links.js';
@@ -187,6 +188,29 @@ describe('live membership', () => {
     await api(`/v1/contacts/${await contactId('n1@example.com')}`, { method: 'PUT', body: { properties: { country: 'US' } } });
     await s.drain();
     expect(await segmentsOf('n1@example.com')).toEqual([]);
+  });
+});
+
+describe('README and erasure', () => {
+  it('every rule of the README Segments table is accepted', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Segments'), readme.indexOf('## CLI'));
+    const rules = [...section.matchAll(/^\| [^|]+ \| `(\{.*\})` \|$/gm)].map((m) => m[1]!);
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    const base = await createSegment({ property: 'contact.plan', op: 'exists' }, 'base');
+    for (const r of rules) await createSegment(JSON.parse(r.replace('seg_…', base.id)), 'from README');
+  });
+
+  it('erasing a contact takes it out of its segments', async () => {
+    const seg = await createSegment({ property: 'contact.erase_me', op: 'eq', value: true }, 'erase');
+    await send('gone@example.com', 'user.signup', { traits: { erase_me: true } });
+    await s.drain();
+    expect((await api(`/v1/segments/${seg.id}`)).body.segment.memberCount).toBe(1);
+    const id = await contactId('gone@example.com');
+    expect((await api(`/v1/contacts/${id}`, { method: 'DELETE' })).status).toBe(200);
+    await s.drain();
+    expect((await api(`/v1/segments/${seg.id}`)).body.segment.memberCount).toBe(0);
+    expect(delivered.filter((t) => t.segmentId === seg.id).map((t) => t.on)).toEqual(['enter', 'exit']);
   });
 });
 
