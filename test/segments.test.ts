@@ -85,6 +85,12 @@ describe('segments API', () => {
       expect(r.body.code).toBe('NOT_FOUND');
     }
     expect((await api('/v1/segments', { key: other })).body.segments.items).toEqual([]);
+    // A contact of this workspace is a 404 to the other one's /v1/contacts/:id/segments too.
+    await send('iso@example.com', 'user.signup');
+    await s.drain();
+    const cid = await contactId('iso@example.com');
+    expect((await api(`/v1/contacts/${cid}/segments`)).status).toBe(200);
+    expect((await api(`/v1/contacts/${cid}/segments`, { key: other })).status).toBe(404);
     // …and it cannot reference it.
     expect((await api('/v1/segments', { key: other, body: { name: 'x', rule: { inSegment: seg.id } } })).body.code).toBe('INVALID_CONDITION');
 
