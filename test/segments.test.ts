@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
+import { SegmentsModule } from '../src/segments/segments.module.js';
 import type { SegmentTransition } from '../src/segments/segment-links.js';
 import { call } from './support/http.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -213,10 +214,17 @@ describe('README and erasure', () => {
     await s.drain();
     expect((await api(`/v1/segments/${seg.id}`)).body.segment.memberCount).toBe(1);
     const id = await contactId('gone@example.com');
+    // SegmentMembership, what workflow branches' inSegment read.
+    const membership = new SegmentsModule({ store: s.store }).membership;
+    const ws = delivered.find((t) => t.segmentId === seg.id)!.workspaceId;
+    expect(await membership.exists(ws, seg.id)).toBe(true);
+    expect(await membership.exists('ws_other', seg.id)).toBe(false);
+    expect(await membership.isMember(ws, seg.id, id)).toBe(true);
     expect((await api(`/v1/contacts/${id}`, { method: 'DELETE' })).status).toBe(200);
     await s.drain();
     expect((await api(`/v1/segments/${seg.id}`)).body.segment.memberCount).toBe(0);
     expect(delivered.filter((t) => t.segmentId === seg.id).map((t) => t.on)).toEqual(['enter', 'exit']);
+    expect(await membership.isMember(ws, seg.id, id)).toBe(false);
   });
 });
 
