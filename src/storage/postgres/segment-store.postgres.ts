@@ -135,19 +135,18 @@ export class PostgresSegmentStore implements SegmentStore {
   }
 
   async countHits(contactId: string, queries: HitQuery[]): Promise<{ count: number; rankTs: number | null }[]> {
-    return Promise.all(
-      queries.map(async (q) => {
-        const since = finite(q.since);
-        const { rows } = await this.db.query<{ n: number; rank_ts: number | null }>(
-          `SELECT (SELECT COUNT(*)::int FROM segment_hits WHERE contact_id = $1 AND node_key = $2 AND ts >= $3) AS n,
-                  (SELECT ts FROM segment_hits WHERE contact_id = $1 AND node_key = $2 AND ts >= $3 ORDER BY ts DESC, seq DESC LIMIT 1 OFFSET $4) AS rank_ts`,
-          [contactId, q.nodeKey, since, Math.max(0, (q.rank ?? 1) - 1)],
-        );
-        const n = rows[0]?.n ?? 0;
-        const rankTs = q.rank !== undefined && q.rank >= 1 && rows[0]?.rank_ts != null ? Number(rows[0].rank_ts) : null;
-        return { count: n, rankTs };
-      }),
+    if (queries.length === 0) return [];
+    // One round trip for every node of a contact's evaluation (each an index range count on
+    // segment_hits_by_time, plus the rank-th newest ts when asked for; rank 0: not asked).
+    const { rows } = await this.db.query<{ n: number; rank_ts: number | null }>(
+      `SELECT (SELECT COUNT(*)::int FROM segment_hits h WHERE h.contact_id = $1 AND h.node_key = q.k AND h.ts >= q.since) AS n,
+              CASE WHEN q.r > 0 THEN (SELECT ts FROM segment_hits h WHERE h.contact_id = $1 AND h.node_key = q.k AND h.ts >= q.since
+                                      ORDER BY ts DESC, seq DESC LIMIT 1 OFFSET q.r - 1) END AS rank_ts
+       FROM unnest($2::text[], $3::bigint[], $4::int[]) WITH ORDINALITY AS q(k, since, r, ord) ORDER BY q.ord`,
+      [contactId, queries.map((q) => q.nodeKey), queries.map((q) => finite(q.since)), queries.map((q) => (q.rank !== undefined && q.rank >= 1 ? Math.min(q.rank, 2 ** 31 - 1) : 0))],
+      'segments_count_hits',
     );
+    return rows.map((r) => ({ count: r.n, rankTs: r.rank_ts === null ? null : Number(r.rank_ts) }));
   }
 
   async contactEvents(workspaceId: string, contactId: string, names: string[]) {
