@@ -37,10 +37,15 @@
  *                       one webhook each to a local receiver): ingest ratio of the two, run-start
  *                       lag p99 (event receipt → run created, over a sample of runs), webhook
  *                       deliveries per second (during the load and until the backlog is sent)
+ *   segments            SQLite, worker in process, 20 segments (10 trait rules, 10 `performed … within`
+ *                       rules over the bench's purchase.completed events): single events flat out;
+ *                       does processing keep up (max lag, drain after), the pipeline stage's lag,
+ *                       and the cost of segment evaluation per processed event in µs
+ *                       (smashsend_stage_seconds_total / smashsend_stage_events_total)
  *   ceiling (after)
  *
  * Options:
- *   --only sqlite,million,backpressure,segment,reads,postgres,workflows   run some phases (the ceiling always runs)
+ *   --only sqlite,million,backpressure,segment,reads,postgres,workflows,segments   run some phases (the ceiling always runs)
  *   --profile      instead: single + batch loads on SQLite and PostgreSQL servers run under
  *                  `node --cpu-prof`; prints the top self-time functions per thread
  *   --quick        1 s warm-up, 3 s measured, 200,000 instead of 1M events (checks the harness)
@@ -79,7 +84,7 @@ const READ_LOAD = join(HERE, 'read-load.mjs');
 const { values: opts } = parseArgs({
   options: { only: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
 });
-const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows'];
+const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows', 'segments'];
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 for (const p of only ?? []) {
   if (!PHASES.includes(p)) {
@@ -427,6 +432,62 @@ async function sqlitePhase(ceilingBefore, { cpuProfDir } = {}) {
     out.drainAfterBatch = await drain(s, QUICK ? 5 : 10, 'drain after batch');
     out.peakRssMiB = round2(memoryOf(s.pid)?.hwm);
     log(`  peak RSS of the server (VmHWM): ${fmt(out.peakRssMiB)} MiB`);
+  } finally {
+    await s.child.stop();
+  }
+  return out;
+}
+
+/** The 20 segment rules of the segments phase, over the fields of payloads.mjs's events. */
+function benchSegmentRules() {
+  const rules = [];
+  const plans = ['free', 'pro', 'team'];
+  for (let i = 0; i < 10; i++) {
+    rules.push(
+      i % 2 === 0
+        ? { property: 'contact.plan', op: 'eq', value: plans[i % 3] }
+        : { all: [{ property: 'contact.n', op: 'gte', value: i * 1000 }, { property: 'contact.plan', op: 'neq', value: 'free' }] },
+    );
+  }
+  for (let i = 0; i < 10; i++) {
+    rules.push({
+      performed: 'purchase.completed',
+      count: { gte: 1 + (i % 4) },
+      within: ['1h', '1d', '30d', '90s'][i % 4],
+      ...(i % 2 ? { where: { property: 'event.amount', op: 'gt', value: i * 40 } } : {}),
+    });
+  }
+  return rules;
+}
+
+async function segmentsPhase() {
+  const dir = tempDir('segments');
+  const s = await startServer('sqlite server (20 segments)', `sqlite:${join(dir, 'db.sqlite')}`);
+  const out = {};
+  try {
+    // BENCH_SEGMENTS (default 20, at most 20): fewer segments, 0 for the same run without any.
+    const count = Math.min(20, Number(process.env.BENCH_SEGMENTS ?? 20));
+    for (const [i, rule] of benchSegmentRules().slice(0, count).entries()) {
+      const r = await fetch(`${s.url}/v1/segments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `bench ${i}`, rule }),
+      });
+      if (r.status !== 201) throw new Error(`creating segment ${i}: ${r.status} ${await r.text()}`);
+    }
+    const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
+    const before = await scrapeMetrics(s.url);
+    out.segments = count;
+    out.single = await measure(`segments (${count})`, loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'sg-s', connections: SINGLE_CONNECTIONS }), ctx);
+    out.drainAfterSingle = await drain(s, QUICK ? 5 : 15, 'drain after single (segments)');
+    const after = await scrapeMetrics(s.url);
+    const stage = 'stage="segments.membership"';
+    const sec = (after[`smashsend_stage_seconds_total{${stage}}`] ?? 0) - (before[`smashsend_stage_seconds_total{${stage}}`] ?? 0);
+    const events = (after[`smashsend_stage_events_total{${stage}}`] ?? 0) - (before[`smashsend_stage_events_total{${stage}}`] ?? 0);
+    out.stageEvents = events;
+    out.segmentMicrosPerEvent = events > 0 ? round2((sec * 1e6) / events) : null;
+    out.pipelineLagSec = after['smashsend_jobs_lag_seconds{kind="pipeline.after_merge"}'] ?? null;
+    log(`  segment evaluation: ${fmt(events)} events through the stage, ${out.segmentMicrosPerEvent ?? '-'} µs per event (stage wall time); pipeline lag at the end ${out.pipelineLagSec ?? '-'} s`);
   } finally {
     await s.child.stop();
   }
@@ -1125,6 +1186,7 @@ async function main() {
       if (res.postgres.skipped) log(`postgres: skipped: ${res.postgres.skipped}`);
     }
     if (wants('workflows')) res.workflows = await workflowsPhase();
+    if (wants('segments')) res.segments = await segmentsPhase();
     res.ceiling.after = await ceilingPhase('after');
     res.figures = figures(res);
     res.elapsedSec = round2((performance.now() - t0) / 1000);

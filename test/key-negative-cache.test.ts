@@ -52,6 +52,7 @@ beforeAll(async () => {
     identity: store.identity,
     workflows: store.workflows,
     deliveries: store.deliveries,
+    segments: store.segments,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

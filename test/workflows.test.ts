@@ -114,7 +114,7 @@ describe('workflows API', () => {
     expect(dur.body.message).toContain('steps[0].duration');
     const seg = await api('/v1/workflows', { body: { name: 'x', trigger: { segment: 'seg_1', on: 'enter' }, steps: [] } });
     expect(seg.status).toBe(400);
-    expect(seg.body.message).toContain('segments are not available');
+    expect(seg.body.message).toContain('segment seg_1 does not exist');
     expect((await api('/v1/workflows?bogus=1')).body.code).toBe('INVALID_QUERY');
   });
 });

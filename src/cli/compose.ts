@@ -36,6 +36,10 @@ import { WorkflowTriggers } from '../workflows/trigger.stage.js';
 import type { EngineDeps } from '../workflows/engine-context.js';
 import { mailTransportFromConfig, messageIdDomainFromConfig, webhookSenderFromConfig } from '../workflows/transports/from-config.js';
 import type { SegmentMembership } from '../segments/segment-links.js';
+import { SEGMENT_JOB_KINDS } from '../segments/segment-jobs.js';
+import type { SegmentReferrer, SegmentTransitionListener } from '../segments/segment-links.js';
+import { SegmentsModule } from '../segments/segments.module.js';
+import { workflowSegmentReferrer } from '../workflows/segment-referrer.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -43,6 +47,18 @@ export interface ComposeDeps {
   log: Logger;
   clock?: () => number;
   metrics?: Metrics;
+  /** Links from other modules to segments (the workflows module's referrers; see segment-links.ts). */
+  segmentLinks?: SegmentLinks;
+}
+
+/** What other modules plug into the segments module (the coordinator wires workflows here). */
+export interface SegmentLinks {
+  listeners?: SegmentTransitionListener[];
+  referrers?: SegmentReferrer[];
+}
+
+export function segmentsModule(store: Store, links: SegmentLinks = {}): SegmentsModule {
+  return new SegmentsModule({ store, ...(links.listeners ? { listeners: links.listeners } : {}), ...(links.referrers ? { referrers: links.referrers } : {}) });
 }
 
 export interface ComposedServer extends BuiltServer {
@@ -53,16 +69,42 @@ export interface ComposedServer extends BuiltServer {
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
-export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, ATTACH_HELD_KIND, STEP_KIND, DELIVERY_KIND];
+export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, ATTACH_HELD_KIND, STEP_KIND, DELIVERY_KIND, ...SEGMENT_JOB_KINDS];
 
 /**
  * What each module adds to background processing: its job kinds, and its stages after the
  * contact merge, in the order they run for each processed event (processing/stages.ts).
  * Each module's kinds must also be listed in JOB_KINDS.
  */
-export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; membership?: SegmentMembership }): { kinds: JobKind[]; stages: EventStage[] } {
-  const engine = workflowEngine(deps);
-  return { kinds: new WorkflowRunner(engine).kinds(), stages: [new WorkflowTriggers(engine)] };
+export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; segmentLinks?: SegmentLinks }): { kinds: JobKind[]; stages: EventStage[] } {
+  const { segments, engine, triggers } = linkedModules(deps);
+  // Segment membership first: the workflows stage after it sees the memberships this event made.
+  return { kinds: [...segments.kinds(), ...new WorkflowRunner(engine).kinds()], stages: [segments.stage(), triggers] };
+}
+
+/**
+ * The segments and workflows modules wired to each other: workflows listen to segment
+ * transitions (`{"segment", "on"}` triggers) and read membership (`inSegment`); segments ask
+ * workflows who references a segment before deleting it. `extra` adds more (tests).
+ */
+export function linkedModules(deps: { config: Config; store: Store; log: Logger; segmentLinks?: SegmentLinks }): {
+  segments: SegmentsModule;
+  engine: EngineDeps;
+  triggers: WorkflowTriggers;
+} {
+  const extra = deps.segmentLinks ?? {};
+  let triggers: WorkflowTriggers | null = null;
+  const toWorkflows: SegmentTransitionListener = {
+    name: 'workflows',
+    onTransitions: (transitions, ctx) => triggers!.onTransitions(transitions, ctx),
+  };
+  const segments = segmentsModule(deps.store, {
+    listeners: [toWorkflows, ...(extra.listeners ?? [])],
+    referrers: [workflowSegmentReferrer(deps.store.workflows), ...(extra.referrers ?? [])],
+  });
+  const engine = workflowEngine({ config: deps.config, store: deps.store, log: deps.log, membership: segments.membership });
+  triggers = new WorkflowTriggers(engine);
+  return { segments, engine, triggers };
 }
 
 /**
@@ -101,6 +143,10 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
   const segment = new SegmentIngest(ingest, store.identity, { ...metrics.ingestCounters(), held: (n) => metrics.segmentHeld.inc(n) });
   metrics.watchHeldEvents(() => store.identity.countHeld());
+  const segments = segmentsModule(store, {
+    listeners: deps.segmentLinks?.listeners ?? [],
+    referrers: [workflowSegmentReferrer(store.workflows), ...(deps.segmentLinks?.referrers ?? [])],
+  });
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
     (app) => mountOpenApi(app),
@@ -115,8 +161,10 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         guard: ctx.guard,
         clock: ctx.clock,
         egress: { allowPrivate: config.webhook.allowPrivate, allowedHosts: config.webhook.allowedHosts },
+        membership: segments.membership,
       }),
-    (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock, onContactWritten: segments.onContactWritten }),
+    (app, ctx) => segments.mount(app, ctx),
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
     (app, ctx) => app.register(workspaceSecretsRoutes, { secrets: store.secrets, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(unsubscribeRoutes, { contacts: store.contacts, secrets: store.secrets, clock: ctx.clock }),
@@ -160,9 +208,10 @@ export function composeWorker(deps: {
    * `smashsend worker` leaves that job kind to the server's own worker.
    */
   appendsEvents?: boolean;
+  segmentLinks?: SegmentLinks;
 }): Worker {
   const { config, store, log, observer } = deps;
-  const { kinds, stages } = moduleProcessing({ config, store, log });
+  const { kinds, stages } = moduleProcessing({ config, store, log, ...(deps.segmentLinks ? { segmentLinks: deps.segmentLinks } : {}) });
   return new Worker({
     store,
     config,

@@ -60,9 +60,17 @@ export interface ContactsRoutesOptions {
   contacts: ContactStore;
   guard: Guard;
   clock: () => number;
+  /**
+   * After a write through this API (upsert, update: the property names sent; delete: null),
+   * e.g. to re-evaluate segments; it should only enqueue durable work.
+   */
+  onContactWritten?: (workspaceId: string, contactId: string, propertyNames: string[] | null, now: number) => Promise<void>;
 }
 
-export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (app, { contacts, guard, clock }) => {
+export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (app, { contacts, guard, clock, onContactWritten }) => {
+  const written = async (workspaceId: string, contactId: string, names: string[] | null): Promise<void> => {
+    if (onContactWritten) await onContactWritten(workspaceId, contactId, names, clock());
+  };
   const base = { onRequest: guard('api'), bodyLimit: CONTACT_BODY_LIMIT };
   const opts = (contract: RouteContract) => ({ ...base, config: { contract } });
 
@@ -70,6 +78,7 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
     const props = contactProperties(req.body, true);
     const m = mutationResult(await contacts.upsert(req.workspaceId, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
+    await written(req.workspaceId, m.contact.id, m.created ? null : Object.keys(props));
     return reply.code(m.created ? 201 : 200).send({ contact: presentContact(m.contact) });
   });
 
@@ -97,12 +106,14 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
     const props = contactProperties(req.body, false);
     const m = mutationResult(await contacts.update(req.workspaceId, req.params.id, props, clock()));
     if (m.kind !== 'ok') throw Errors.internal();
+    await written(req.workspaceId, m.contact.id, Object.keys(props));
     return { contact: presentContact(m.contact) };
   });
 
   app.delete<{ Params: { id: string } }>('/v1/contacts/:id', opts(DELETE_CONTACT), async (req) => {
     const erased = await contacts.delete(req.workspaceId, { id: req.params.id });
     if (!erased?.contact) throw Errors.contactNotFound();
+    await written(req.workspaceId, erased.contact.id, null);
     return { isDeleted: true, contact: presentContact(erased.contact) };
   });
 
@@ -111,6 +122,7 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
     const email = normalizeEmail(req.params.email);
     const erased = email === null ? null : await contacts.delete(req.workspaceId, { email });
     if (!erased) throw Errors.contactNotFound();
+    if (erased.contact) await written(req.workspaceId, erased.contact.id, null);
     return { isDeleted: true, contact: erased.contact ? presentContact(erased.contact) : null };
   });
 

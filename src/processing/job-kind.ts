@@ -35,6 +35,8 @@ export interface ProcessingObserver {
   attempted(kind: string, n: number): void;
   /** A failed attempt: retried later, or failed for good. */
   failed(kind: string, outcome: 'retry' | 'failed', n: number): void;
+  /** A stage after the merge (stages.ts) handled `events` in `seconds` (the cost of segments, workflows per event). */
+  stageRan?(stage: string, events: number, seconds: number): void;
 }
 
 export const NO_OBSERVER: ProcessingObserver = { completed() {}, attempted() {}, failed() {} };

@@ -23,6 +23,8 @@ export class ProcessingMetrics implements ProcessingObserver {
   private readonly attempts: Counter<'kind'>;
   private readonly completions: Counter<'kind'>;
   private readonly failures: Counter<'kind' | 'outcome'>;
+  private readonly stageSeconds: Counter<'stage'>;
+  private readonly stageEvents: Counter<'stage'>;
 
   constructor(
     registry: Registry,
@@ -35,6 +37,8 @@ export class ProcessingMetrics implements ProcessingObserver {
     this.attempts = new Counter({ name: 'smashsend_jobs_attempts_total', help: 'Attempts started by workers of this process, by job kind', labelNames: ['kind'], registers: r });
     this.completions = new Counter({ name: 'smashsend_jobs_completed_total', help: 'Work finished by workers of this process, by job kind', labelNames: ['kind'], registers: r });
     this.failures = new Counter({ name: 'smashsend_jobs_failures_total', help: 'Failed attempts by job kind: retried later, or failed for good', labelNames: ['kind', 'outcome'], registers: r });
+    this.stageSeconds = new Counter({ name: 'smashsend_stage_seconds_total', help: 'Time spent in each stage after the contact merge (segments, workflows), this process', labelNames: ['stage'], registers: r });
+    this.stageEvents = new Counter({ name: 'smashsend_stage_events_total', help: 'Processed events handled by each stage after the contact merge, this process', labelNames: ['stage'], registers: r });
     for (const kind of opts.kinds) {
       this.attempts.inc({ kind }, 0);
       this.completions.inc({ kind }, 0);
@@ -96,6 +100,11 @@ export class ProcessingMetrics implements ProcessingObserver {
       registers: r,
       collect: perKind((g, s) => eachKind(g, s, (k) => k.dead, s.failed)),
     });
+  }
+
+  stageRan(stage: string, events: number, seconds: number): void {
+    this.stageSeconds.inc({ stage }, seconds);
+    this.stageEvents.inc({ stage }, events);
   }
 
   completed(kind: string, n: number): void {

@@ -12,7 +12,8 @@
  */
 import type { StoredEvent } from '../events-read/event-reader.port.js';
 import type { QueueStore } from './event-queue.port.js';
-import { PermanentJobError, type JobContext, type JobKind } from './job-kind.js';
+import { performance } from 'node:perf_hooks';
+import { PermanentJobError, type JobContext, type JobKind, type ProcessingObserver } from './job-kind.js';
 
 export const PIPELINE_KIND = 'pipeline.after_merge';
 /** Attempts of one stage job before it is dead (a dead one is visible in /metrics and retryable). */
@@ -27,7 +28,7 @@ export interface EventStage {
   handle(events: StoredEvent[], ctx: JobContext): Promise<void>;
 }
 
-export function pipelineKind(o: { queue: Pick<QueueStore, 'loadEvents'>; stages: EventStage[] }): JobKind {
+export function pipelineKind(o: { queue: Pick<QueueStore, 'loadEvents'>; stages: EventStage[]; observer?: ProcessingObserver }): JobKind {
   return {
     kind: PIPELINE_KIND,
     async run(job, ctx) {
@@ -37,7 +38,11 @@ export function pipelineKind(o: { queue: Pick<QueueStore, 'loadEvents'>; stages:
       }
       const events = await o.queue.loadEvents(seqs as number[]);
       if (events.length === 0) return;
-      for (const stage of o.stages) await stage.handle(events, ctx);
+      for (const stage of o.stages) {
+        const t0 = performance.now();
+        await stage.handle(events, ctx);
+        o.observer?.stageRan?.(stage.name, events.length, (performance.now() - t0) / 1000);
+      }
     },
   };
 }

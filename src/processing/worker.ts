@@ -68,7 +68,7 @@ export class Worker {
         doneRetentionMs: DONE_JOB_RETENTION_MS,
         ...(deps.upkeep ? { upkeep: deps.upkeep } : {}),
       }),
-      ...(stages.length ? [pipelineKind({ queue: store.queue, stages })] : []),
+      ...(stages.length ? [pipelineKind({ queue: store.queue, stages, observer })] : []),
       ...(deps.kinds ?? []),
     ];
     this.kinds = [APPLY_EVENTS_KIND, ...kinds.map((k) => k.kind)];

@@ -13,6 +13,7 @@ import type { QueueStore } from '../processing/event-queue.port.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
 import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
 import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
+import type { SegmentStore } from '../segments/segment-store.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -35,6 +36,7 @@ export interface Store {
   readonly identity: IdentityStore;
   readonly workflows: WorkflowStore;
   readonly deliveries: DeliveryStore;
+  readonly segments: SegmentStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

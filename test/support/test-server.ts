@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { mintKey } from '../../src/cli/context.js';
-import { composeServer, composeWorker } from '../../src/cli/compose.js';
+import { composeServer, composeWorker, type SegmentLinks } from '../../src/cli/compose.js';
 import type { BuiltServer } from '../../src/http/build-server.js';
 import { openStore, storeOptionsOf } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/ports.js';
@@ -40,6 +40,8 @@ export interface TestServerOptions {
   database?: { url: string };
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** What other modules plug into segments (transition listeners, referrers). */
+  segmentLinks?: SegmentLinks;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -57,9 +59,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   await store.migrate();
   const clock = opts.clock ?? Date.now;
   const { secret } = await mintKey(store, 'default', 'test');
-  const server = await composeServer({ config, store, log, clock });
+  const links = opts.segmentLinks ? { segmentLinks: opts.segmentLinks } : {};
+  const server = await composeServer({ config, store, log, clock, ...links });
   const address = await server.app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
-  const worker = composeWorker({ config, store, log, clock, observer: server.processing, metrics: server.metrics });
+  const worker = composeWorker({ config, store, log, clock, observer: server.processing, metrics: server.metrics, ...links });
   if (opts.backgroundWorker) worker.start();
   return {
     url: address,

@@ -6,6 +6,7 @@
  * its own internals writes a `*.<dialect>.test.ts` beside itself. contracts.test.ts checks
  * that every port has a suite here and every dialect a runner.
  */
+import { segmentsContract } from './segments.contract.js';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../ports.js';
 import { contactsContract } from './contacts.contract.js';
@@ -56,6 +57,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   workspaceSecretsContract,
   identityContract,
   workflowsContract,
+  segmentsContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

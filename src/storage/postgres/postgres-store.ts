@@ -11,6 +11,7 @@ import { migratePostgres } from './migrate.postgres.js';
 import { PostgresQueueStore } from './queue-store.postgres.js';
 import { PostgresWorkspaceSecretStore } from './workspace-secrets.postgres.js';
 import { PostgresDeliveryStore, PostgresWorkflowStore } from './workflow-store.postgres.js';
+import { PostgresSegmentStore } from './segment-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -45,6 +46,7 @@ export class PostgresStore implements Store {
   readonly identity: PostgresIdentityStore;
   readonly workflows: PostgresWorkflowStore;
   readonly deliveries: PostgresDeliveryStore;
+  readonly segments: PostgresSegmentStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -59,6 +61,7 @@ export class PostgresStore implements Store {
     this.identity = new PostgresIdentityStore(this.db);
     this.workflows = new PostgresWorkflowStore(this.db);
     this.deliveries = new PostgresDeliveryStore(this.db);
+    this.segments = new PostgresSegmentStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

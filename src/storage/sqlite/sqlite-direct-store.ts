@@ -9,6 +9,7 @@ import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
+import { SqliteSegmentStore } from './segment-store.sqlite.js';
 import { prepareStorePath } from './store-path.sqlite.js';
 import { SqliteWorkspaceSecretStore } from './workspace-secrets.sqlite.js';
 import { SqliteDeliveryStore, SqliteWorkflowStore } from './workflow-store.sqlite.js';
@@ -48,6 +49,7 @@ export class SqliteDirectStore implements Store {
   private _identity?: SqliteIdentityStore;
   private _workflows?: SqliteWorkflowStore;
   private _deliveries?: SqliteDeliveryStore;
+  private _segments?: SqliteSegmentStore;
   private closed = false;
   private readonly walPath: string | null;
   private readonly reading: { readBounds?: ReadBounds; trace?: ReadTrace };
@@ -102,6 +104,10 @@ export class SqliteDirectStore implements Store {
 
   get deliveries(): SqliteDeliveryStore {
     return (this._deliveries ??= new SqliteDeliveryStore(this.db));
+  }
+
+  get segments(): SqliteSegmentStore {
+    return (this._segments ??= new SqliteSegmentStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

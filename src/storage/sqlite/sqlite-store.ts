@@ -10,6 +10,7 @@ import type { WorkspaceSecretStore } from '../../workflows/workspace-secrets.por
 import type { DeliveryStore, WorkflowStore } from '../../workflows/workflow-store.port.js';
 import { signingSecretsOf } from '../shared/secret-rows.js';
 import type { IdentityStore } from '../../ingest/segment/identity-store.port.js';
+import type { SegmentStore } from '../../segments/segment-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -63,6 +64,7 @@ export class SqliteStore implements Store {
   readonly identity: IdentityStore;
   readonly workflows: WorkflowStore;
   readonly deliveries: DeliveryStore;
+  readonly segments: SegmentStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -195,6 +197,22 @@ export class SqliteStore implements Store {
       list: async (q) => (await r()).deliveries.list(q),
       recordAttempt: (...a) => call('deliveries.recordAttempt', a),
       retry: (...a) => call('deliveries.retry', a),
+    };
+    this.segments = {
+      createSegment: (...a) => call('segments.createSegment', a),
+      updateSegment: (...a) => call('segments.updateSegment', a),
+      deleteSegment: (...a) => call('segments.deleteSegment', a),
+      recordProgress: (...a) => call('segments.recordProgress', a),
+      recordHits: (...a) => call('segments.recordHits', a),
+      applyMembership: (...a) => call('segments.applyMembership', a),
+      scheduleTimers: (...a) => call('segments.scheduleTimers', a),
+      getSegment: async (ws, id) => (await r()).segments.getSegment(ws, id),
+      listSegments: async (ws, o) => (await r()).segments.listSegments(ws, o),
+      countContacts: async (ws) => (await r()).segments.countContacts(ws),
+      listMembers: async (id, q) => (await r()).segments.listMembers(id, q),
+      contactMembership: async (id) => (await r()).segments.contactMembership(id),
+      countHits: async (id, q) => (await r()).segments.countHits(id, q),
+      contactEvents: async (ws, id, n) => (await r()).segments.contactEvents(ws, id, n),
     };
   }
 

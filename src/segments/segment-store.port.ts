@@ -1,0 +1,99 @@
+/**
+ * The segment store port: segment definitions (rule, build progress) and membership (current
+ * members, recorded transitions, the per-contact `performed` hits that counters are made of).
+ * Evaluation lives in the module (membership.service.ts); the store only keeps state, and
+ * makes each contact's membership change a compare-and-set on its evaluation version, so
+ * two workers evaluating one contact at once never lose or double a transition.
+ */
+import type { JobInput } from '../processing/job-queue.port.js';
+import type { SegmentTransition } from './segment-links.js';
+
+export type SegmentStatus = 'building' | 'ready';
+
+export interface SegmentRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  /** The rule as sent (conditionToJson), JSON. */
+  rule: unknown;
+  /** Grows at every edit of the rule: a backfill of an older version stops. */
+  version: number;
+  status: SegmentStatus;
+  /** Backfill progress of the current version: contacts evaluated of those there were at its start. */
+  buildDone: number;
+  buildTotal: number;
+  memberCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SegmentHit {
+  contactId: string;
+  /** PerformedCondition.key */
+  nodeKey: string;
+  seq: number;
+  /** The event's own timestamp (event time, not arrival). */
+  ts: number;
+}
+
+export interface HitQuery {
+  nodeKey: string;
+  /** Inclusive lower bound on ts (-Infinity: every hit). */
+  since: number;
+  /** Also return the ts of the rank-th newest hit since `since` (1 = newest), if there is one. */
+  rank?: number;
+}
+
+export interface ContactMembership {
+  /** 0 when this contact was never evaluated. */
+  version: number;
+  members: { segmentId: string; enteredAt: number }[];
+}
+
+export interface MembershipChange {
+  workspaceId: string;
+  contactId: string;
+  /** The version read before evaluating (ContactMembership.version). */
+  expectedVersion: number;
+  enter: string[];
+  exit: string[];
+  now: number;
+  /** In the same transaction: one job of this kind delivering the recorded transitions. */
+  delivery?: { kind: string; maxAttempts: number };
+}
+
+export interface SegmentStore {
+  createSegment(s: Omit<SegmentRecord, 'memberCount'>): Promise<void>;
+  getSegment(workspaceId: string, id: string): Promise<SegmentRecord | null>;
+  /** Every segment of the workspace, oldest first; memberCount is 0 unless asked for (it costs a count per segment). */
+  listSegments(workspaceId: string, opts?: { memberCounts?: boolean }): Promise<SegmentRecord[]>;
+  /** A new name and/or rule (a new rule: version + 1, status building, progress reset). Null when absent. */
+  updateSegment(workspaceId: string, id: string, patch: { name?: string; rule?: unknown; buildTotal?: number; now: number }): Promise<SegmentRecord | null>;
+  /** Deletes the segment and its memberships; false when absent. */
+  deleteSegment(workspaceId: string, id: string): Promise<boolean>;
+  /** Backfill progress of `version` (ignored if the segment moved on): contacts evaluated so far, and status. */
+  recordProgress(id: string, version: number, input: { done: number; status: SegmentStatus; now: number }): Promise<void>;
+  /** Contacts of the workspace now (a backfill's total). */
+  countContacts(workspaceId: string): Promise<number>;
+
+  /** Members by contact id ascending, strictly after `after`. */
+  listMembers(segmentId: string, input: { limit: number; after?: string }): Promise<{ contactId: string; enteredAt: number }[]>;
+  contactMembership(contactId: string): Promise<ContactMembership>;
+  /** Idempotent per (contact, node, seq). */
+  recordHits(hits: SegmentHit[]): Promise<void>;
+  countHits(contactId: string, queries: HitQuery[]): Promise<{ count: number; rankTs: number | null }[]>;
+  /** The contact's processed events of these names (a backfill's history), ascending by seq. */
+  contactEvents(workspaceId: string, contactId: string, names: string[]): Promise<{ seq: number; event: string; properties: Record<string, unknown> | null; timestamp: number }[]>;
+  /**
+   * Applies enters and exits if the contact's version is still `expectedVersion` (then +1):
+   * `applied: false` when another evaluation got there first (evaluate again). An enter of a
+   * member or an exit of a non-member records nothing. Transitions are recorded in order.
+   */
+  applyMembership(change: MembershipChange): Promise<{ applied: boolean; transitions: SegmentTransition[] }>;
+  /**
+   * Enqueues recheck timers (idempotent per (kind, key)) without an fsync of their own on
+   * SQLite: they are written by a job whose completion comes later, so a power cut that
+   * loses them loses that completion too, and the job runs again and writes them again.
+   */
+  scheduleTimers(jobs: JobInput[], now: number): Promise<void>;
+}

@@ -1,0 +1,104 @@
+/**
+ * Contract of the SegmentStore port (segments/segment-store.port.ts), run on every adapter.
+ * Times are explicit (T0 and offsets): nothing depends on the real clock.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SegmentRecord } from '../../segments/segment-store.port.js';
+import type { Store } from '../ports.js';
+import { T0, storeFixture, type ContractSuite } from './contract-fixture.js';
+
+export const segmentsContract: ContractSuite = {
+  port: 'src/segments/segment-store.port.ts',
+  run(open) {
+    describe('segments', () => {
+      let store: Store;
+      let wsA: string;
+      let wsB: string;
+      storeFixture(open, (f) => {
+        store = f.store;
+        wsA = f.wsA;
+        wsB = f.wsB;
+      });
+
+      const seg = (id: string, workspaceId: string, over: Partial<SegmentRecord> = {}): Omit<SegmentRecord, 'memberCount'> => ({
+        id,
+        workspaceId,
+        name: id,
+        rule: { property: 'contact.plan', op: 'exists' },
+        version: 1,
+        status: 'building',
+        buildDone: 0,
+        buildTotal: 0,
+        createdAt: T0,
+        updatedAt: T0,
+        ...over,
+      });
+
+      it('definitions: create, get, list, update (a new rule: new version, building), progress, delete; per workspace', async () => {
+        await store.segments.createSegment(seg('seg_a', wsA));
+        await store.segments.createSegment(seg('seg_b', wsA, { createdAt: T0 + 1 }));
+        await store.segments.createSegment(seg('seg_c', wsB));
+        expect((await store.segments.listSegments(wsA)).map((s) => s.id)).toEqual(['seg_a', 'seg_b']);
+        expect(await store.segments.getSegment(wsB, 'seg_a')).toBeNull();
+        expect(await store.segments.getSegment(wsA, 'seg_a')).toMatchObject({ id: 'seg_a', version: 1, rule: { property: 'contact.plan', op: 'exists' }, memberCount: 0 });
+        expect(await store.segments.updateSegment(wsB, 'seg_a', { name: 'x', now: T0 })).toBeNull();
+        const renamed = await store.segments.updateSegment(wsA, 'seg_a', { name: 'renamed', now: T0 + 5 });
+        expect(renamed).toMatchObject({ name: 'renamed', version: 1, updatedAt: T0 + 5 });
+        await store.segments.recordProgress('seg_a', 1, { done: 3, status: 'ready', now: T0 + 6 });
+        expect(await store.segments.getSegment(wsA, 'seg_a')).toMatchObject({ status: 'ready', buildDone: 3 });
+        const edited = await store.segments.updateSegment(wsA, 'seg_a', { rule: { inSegment: 'seg_b' }, buildTotal: 7, now: T0 + 7 });
+        expect(edited).toMatchObject({ version: 2, status: 'building', buildDone: 0, buildTotal: 7, rule: { inSegment: 'seg_b' } });
+        // Progress of the old version is ignored.
+        await store.segments.recordProgress('seg_a', 1, { done: 9, status: 'ready', now: T0 + 8 });
+        expect(await store.segments.getSegment(wsA, 'seg_a')).toMatchObject({ status: 'building', buildDone: 0 });
+        expect(await store.segments.deleteSegment(wsB, 'seg_a')).toBe(false);
+        expect(await store.segments.deleteSegment(wsA, 'seg_a')).toBe(true);
+        expect(await store.segments.getSegment(wsA, 'seg_a')).toBeNull();
+      });
+
+      it('applyMembership is a compare-and-set on the contact version; transitions recorded once, with their delivery job', async () => {
+        await store.segments.createSegment(seg('seg_a', wsA));
+        await store.segments.createSegment(seg('seg_b', wsA));
+        expect(await store.segments.contactMembership('c1')).toEqual({ version: 0, members: [] });
+        const delivery = { kind: 'test.transitions', maxAttempts: 3 };
+        const first = await store.segments.applyMembership({ workspaceId: wsA, contactId: 'c1', expectedVersion: 0, enter: ['seg_a', 'seg_b', 'seg_gone'], exit: [], now: T0, delivery });
+        expect(first.applied).toBe(true);
+        expect(first.transitions.map((t) => [t.segmentId, t.on, t.at])).toEqual([['seg_a', 'enter', T0], ['seg_b', 'enter', T0]]);
+        // A stale version loses, and writes nothing.
+        const stale = await store.segments.applyMembership({ workspaceId: wsA, contactId: 'c1', expectedVersion: 0, enter: [], exit: ['seg_a'], now: T0 + 1 });
+        expect(stale).toEqual({ applied: false, transitions: [] });
+        const m = await store.segments.contactMembership('c1');
+        expect(m.version).toBe(1);
+        expect(m.members.map((x) => x.segmentId).sort()).toEqual(['seg_a', 'seg_b']);
+        // Entering a segment one is in, or leaving one one is not in, records nothing.
+        const again = await store.segments.applyMembership({ workspaceId: wsA, contactId: 'c1', expectedVersion: 1, enter: ['seg_a'], exit: ['seg_x', 'seg_b'], now: T0 + 2, delivery });
+        expect(again.transitions.map((t) => [t.segmentId, t.on])).toEqual([['seg_b', 'exit']]);
+        expect(new Set([...first.transitions, ...again.transitions].map((t) => t.id)).size).toBe(3);
+        const jobs = await store.jobs.claim({ workerId: 'w', kinds: ['test.transitions'], limit: 10, now: T0 + 10, leaseMs: 1000 });
+        expect(jobs.map((j) => (j.payload as { transitions: unknown[] }).transitions.length)).toEqual([2, 1]);
+        expect((await store.segments.listMembers('seg_a', { limit: 10 })).map((r) => r.contactId)).toEqual(['c1']);
+        expect((await store.segments.getSegment(wsA, 'seg_a'))!.memberCount).toBe(1);
+      });
+
+      it('members page by contact id; hits are idempotent per seq and counted by event time', async () => {
+        await store.segments.createSegment(seg('seg_a', wsA));
+        for (const c of ['c3', 'c1', 'c2']) await store.segments.applyMembership({ workspaceId: wsA, contactId: c, expectedVersion: 0, enter: ['seg_a'], exit: [], now: T0 });
+        expect((await store.segments.listMembers('seg_a', { limit: 2 })).map((r) => r.contactId)).toEqual(['c1', 'c2']);
+        expect((await store.segments.listMembers('seg_a', { limit: 2, after: 'c2' })).map((r) => r.contactId)).toEqual(['c3']);
+        const hits = [10, 20, 30].map((ts, i) => ({ contactId: 'c1', nodeKey: 'k', seq: i + 1, ts: T0 + ts }));
+        await store.segments.recordHits(hits);
+        await store.segments.recordHits(hits); // a stage job delivered twice
+        const [all, recent, none] = await store.segments.countHits('c1', [
+          { nodeKey: 'k', since: Number.NEGATIVE_INFINITY, rank: 2 },
+          { nodeKey: 'k', since: T0 + 20, rank: 3 },
+          { nodeKey: 'other', since: Number.NEGATIVE_INFINITY },
+        ]);
+        expect(all).toEqual({ count: 3, rankTs: T0 + 20 });
+        expect(recent).toEqual({ count: 2, rankTs: null });
+        expect(none).toEqual({ count: 0, rankTs: null });
+        expect(await store.segments.countContacts(wsA)).toBe(0);
+        expect(await store.segments.contactEvents(wsA, 'c1', ['x'])).toEqual([]);
+      });
+    });
+  },
+};
