@@ -76,10 +76,22 @@ export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, A
  * contact merge, in the order they run for each processed event (processing/stages.ts).
  * Each module's kinds must also be listed in JOB_KINDS.
  */
-export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; segmentLinks?: SegmentLinks }): { kinds: JobKind[]; stages: EventStage[] } {
+export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; segmentLinks?: SegmentLinks }): {
+  kinds: JobKind[];
+  stages: EventStage[];
+  /** Closes what the modules opened (the SMTP pool, the webhook agent) once the worker stops. */
+  close: () => Promise<void>;
+} {
   const { segments, engine, triggers } = linkedModules(deps);
   // Segment membership first: the workflows stage after it sees the memberships this event made.
-  return { kinds: [...segments.kinds(), ...new WorkflowRunner(engine).kinds()], stages: [segments.stage(), triggers] };
+  return {
+    kinds: [...segments.kinds(), ...new WorkflowRunner(engine).kinds()],
+    stages: [segments.stage(), triggers],
+    close: async () => {
+      await engine.mail.close();
+      await engine.sender.close();
+    },
+  };
 }
 
 /**
@@ -211,7 +223,7 @@ export function composeWorker(deps: {
   segmentLinks?: SegmentLinks;
 }): Worker {
   const { config, store, log, observer } = deps;
-  const { kinds, stages } = moduleProcessing({ config, store, log, ...(deps.segmentLinks ? { segmentLinks: deps.segmentLinks } : {}) });
+  const { kinds, stages, close } = moduleProcessing({ config, store, log, ...(deps.segmentLinks ? { segmentLinks: deps.segmentLinks } : {}) });
   return new Worker({
     store,
     config,
@@ -227,5 +239,6 @@ export function composeWorker(deps: {
         : [attachHeldKind({ identity: store.identity, events: store.events, dedupWindowMs: config.dedupWindowMs, ...(deps.metrics ? { attached: (n: number) => deps.metrics!.segmentAttached.inc(n) } : {}) })]),
     ],
     upkeep: [(now) => store.identity.purgeHeld(now - config.unidentifiedRetentionMs)],
+    onStopped: [close],
   });
 }

@@ -22,7 +22,29 @@ export const GET_EVENT: RouteContract = {
   summary: 'One event, with its processing status',
   description: 'The newest event with this messageId in the key\'s workspace.',
   tags: ['Events'],
-  responses: { 200: { description: 'The event', schema: { type: 'object', properties: { event: STORED_EVENT_SCHEMA } } } },
+  responses: {
+    200: {
+      description: 'The event, and what each workflow did with it (SPEC.md: the event trace)',
+      schema: {
+        type: 'object',
+        properties: {
+          event: STORED_EVENT_SCHEMA,
+          workflows: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                workflowId: { type: 'string' },
+                runId: { type: 'string' },
+                outcome: { type: 'string', enum: ['started', 'not_entered'] },
+                reason: { type: 'string', enum: ['backdated', 'already_entered', 'filtered', 'paused'] },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
   errors: ['NOT_FOUND'],
 };
 

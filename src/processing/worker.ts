@@ -28,6 +28,8 @@ export interface WorkerDeps {
   kinds?: JobKind[];
   /** What modules do with each processed event, in this order (processing/stages.ts). */
   stages?: EventStage[];
+  /** Run once the worker has stopped and its jobs have finished (SMTP pools, HTTP agents). */
+  onStopped?: (() => Promise<void>)[];
   /** The modules' periodic upkeep, run by the housekeeping job. */
   upkeep?: ((now: number) => Promise<unknown>)[];
   /**
@@ -103,6 +105,13 @@ export class Worker {
     await this.loop;
     this.loop = null;
     await this.idle();
+    for (const close of this.deps.onStopped ?? []) {
+      try {
+        await close();
+      } catch (err) {
+        this.deps.log.warn({ err }, 'closing a worker resource failed');
+      }
+    }
   }
 
   /** Resolves when the jobs the sources started have finished. */
