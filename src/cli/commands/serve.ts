@@ -52,18 +52,20 @@ export async function serve(argv: string[]): Promise<number> {
     );
   }
   banner.push(worker ? '  Background worker: running in this process' : '  Background worker: off (run `smashsend worker`)');
-  process.stdout.write(`${banner.join('\n')}\n`);
-
   // HTTP drains for at most 2 × SHUTDOWN_DRAIN_MS (build-server.ts); the rest gets 10 s more
   // before the force-exit (which exits 1).
   const forceAfterMs = 2 * config.shutdownDrainMs + 10_000;
-  await onShutdownSignal(log, async () => {
+  // Handlers go in before the banner: a supervisor (or a test) that signals as soon as it reads
+  // "Listening" must find them, or the default action kills the server mid-write.
+  const stopped = onShutdownSignal(log, async () => {
     await server.close(); // stop accepting, finish in-flight requests (their appends are committed), cut slow ones
     log.info('http server closed');
     await worker?.stop(); // finish the batch in hand
     await store.close(); // flush pending writes, close connections
     log.info('store closed');
   }, forceAfterMs);
+  process.stdout.write(`${banner.join('\n')}\n`);
+  await stopped;
   return 0;
 }
 

@@ -44,12 +44,14 @@ export async function worker(argv: string[]): Promise<number> {
   // On SQLite only `serve` appends events (one appender per file): held Segment events are attached by its worker.
   const w = composeWorker({ config, store, log, observer: processing, appendsEvents: store.capabilities.multiProcess });
   w.start();
-  console.log(`SMASHSEND worker ${w.id} running (health: ${address}/health, metrics: ${address}/metrics)`);
-  await onShutdownSignal(log, async () => {
+  // Handlers before the line that says it runs (see serve.ts).
+  const stopped = onShutdownSignal(log, async () => {
     await w.stop();
     await app.close();
     await store.close();
     console.log(`SMASHSEND worker ${w.id} stopped: processed ${await processing.processedCount()} events`);
   });
+  console.log(`SMASHSEND worker ${w.id} running (health: ${address}/health, metrics: ${address}/metrics)`);
+  await stopped;
   return 0;
 }
