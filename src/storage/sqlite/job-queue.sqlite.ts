@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EnqueueResult, Job, JobInput, JobKindStats, JobQueue } from '../../processing/job-queue.port.js';
 import { DEFAULT_MAX_ATTEMPTS, JOB_COLUMNS, JOB_STATUS, clipError, toJob, type JobRow } from '../shared/job-rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
+import { Statements } from './statements.js';
 import { SyncMode } from './sync-mode.sqlite.js';
 
 const { queued: QUEUED, done: DONE, dead: DEAD } = JOB_STATUS;
@@ -19,9 +20,11 @@ export class SqliteJobQueue implements JobQueue {
   private readonly claimStmt: Database.Statement;
   private readonly completeStmt: Database.Statement;
   private readonly sync: SyncMode;
+  private readonly st: Statements;
 
   constructor(private readonly db: Database.Database) {
     this.sync = new SyncMode(db);
+    this.st = new Statements(db);
     this.insert = db.prepare(`INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at)
       VALUES (?, ?, ?, ${QUEUED}, ?, ?, ?) ON CONFLICT DO NOTHING`);
     this.byKey = db.prepare('SELECT id FROM jobs WHERE kind = ? AND key = ?').pluck();
@@ -79,8 +82,7 @@ export class SqliteJobQueue implements JobQueue {
   async fail(input: { workerId: string; id: number; error: string; retryAt: number | null; now: number }): Promise<void> {
     try {
       this.sync.unsynced(() =>
-        this.db
-          .prepare(`UPDATE jobs SET attempts = attempts + 1, last_error = ?, status = ?, run_at = CASE WHEN ? IS NULL THEN run_at ELSE ? END,
+        this.st.prepare(`UPDATE jobs SET attempts = attempts + 1, last_error = ?, status = ?, run_at = CASE WHEN ? IS NULL THEN run_at ELSE ? END,
               finished_at = ?, lease_owner = NULL, lease_until = 0
             WHERE id = ? AND status = ${QUEUED} AND lease_owner = ?`)
           .run(clipError(input.error), input.retryAt === null ? DEAD : QUEUED, input.retryAt, input.retryAt, input.retryAt === null ? input.now : null, input.id, input.workerId),
@@ -92,8 +94,7 @@ export class SqliteJobQueue implements JobQueue {
 
   async retry(id: number, now: number): Promise<boolean> {
     try {
-      const info = this.db
-        .prepare(`UPDATE jobs SET status = ${QUEUED}, run_at = ?, attempts = 0, finished_at = NULL, lease_owner = NULL, lease_until = 0
+      const info = this.st.prepare(`UPDATE jobs SET status = ${QUEUED}, run_at = ?, attempts = 0, finished_at = NULL, lease_owner = NULL, lease_until = 0
           WHERE id = ? AND status = ${DEAD}`)
         .run(now, id);
       return info.changes === 1;
@@ -103,25 +104,23 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async get(id: number): Promise<Job | null> {
-    const r = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+    const r = this.st.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
     return r ? toJob(r) : null;
   }
 
   async listDead(input: { kind?: string; limit: number }): Promise<Job[]> {
     const rows = (input.kind === undefined
-      ? this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = ${DEAD} ORDER BY id DESC LIMIT ?`).all(input.limit)
-      : this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = ${DEAD} AND kind = ? ORDER BY id DESC LIMIT ?`).all(input.kind, input.limit)) as JobRow[];
+      ? this.st.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = ${DEAD} ORDER BY id DESC LIMIT ?`).all(input.limit)
+      : this.st.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = ${DEAD} AND kind = ? ORDER BY id DESC LIMIT ?`).all(input.kind, input.limit)) as JobRow[];
     return rows.map(toJob);
   }
 
   async stats(now: number): Promise<JobKindStats[]> {
     // Bounded in cost (it runs on a scrape): at most COUNT_CAP rows of each partial index.
-    const queued = this.db
-      .prepare(`SELECT kind, COUNT(*) AS n, SUM(run_at <= ?) AS due, MIN(CASE WHEN run_at <= ? THEN run_at END) AS oldest
+    const queued = this.st.prepare(`SELECT kind, COUNT(*) AS n, SUM(run_at <= ?) AS due, MIN(CASE WHEN run_at <= ? THEN run_at END) AS oldest
         FROM (SELECT kind, run_at FROM jobs WHERE status = ${QUEUED} ORDER BY run_at LIMIT ?) GROUP BY kind`)
       .all(now, now, COUNT_CAP) as { kind: string; n: number; due: number; oldest: number | null }[];
-    const dead = this.db
-      .prepare(`SELECT kind, COUNT(*) AS n FROM (SELECT kind FROM jobs WHERE status = ${DEAD} LIMIT ?) GROUP BY kind`)
+    const dead = this.st.prepare(`SELECT kind, COUNT(*) AS n FROM (SELECT kind FROM jobs WHERE status = ${DEAD} LIMIT ?) GROUP BY kind`)
       .all(COUNT_CAP) as { kind: string; n: number }[];
     const out = new Map<string, JobKindStats>();
     for (const q of queued) out.set(q.kind, { kind: q.kind, queued: q.n, due: q.due ?? 0, oldestDueAt: q.oldest, dead: 0 });
@@ -135,8 +134,7 @@ export class SqliteJobQueue implements JobQueue {
 
   async nextDueAt(kinds: string[]): Promise<number | null> {
     if (kinds.length === 0) return null;
-    const v = this.db
-      .prepare(`SELECT MIN(CASE WHEN lease_until > run_at THEN lease_until ELSE run_at END) FROM
+    const v = this.st.prepare(`SELECT MIN(CASE WHEN lease_until > run_at THEN lease_until ELSE run_at END) FROM
         (SELECT run_at, lease_until FROM jobs WHERE status = ${QUEUED} AND kind IN (SELECT value FROM json_each(?)) ORDER BY run_at LIMIT 100)`)
       .pluck()
       .get(JSON.stringify(kinds)) as number | null;
@@ -145,7 +143,7 @@ export class SqliteJobQueue implements JobQueue {
 
   async purgeDone(cutoff: number): Promise<number> {
     try {
-      return this.sync.unsynced(() => this.db.prepare(`DELETE FROM jobs WHERE status = ${DONE} AND finished_at <= ?`).run(cutoff).changes);
+      return this.sync.unsynced(() => this.st.prepare(`DELETE FROM jobs WHERE status = ${DONE} AND finished_at <= ?`).run(cutoff).changes);
     } catch (err) {
       throw sqliteFailure(err);
     }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ReadTrace } from '../read-bounds.js';
+import { Statements } from './statements.js';
 
 /**
  * The read statements of one connection: prepared once per SQL text (the filtered reads
@@ -8,20 +9,17 @@ import type { ReadTrace } from '../read-bounds.js';
  * database (a deferred transaction: on a WAL reader, one snapshot, and no lock taken).
  */
 export class SqliteReads {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: Statements;
 
   constructor(
     private readonly db: Database.Database,
     private readonly trace?: ReadTrace,
-  ) {}
+  ) {
+    this.statements = new Statements(db);
+  }
 
   private statement(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    return this.statements.prepare(sql);
   }
 
   all<T>(sql: string, params: unknown[]): T[] {

@@ -9,6 +9,7 @@ import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, Segment
 import type { JobInput } from '../../processing/job-queue.port.js';
 import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
+import { Statements } from './statements.js';
 import { SyncMode } from './sync-mode.sqlite.js';
 
 interface SegmentRow {
@@ -47,16 +48,14 @@ const finite = (n: number): number => (Number.isFinite(n) ? n : -Number.MAX_SAFE
 
 export class SqliteSegmentStore implements SegmentStore {
   private readonly sync: SyncMode;
+  private readonly st: Statements;
   constructor(private readonly db: Database.Database) {
     this.sync = new SyncMode(db);
+    this.st = new Statements(db);
   }
 
-  private readonly statements = new Map<string, Database.Statement>();
-  /** Statements are prepared once per connection (a prepare costs tens of µs; these run per event). */
   private stmt(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
-    return st;
+    return this.st.prepare(sql);
   }
 
   private write<T>(fn: () => T): T {

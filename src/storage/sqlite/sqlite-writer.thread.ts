@@ -43,9 +43,66 @@ async function handle(msg: WriterRequest): Promise<unknown> {
   }
 }
 
-port.on('message', (msg: WriterRequest) => {
-  handle(msg).then(
-    (result) => port.postMessage({ kind: 'reply', id: msg.id, ok: true, result }),
+/**
+ * The processing engine's unsynced writes: those that arrive together (one drain of the
+ * port) commit in one transaction (SqliteDirectStore.inOneCommit). Every other op (appends,
+ * API writes, which fsync or group-commit on their own) first ends the batch before it, so
+ * the order of ops is the order they were sent.
+ */
+const BATCHED = new Set([
+  'queue.claim',
+  'queue.applyBatch',
+  'jobs.claim',
+  'jobs.complete',
+  'jobs.fail',
+  'workflows.enter',
+  'workflows.exitRuns',
+  'workflows.advance',
+  'deliveries.createWithJob',
+  'deliveries.recordAttempt',
+  'segments.recordHits',
+  'segments.scheduleTimers',
+  'segments.applyMembership',
+]);
+/** Ops per shared commit: bounds how long one commit holds the thread from an append. */
+const MAX_BATCH = 128;
+let batch: WriterRequest[] = [];
+let flushScheduled = false;
+
+function reply(msg: WriterRequest, result: Promise<unknown>): void {
+  result.then(
+    (value) => port.postMessage({ kind: 'reply', id: msg.id, ok: true, result: value }),
     (err: unknown) => port.postMessage({ kind: 'reply', id: msg.id, ok: false, error: serializeError(err) }),
   );
+}
+
+function run(msg: WriterRequest): Promise<unknown> {
+  try {
+    return handle(msg);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function flushBatch(): void {
+  flushScheduled = false;
+  while (batch.length) {
+    const msgs = batch.slice(0, MAX_BATCH);
+    batch = batch.slice(MAX_BATCH);
+    if (msgs.length === 1) reply(msgs[0]!, run(msgs[0]!));
+    else store.inOneCommit(msgs.map((m) => () => run(m))).forEach((r, i) => reply(msgs[i]!, r));
+  }
+}
+
+port.on('message', (msg: WriterRequest) => {
+  if (BATCHED.has(msg.op)) {
+    batch.push(msg);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushBatch);
+    }
+    return;
+  }
+  if (batch.length) flushBatch();
+  reply(msg, run(msg));
 });
