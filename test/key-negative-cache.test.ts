@@ -53,6 +53,7 @@ beforeAll(async () => {
     workflows: store.workflows,
     deliveries: store.deliveries,
     segments: store.segments,
+    users: store.users,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

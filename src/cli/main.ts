@@ -5,6 +5,7 @@ import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { segments } from './commands/segments.js';
 import { serve } from './commands/serve.js';
+import { users } from './commands/users.js';
 import { worker } from './commands/worker.js';
 import { workflows } from './commands/workflows.js';
 
@@ -17,6 +18,8 @@ Commands:
   keys list [--json]                      list API keys, with when each was last used
   keys revoke KEY                         revoke a key by id or secret
   segments list|show ID|apply FILE.json   segments of a workspace [--workspace W]: list, one, create/update
+  users create --email E [--workspace W]… [--password-stdin]
+                                          create a dashboard user
   migrate                                 apply schema migrations
   workflows list|show|pause|activate      list workflows, print one, pause or activate it
   workflows apply FILE.json               create or update a workflow from a file
@@ -31,7 +34,7 @@ Exit status: 0 ok, 1 failure (store, network, listen address, key not found), 2 
 Environment:
 ${ENV_HELP.map(([k, v]) => `  ${k.padEnd(27)} ${v}`).join('\n')}`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, migrate, workflows, segments };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, users, migrate, workflows, segments };
 
 /** The version of package.json at the package root (two levels above dist/cli/ and src/cli/). */
 export function packageVersion(): string {

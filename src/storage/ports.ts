@@ -14,6 +14,7 @@ import type { JobQueue } from '../processing/job-queue.port.js';
 import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
 import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
 import type { SegmentStore } from '../segments/segment-store.port.js';
+import type { UserStore } from '../users/user-store.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -37,6 +38,8 @@ export interface Store {
   readonly workflows: WorkflowStore;
   readonly deliveries: DeliveryStore;
   readonly segments: SegmentStore;
+  /** Dashboard users and sessions. */
+  readonly users: UserStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

@@ -7,6 +7,7 @@ import { composeServer, composeWorker, type ComposedServer } from '../compose.js
 import { configFromEnv, createLogger, mintKey, openCliStore } from '../context.js';
 import { listenFailure } from '../listen-failure.js';
 import { onShutdownSignal } from '../shutdown.js';
+import { mintSetupLink } from '../../users/setup-link.js';
 
 export const SERVE_HELP = `Usage: smashsend serve [--no-worker]
 
@@ -30,7 +31,7 @@ export async function serve(argv: string[]): Promise<number> {
   const config = configFromEnv();
   const log = createLogger(config);
   const store = await openCliStore(config, 'serve', log);
-  const { server, worker, url, firstKey, activeKeys } = await start(store, config, log, !values['no-worker']);
+  const { server, worker, url, firstKey, activeKeys, setupLink } = await start(store, config, log, !values['no-worker']);
 
   // One write, so a reader of stdout sees the whole banner (the key included) at once.
   const everywhere = WILDCARD_HOSTS.has(config.host) ? ` (HOST ${config.host || '(empty)'}: every interface)` : '';
@@ -51,6 +52,11 @@ export async function serve(argv: string[]): Promise<number> {
       `  API keys: ${activeKeys} active (secrets are shown only when created). New key: npx smashsend keys create --workspace default --name NAME`,
     );
   }
+  banner.push(
+    setupLink
+      ? `  Dashboard: ${url}/  First sign-in (one-time link, valid 24 h; it lets you set the first user's password): ${setupLink}`
+      : `  Dashboard: ${url}/  (users: npx smashsend users create --email E --workspace W)`,
+  );
   banner.push(worker ? '  Background worker: running in this process' : '  Background worker: off (run `smashsend worker`)');
   // HTTP drains for at most 2 × SHUTDOWN_DRAIN_MS (build-server.ts); the rest gets 10 s more
   // before the force-exit (which exits 1).
@@ -92,7 +98,8 @@ async function start(store: Store, config: Config, log: Logger, withWorker: bool
     } else {
       activeKeys = await store.keys.countActiveKeys();
     }
-    return { server, worker, url, firstKey, activeKeys };
+    const setupLink = await mintSetupLink(store.users, url, Date.now());
+    return { server, worker, url, firstKey, activeKeys, setupLink };
   } catch (err) {
     await stopAll(server, worker, store);
     throw err;

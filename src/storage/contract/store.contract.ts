@@ -19,6 +19,7 @@ import { jobQueueContract } from './job-queue.contract.js';
 import { keysContract } from './keys.contract.js';
 import { workspaceSecretsContract } from './workspace-secrets.contract.js';
 import { workflowsContract } from './workflows.contract.js';
+import { usersContract } from './users.contract.js';
 
 export type { OpenedStore } from './contract-fixture.js';
 
@@ -58,6 +59,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   identityContract,
   workflowsContract,
   segmentsContract,
+  usersContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

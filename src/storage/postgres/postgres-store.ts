@@ -12,6 +12,7 @@ import { PostgresQueueStore } from './queue-store.postgres.js';
 import { PostgresWorkspaceSecretStore } from './workspace-secrets.postgres.js';
 import { PostgresDeliveryStore, PostgresWorkflowStore } from './workflow-store.postgres.js';
 import { PostgresSegmentStore } from './segment-store.postgres.js';
+import { PostgresUserStore } from './user-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -47,6 +48,7 @@ export class PostgresStore implements Store {
   readonly workflows: PostgresWorkflowStore;
   readonly deliveries: PostgresDeliveryStore;
   readonly segments: PostgresSegmentStore;
+  readonly users: PostgresUserStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -62,6 +64,7 @@ export class PostgresStore implements Store {
     this.workflows = new PostgresWorkflowStore(this.db);
     this.deliveries = new PostgresDeliveryStore(this.db);
     this.segments = new PostgresSegmentStore(this.db);
+    this.users = new PostgresUserStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

@@ -7,6 +7,7 @@ import { SqliteEventStore } from './event-store.sqlite.js';
 import { SqliteIdentityStore } from './identity-store.sqlite.js';
 import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
+import { SqliteUserStore } from './user-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { SqliteSegmentStore } from './segment-store.sqlite.js';
@@ -52,6 +53,7 @@ export class SqliteDirectStore implements Store {
   private _workflows?: SqliteWorkflowStore;
   private _deliveries?: SqliteDeliveryStore;
   private _segments?: SqliteSegmentStore;
+  private _users?: SqliteUserStore;
   private closed = false;
   private sync?: SyncMode;
   private readonly walPath: string | null;
@@ -111,6 +113,10 @@ export class SqliteDirectStore implements Store {
 
   get segments(): SqliteSegmentStore {
     return (this._segments ??= new SqliteSegmentStore(this.db));
+  }
+
+  get users(): SqliteUserStore {
+    return (this._users ??= new SqliteUserStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

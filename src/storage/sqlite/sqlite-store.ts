@@ -11,6 +11,7 @@ import type { DeliveryStore, WorkflowStore } from '../../workflows/workflow-stor
 import { signingSecretsOf } from '../shared/secret-rows.js';
 import type { IdentityStore } from '../../ingest/segment/identity-store.port.js';
 import type { SegmentStore } from '../../segments/segment-store.port.js';
+import type { UserStore } from '../../users/user-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -65,6 +66,7 @@ export class SqliteStore implements Store {
   readonly workflows: WorkflowStore;
   readonly deliveries: DeliveryStore;
   readonly segments: SegmentStore;
+  readonly users: UserStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -213,6 +215,20 @@ export class SqliteStore implements Store {
       contactMembership: async (id) => (await r()).segments.contactMembership(id),
       countHits: async (id, q) => (await r()).segments.countHits(id, q),
       contactEvents: async (ws, id, n) => (await r()).segments.contactEvents(ws, id, n),
+    };
+    this.users = {
+      createUser: (...a) => call('users.createUser', a),
+      addMemberships: (...a) => call('users.addMemberships', a),
+      setPassword: (...a) => call('users.setPassword', a),
+      createSession: (...a) => call('users.createSession', a),
+      switchWorkspace: (...a) => call('users.switchWorkspace', a),
+      deleteSession: (...a) => call('users.deleteSession', a),
+      createSetupToken: (...a) => call('users.createSetupToken', a),
+      consumeSetupToken: (...a) => call('users.consumeSetupToken', a),
+      getUser: async (id) => (await r()).users.getUser(id),
+      findUserByEmail: async (e) => (await r()).users.findUserByEmail(e),
+      countUsers: async () => (await r()).users.countUsers(),
+      findSession: async (h, now) => (await r()).users.findSession(h, now),
     };
   }
 

@@ -1,0 +1,89 @@
+/**
+ * The UserStore port (users/user-store.port.ts): users, memberships, sessions and one-time
+ * setup tokens. Run on every adapter by runStoreContract (store.contract.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../ports.js';
+import { T0, storeFixture, type ContractSuite } from './contract-fixture.js';
+
+export const usersContract: ContractSuite = {
+  port: 'src/users/user-store.port.ts',
+  run(open) {
+    describe('users', () => {
+      let store: Store;
+      let wsA: string;
+      let wsB: string;
+      storeFixture(open, (f) => {
+        store = f.store;
+        wsA = f.wsA;
+        wsB = f.wsB;
+      });
+
+      it('creates a user once per email, with its workspaces by name', async () => {
+        expect(await store.users.countUsers()).toBe(0);
+        const { user, created } = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'h1', workspaceIds: [wsB, wsA], now: T0 });
+        expect(created).toBe(true);
+        expect(user).toEqual({
+          id: expect.stringMatching(/^usr_/),
+          email: 'ann@example.com',
+          passwordHash: 'h1',
+          createdAt: T0,
+          workspaces: [
+            { id: wsA, name: 'alpha' },
+            { id: wsB, name: 'beta' },
+          ],
+        });
+        const again = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'other', workspaceIds: [], now: T0 + 1 });
+        expect(again).toEqual({ user, created: false });
+        expect(await store.users.countUsers()).toBe(1);
+        expect(await store.users.getUser(user.id)).toEqual(user);
+        expect(await store.users.findUserByEmail('ann@example.com')).toEqual(user);
+        expect(await store.users.findUserByEmail('bob@example.com')).toBeNull();
+        expect(await store.users.getUser('usr_unknown')).toBeNull();
+      });
+
+      it('adds memberships and sets passwords', async () => {
+        const { user } = await store.users.createUser({ email: 'ann@example.com', passwordHash: null, workspaceIds: [wsA], now: T0 });
+        expect(user.passwordHash).toBeNull();
+        const more = await store.users.addMemberships(user.id, [wsA, wsB]);
+        expect(more?.workspaces.map((w) => w.id)).toEqual([wsA, wsB]);
+        expect(await store.users.addMemberships('usr_unknown', [wsA])).toBeNull();
+        await store.users.setPassword(user.id, 'h2', T0 + 5);
+        expect((await store.users.getUser(user.id))?.passwordHash).toBe('h2');
+      });
+
+      it('finds live sessions only, and switches them between the user\'s workspaces', async () => {
+        const { user } = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'h', workspaceIds: [wsA], now: T0 });
+        await store.users.createSession({ tokenHash: 's1', userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 1000 });
+        const found = await store.users.findSession('s1', T0 + 10);
+        expect(found).toEqual({ session: { userId: user.id, workspaceId: wsA, createdAt: T0, expiresAt: T0 + 1000 }, user });
+        expect(await store.users.findSession('s1', T0 + 1000)).toBeNull(); // expired
+        expect(await store.users.findSession('nope', T0)).toBeNull();
+        // Not a member of beta: refused; once a member, allowed.
+        expect(await store.users.switchWorkspace('s1', wsB)).toBe(false);
+        await store.users.addMemberships(user.id, [wsB]);
+        expect(await store.users.switchWorkspace('s1', wsB)).toBe(true);
+        expect((await store.users.findSession('s1', T0))?.session.workspaceId).toBe(wsB);
+        expect(await store.users.switchWorkspace('nope', wsB)).toBe(false);
+        await store.users.deleteSession('s1');
+        expect(await store.users.findSession('s1', T0)).toBeNull();
+      });
+
+      it('a session pointing at a workspace the user does not belong to is not found', async () => {
+        const { user } = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'h', workspaceIds: [wsA], now: T0 });
+        await store.users.createSession({ tokenHash: 's2', userId: user.id, workspaceId: wsB, now: T0, expiresAt: T0 + 1000 });
+        expect(await store.users.findSession('s2', T0)).toBeNull();
+      });
+
+      it('a setup token is consumed once, and not after it expires', async () => {
+        await store.users.createSetupToken('t1', T0, T0 + 100);
+        await store.users.createSetupToken('t2', T0, T0 + 100);
+        const racing = await Promise.all([store.users.consumeSetupToken('t1', T0 + 1), store.users.consumeSetupToken('t1', T0 + 1)]);
+        expect(racing.sort()).toEqual([false, true]);
+        expect(await store.users.consumeSetupToken('t1', T0 + 2)).toBe(false);
+        expect(await store.users.consumeSetupToken('t2', T0 + 100)).toBe(false);
+        expect(await store.users.consumeSetupToken('unknown', T0)).toBe(false);
+      });
+    });
+  },
+};
