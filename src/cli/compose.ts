@@ -40,6 +40,8 @@ import { SEGMENT_JOB_KINDS } from '../segments/segment-jobs.js';
 import type { SegmentReferrer, SegmentTransitionListener } from '../segments/segment-links.js';
 import { SegmentsModule } from '../segments/segments.module.js';
 import { workflowSegmentReferrer } from '../workflows/segment-referrer.js';
+import type { DashboardRoute } from '../dashboard/dashboard-api.routes.js';
+import { mountDashboard } from '../dashboard/dashboard.plugin.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -66,6 +68,8 @@ export interface ComposedServer extends BuiltServer {
   processing: ProcessingMetrics;
   /** True while this server is appending events (the worker beside it then keeps its claims small). */
   ingestActive: () => boolean;
+  /** Every route of the dashboard's JSON API (/dashboard/api/…), with whether it answers without a session. */
+  dashboardRoutes: readonly DashboardRoute[];
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
@@ -159,6 +163,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     listeners: deps.segmentLinks?.listeners ?? [],
     referrers: [workflowSegmentReferrer(store.workflows), ...(deps.segmentLinks?.referrers ?? [])],
   });
+  const dashboardRoutes: DashboardRoute[] = [];
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
     (app) => mountOpenApi(app),
@@ -182,6 +187,16 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(unsubscribeRoutes, { contacts: store.contacts, secrets: store.secrets, clock: ctx.clock }),
     (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
+    (app, ctx) =>
+      mountDashboard(app, {
+        users: store.users,
+        keys: store.keys,
+        events: store.events,
+        contacts: store.contacts,
+        limiter: ctx.limiter,
+        clock: ctx.clock,
+        routeTable: dashboardRoutes,
+      }),
   ];
   const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules, storeStatus });
   const summary = startTrafficSummary({
@@ -196,6 +211,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     ...built,
     processing,
     ingestActive: () => pending.appendedWithin(50),
+    dashboardRoutes,
     async close() {
       summary.stop();
       await built.close();

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { loadConfig, type Config } from '../config/load-config.js';
-import { hashKey } from '../keys/key-cache.js';
+import { mintKeyIn } from '../keys/mint-key.js';
 import { openStore, storeLocation, storeOptionsOf } from '../storage/open-store.js';
 import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import { StoreLockedError, StoreOpenError, type Store } from '../storage/ports.js';
@@ -96,7 +95,6 @@ export async function mintKey(
   opts: { publishable?: boolean } = {},
 ): Promise<{ secret: string; record: ApiKeyRecord; workspaceCreated: boolean }> {
   const ws = await store.keys.ensureWorkspace(workspaceName, Date.now());
-  const secret = `${opts.publishable ? 'pk' : 'sk'}_live_${randomBytes(24).toString('base64url')}`;
-  const record = await store.keys.createKey({ workspaceId: ws.id, name, hash: hashKey(secret), prefix: secret.slice(0, 12), now: Date.now() });
+  const { secret, record } = await mintKeyIn(store.keys, ws.id, name, Date.now(), opts);
   return { secret, record, workspaceCreated: ws.created };
 }

@@ -126,25 +126,30 @@ export const contactsRoutes: FastifyPluginAsync<ContactsRoutesOptions> = async (
     return { isDeleted: true, contact: erased.contact ? presentContact(erased.contact) : null };
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts(LIST_CONTACTS), async (req) => {
-    const q = singleQuery(req.query);
-    const query: ContactQuery = { workspaceId: req.workspaceId, limit: 50, sort: 'createdAt.desc' };
-    if (q.limit !== undefined) query.limit = queryLimit(q.limit, 100);
-    if (q.sort !== undefined) {
-      if (q.sort !== 'createdAt.desc' && q.sort !== 'createdAt.asc') throw Errors.invalidQuery('"sort" must be createdAt.desc or createdAt.asc');
-      query.sort = q.sort;
-    }
-    if (q.search !== undefined && q.search !== '') query.search = q.search.slice(0, 254);
-    if (q.status !== undefined && q.status !== '') {
-      if (!(CONTACT_STATUSES as readonly string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${CONTACT_STATUSES.join(', ')}`);
-      query.status = q.status as ContactStatus;
-    }
-    if (q.cursor !== undefined && q.cursor !== '') {
-      const after = decodeContactCursor(q.cursor);
-      if (!after) throw Errors.invalidCursor();
-      query.after = after;
-    }
-    const p = page(await contacts.list(query), (next) => [next.createdAt, next.id]);
-    return { contacts: { ...p, items: p.items.map(presentContact) } };
-  });
+  app.get<{ Querystring: Record<string, string | undefined> }>('/v1/contacts', opts(LIST_CONTACTS), async (req) =>
+    listContacts(contacts, req.workspaceId, req.query),
+  );
 };
+
+/** GET /v1/contacts (and the dashboard's contact list): one page of the workspace's contacts. */
+export async function listContacts(contacts: ContactStore, workspaceId: string, rawQuery: unknown) {
+  const q = singleQuery(rawQuery);
+  const query: ContactQuery = { workspaceId, limit: 50, sort: 'createdAt.desc' };
+  if (q.limit !== undefined) query.limit = queryLimit(q.limit, 100);
+  if (q.sort !== undefined) {
+    if (q.sort !== 'createdAt.desc' && q.sort !== 'createdAt.asc') throw Errors.invalidQuery('"sort" must be createdAt.desc or createdAt.asc');
+    query.sort = q.sort;
+  }
+  if (q.search !== undefined && q.search !== '') query.search = q.search.slice(0, 254);
+  if (q.status !== undefined && q.status !== '') {
+    if (!(CONTACT_STATUSES as readonly string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${CONTACT_STATUSES.join(', ')}`);
+    query.status = q.status as ContactStatus;
+  }
+  if (q.cursor !== undefined && q.cursor !== '') {
+    const after = decodeContactCursor(q.cursor);
+    if (!after) throw Errors.invalidCursor();
+    query.after = after;
+  }
+  const p = page(await contacts.list(query), (next) => [next.createdAt, next.id]);
+  return { contacts: { ...p, items: p.items.map(presentContact) } };
+}

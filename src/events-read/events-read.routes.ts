@@ -33,25 +33,27 @@ export const eventsReadRoutes: FastifyPluginAsync<EventsReadRoutesOptions> = asy
     return workflowTrace ? { event: presentEvent(e), workflows: await workflowTrace(req.workspaceId, e.messageId) } : { event: presentEvent(e) };
   });
 
-  app.get('/v1/events', { onRequest: guard('api'), config: { contract: LIST_EVENTS } }, async (req) => {
-    const q = singleQuery(req.query);
-    const now = clock();
-    const query: EventQuery = { workspaceId: req.workspaceId, limit: 50 };
-    if (q.email !== undefined) query.email = queryEmail(q.email);
-    if (q.event !== undefined) query.event = q.event;
-    if (q.status !== undefined) {
-      if (!(EVENT_STATUSES as readonly string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${EVENT_STATUSES.join(', ')}`);
-      query.status = q.status as EventStatus;
-    }
-    if (q.since !== undefined) query.since = queryTime('since', q.since, now);
-    if (q.until !== undefined) query.until = queryTime('until', q.until, now);
-    if (q.limit !== undefined) query.limit = queryLimit(q.limit, 1000);
-    if (q.cursor !== undefined && q.cursor !== '') {
-      const after = decodeEventCursor(q.cursor);
-      if (!after) throw Errors.invalidCursor();
-      query.after = after;
-    }
-    const p = page(await events.list(query), (next) => [next.timestamp, next.seq]);
-    return { events: { ...p, items: p.items.map(presentEvent) } };
-  });
+  app.get('/v1/events', { onRequest: guard('api'), config: { contract: LIST_EVENTS } }, async (req) => listEvents(events, req.workspaceId, req.query, clock()));
 };
+
+/** GET /v1/events (and the dashboard's event list): one page, newest event time first. */
+export async function listEvents(events: EventReader, workspaceId: string, rawQuery: unknown, now: number) {
+  const q = singleQuery(rawQuery);
+  const query: EventQuery = { workspaceId, limit: 50 };
+  if (q.email !== undefined) query.email = queryEmail(q.email);
+  if (q.event !== undefined) query.event = q.event;
+  if (q.status !== undefined) {
+    if (!(EVENT_STATUSES as readonly string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${EVENT_STATUSES.join(', ')}`);
+    query.status = q.status as EventStatus;
+  }
+  if (q.since !== undefined) query.since = queryTime('since', q.since, now);
+  if (q.until !== undefined) query.until = queryTime('until', q.until, now);
+  if (q.limit !== undefined) query.limit = queryLimit(q.limit, 1000);
+  if (q.cursor !== undefined && q.cursor !== '') {
+    const after = decodeEventCursor(q.cursor);
+    if (!after) throw Errors.invalidCursor();
+    query.after = after;
+  }
+  const p = page(await events.list(query), (next) => [next.timestamp, next.seq]);
+  return { events: { ...p, items: p.items.map(presentEvent) } };
+}

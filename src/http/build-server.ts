@@ -37,6 +37,8 @@ export interface HttpContext {
   metrics: Metrics;
   /** What the guard uses, for routes that authenticate another way (Segment's Basic auth and `writeKey`). */
   guardDeps: GuardDeps;
+  /** The process's rate limiter (Redis-backed when REDIS_URL is set), for limits beyond the API buckets. */
+  limiter: RateLimiter;
 }
 
 /** Registers one module's route plugin (e.g. `app.register(contactsRoutes, {...})`). */
@@ -252,7 +254,7 @@ export async function buildServer(deps: ServerDeps): Promise<BuiltServer> {
   });
 
   const guardDeps: GuardDeps = { keys, limiter, config, metrics, clock };
-  const ctx: HttpContext = { guard: (b: RateBucket) => guard(guardDeps, b), clock, metrics, guardDeps };
+  const ctx: HttpContext = { guard: (b: RateBucket) => guard(guardDeps, b), clock, metrics, guardDeps, limiter };
   for (const mount of deps.modules) mount(app, ctx);
   await app.after();
 

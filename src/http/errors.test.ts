@@ -45,6 +45,12 @@ describe('error catalogue', () => {
       Errors.contactLimit('TOO_MANY_CONTACT_PROPERTIES', 'x'),
       Errors.serviceUnavailable(),
       Errors.overloaded(),
+      Errors.unauthenticated(),
+      Errors.invalidCredentials(),
+      Errors.invalidSetupLink(),
+      Errors.csrf(),
+      Errors.keyNotFound(),
+      Errors.workspaceNotFound(),
       Errors.internal(),
     ];
     expect(made).toHaveLength(Object.keys(Errors).length);

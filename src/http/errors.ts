@@ -31,6 +31,9 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'INVALID_CONDITION'
   | 'SEGMENT_IN_USE'
+  | 'UNAUTHENTICATED'
+  | 'INVALID_CREDENTIALS'
+  | 'FORBIDDEN'
   // ContactLimitCode, spelled out so the docs test sees them:
   | 'TOO_MANY_CONTACT_PROPERTIES'
   | 'CONTACT_TOO_LARGE'
@@ -83,6 +86,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   INVALID_CONDITION: 400,
   SEGMENT_IN_USE: 409,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
   TOO_MANY_CONTACT_PROPERTIES: 400,
   CONTACT_TOO_LARGE: 400,
   SERVICE_UNAVAILABLE: 503,
@@ -189,5 +195,13 @@ export const Errors = {
     new ApiError(503, 'SERVICE_UNAVAILABLE', 'The store refuses writes (disk full or read-only); events are answered 503', {
       'retry-after': '1',
     }),
+  /** The dashboard: no session, or not a user of that workspace. */
+  unauthenticated: () => new ApiError(401, 'UNAUTHENTICATED', 'Sign in to the dashboard first'),
+  invalidCredentials: () => new ApiError(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect'),
+  invalidSetupLink: () => new ApiError(401, 'INVALID_CREDENTIALS', 'This sign-in link is not valid, has expired or was already used'),
+  /** A state-changing dashboard request without its CSRF token, or sent from another site. */
+  csrf: () => new ApiError(403, 'FORBIDDEN', 'Cross-site request refused (missing or wrong CSRF token)'),
+  keyNotFound: () => new ApiError(404, 'NOT_FOUND', 'API key not found'),
+  workspaceNotFound: () => new ApiError(404, 'NOT_FOUND', 'Workspace not found'),
   internal: () => new ApiError(500, 'INTERNAL_ERROR', 'Internal Server Error'),
 } as const;

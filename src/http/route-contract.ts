@@ -42,8 +42,9 @@ declare module 'fastify' {
     /**
      * Routes that are not part of the API: derived 405s and the official SDK's calls we do
      * not implement (404 NOT_IMPLEMENTED). They get no 405s of their own, no query check and
-     * no place in /openapi.json.
+     * no place in /openapi.json. `dashboard`: the dashboard's pages and its session-authenticated
+     * JSON API (src/dashboard), not part of the public API.
      */
-    internal?: 'method_not_allowed' | 'not_implemented';
+    internal?: 'method_not_allowed' | 'not_implemented' | 'dashboard';
   }
 }

@@ -1,0 +1,190 @@
+/**
+ * The dashboard's JSON API under /dashboard/api: the same ports and the same list functions
+ * as the public routes (no SQL here), scoped to the session's workspace instead of a key's.
+ * Every route is behind sessionHook (session.hook.ts) unless it is marked `dashboardPublic`;
+ * test/dashboard-security.test.ts walks the route table to keep it so.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ContactStore } from '../contacts/contact-store.port.js';
+import { listContacts } from '../contacts/contacts.routes.js';
+import { presentContact } from '../contacts/present-contact.js';
+import { normalizeEmail } from '../core/email.js';
+import type { EventReader } from '../events-read/event-reader.port.js';
+import { listEvents } from '../events-read/events-read.routes.js';
+import { presentEvent } from '../events-read/present-event.js';
+import { Errors } from '../http/errors.js';
+import { iso } from '../http/paging.js';
+import type { RateLimiter } from '../http/rate-limit/rate-limiter.js';
+import type { KeyStore } from '../keys/key-store.port.js';
+import { mintKeyIn } from '../keys/mint-key.js';
+import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
+import { hashToken, newToken } from '../users/tokens.js';
+import type { UserRecord, UserStore } from '../users/user-store.port.js';
+import { csrfTokenOf, SESSION_TTL_MS, sessionHook, setSessionCookie } from './session.hook.js';
+
+export interface DashboardApiOptions {
+  users: UserStore;
+  keys: KeyStore;
+  events: EventReader;
+  contacts: ContactStore;
+  limiter: RateLimiter;
+  clock: () => number;
+  /** Filled with every route registered here (for the security test's walk). */
+  routeTable: DashboardRoute[];
+  /** Further routes of this API (live view, stats), registered inside the session hook's scope. */
+  extra?: FastifyPluginAsync[];
+}
+
+export interface DashboardRoute {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+/** Sign-in attempts per minute: per email (guessing one account) and per client address (spraying many). */
+export const SIGN_IN_LIMITS = { perEmail: 10, perAddress: 50 } as const;
+
+function bodyObject(req: FastifyRequest): Record<string, unknown> {
+  const b = req.body;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw Errors.invalidBody();
+  return b as Record<string, unknown>;
+}
+
+function stringField(b: Record<string, unknown>, name: string, max = 1000): string {
+  const v = b[name];
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw Errors.invalidBody(`"${name}" is required`);
+  return v;
+}
+
+function sessionView(user: UserRecord, workspaceId: string, token: string) {
+  return {
+    user: { id: user.id, email: user.email },
+    workspace: user.workspaces.find((w) => w.id === workspaceId) ?? null,
+    workspaces: user.workspaces,
+    csrfToken: csrfTokenOf(token),
+  };
+}
+
+export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async (app, o) => {
+  const { users, keys, events, contacts, limiter, clock } = o;
+  app.addHook('onRoute', (r) => {
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) o.routeTable.push({ method: m, url: r.url, public: r.config?.dashboardPublic === true });
+  });
+  app.addHook('onRequest', sessionHook(users, clock));
+  // A new object per route: Fastify keeps each route's config as given.
+  const priv = () => ({ config: { internal: 'dashboard' as const } });
+  const pub = () => ({ config: { internal: 'dashboard' as const, dashboardPublic: true } });
+
+  async function limit(key: string, n: number): Promise<void> {
+    const d = await limiter.hit(`dashboard-sign-in:${key}`, n, clock());
+    if (!d.allowed) throw Errors.rateLimited(Math.max(1, Math.ceil(d.resetMs / 1000)));
+  }
+
+  async function startSession(req: FastifyRequest, reply: FastifyReply, user: UserRecord) {
+    const ws = user.workspaces[0];
+    if (!ws) throw Errors.invalidCredentials();
+    const token = newToken();
+    const now = clock();
+    await users.createSession({ tokenHash: hashToken(token), userId: user.id, workspaceId: ws.id, now, expiresAt: now + SESSION_TTL_MS });
+    setSessionCookie(req, reply, token);
+    return sessionView(user, ws.id, token);
+  }
+
+  app.post('/dashboard/api/sign-in', pub(), async (req, reply) => {
+    await limit(`ip:${req.ip}`, SIGN_IN_LIMITS.perAddress);
+    const b = bodyObject(req);
+    const email = normalizeEmail(stringField(b, 'email', 254));
+    const password = stringField(b, 'password', PASSWORD_LIMITS.max * 4);
+    await limit(`email:${email ?? ''}`, SIGN_IN_LIMITS.perEmail);
+    const user = email ? await users.findUserByEmail(email) : null;
+    // Verified against a dummy hash when there is no such user: the answer takes as long.
+    if (!(await verifyPassword(password, user?.passwordHash ?? null)) || !user) throw Errors.invalidCredentials();
+    return startSession(req, reply, user);
+  });
+
+  // The first-start link: creates the first user (workspace "default") with the password chosen.
+  app.post('/dashboard/api/setup', pub(), async (req, reply) => {
+    await limit(`ip:${req.ip}`, SIGN_IN_LIMITS.perAddress);
+    const b = bodyObject(req);
+    const token = stringField(b, 'token', 200);
+    const email = normalizeEmail(stringField(b, 'email', 254));
+    if (!email) throw Errors.invalidBody('"email" must be a valid email');
+    const password = stringField(b, 'password', PASSWORD_LIMITS.max * 4);
+    if ([...password].length < PASSWORD_LIMITS.min || [...password].length > PASSWORD_LIMITS.max) {
+      throw Errors.invalidBody(`"password" must have ${PASSWORD_LIMITS.min} to ${PASSWORD_LIMITS.max} characters`);
+    }
+    const passwordHash = await hashPassword(password);
+    if (!(await users.consumeSetupToken(hashToken(token), clock()))) throw Errors.invalidSetupLink();
+    const ws = await keys.ensureWorkspace('default', clock());
+    const { user, created } = await users.createUser({ email, passwordHash, workspaceIds: [ws.id], now: clock() });
+    if (!created) {
+      await users.setPassword(user.id, passwordHash, clock());
+      await users.addMemberships(user.id, [ws.id]);
+    }
+    return startSession(req, reply, (await users.getUser(user.id))!);
+  });
+
+  app.get('/dashboard/api/session', priv(), async (req) => {
+    const d = req.dashboard!;
+    return sessionView(d.user, d.session.workspaceId, d.token);
+  });
+
+  app.post('/dashboard/api/sign-out', priv(), async (req, reply) => {
+    await users.deleteSession(hashToken(req.dashboard!.token));
+    setSessionCookie(req, reply, null);
+    return { signedOut: true };
+  });
+
+  app.post('/dashboard/api/workspace', priv(), async (req) => {
+    const workspaceId = stringField(bodyObject(req), 'workspaceId', 100);
+    const d = req.dashboard!;
+    if (!(await users.switchWorkspace(hashToken(d.token), workspaceId))) throw Errors.workspaceNotFound();
+    return sessionView(d.user, workspaceId, d.token);
+  });
+
+  const presentKey = (k: Awaited<ReturnType<KeyStore['listKeys']>>[number]) => ({
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: iso(k.createdAt),
+    lastUsedAt: k.lastUsedAt === null ? null : iso(k.lastUsedAt),
+    revokedAt: k.revokedAt === null ? null : iso(k.revokedAt),
+  });
+  const workspaceKeys = async (ws: string) => (await keys.listKeys()).filter((k) => k.workspaceId === ws);
+
+  app.get('/dashboard/api/keys', priv(), async (req) => ({ keys: (await workspaceKeys(req.workspaceId)).map(presentKey).reverse() }));
+
+  app.post('/dashboard/api/keys', priv(), async (req, reply) => {
+    const name = stringField(bodyObject(req), 'name', 100).trim();
+    if (!name) throw Errors.invalidBody('"name" is required');
+    const { secret, record } = await mintKeyIn(keys, req.workspaceId, name, clock());
+    return reply.code(201).send({ key: presentKey(record), secret });
+  });
+
+  app.post<{ Params: { id: string } }>('/dashboard/api/keys/:id/revoke', priv(), async (req) => {
+    const found = (await workspaceKeys(req.workspaceId)).find((k) => k.id === req.params.id);
+    if (!found) throw Errors.keyNotFound();
+    const revoked = await keys.revokeKey(found.id, clock());
+    return { key: presentKey(revoked ?? found) };
+  });
+
+  app.get('/dashboard/api/events', priv(), async (req) => listEvents(events, req.workspaceId, req.query, clock()));
+
+  app.get<{ Params: { messageId: string } }>('/dashboard/api/events/:messageId', priv(), async (req) => {
+    const e = await events.get(req.workspaceId, req.params.messageId);
+    if (!e) throw Errors.eventNotFound();
+    const contact = e.contactId ? await contacts.get(req.workspaceId, e.contactId) : await contacts.findByEmail(req.workspaceId, e.email);
+    return { event: presentEvent(e), contact: contact ? presentContact(contact) : null };
+  });
+
+  app.get('/dashboard/api/contacts', priv(), async (req) => listContacts(contacts, req.workspaceId, req.query));
+
+  app.get<{ Params: { id: string } }>('/dashboard/api/contacts/:id', priv(), async (req) => {
+    const c = await contacts.get(req.workspaceId, req.params.id);
+    if (!c) throw Errors.contactNotFound();
+    const timeline = await events.list({ workspaceId: req.workspaceId, email: c.email, limit: 100 });
+    return { contact: presentContact(c), events: timeline.items.map(presentEvent) };
+  });
+
+  for (const plugin of o.extra ?? []) await app.register(plugin);
+};

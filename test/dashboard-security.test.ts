@@ -1,0 +1,161 @@
+/**
+ * The dashboard's security: every API route refuses a request without a session (walked from
+ * the route table, so a new route cannot forget it), workspaces are isolated, cross-site
+ * requests are refused, sign-in is rate-limited, and the session cookie has its flags.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintSetupLink } from '../src/users/setup-link.js';
+import { SIGN_IN_LIMITS } from '../src/dashboard/dashboard-api.routes.js';
+import { createUser, dash, signIn, PASSWORD } from './support/dashboard.js';
+import { call, ev } from './support/http.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+const routes = () => (s.server as unknown as { dashboardRoutes: { method: string; url: string; public: boolean }[] }).dashboardRoutes;
+
+describe('dashboard API security', () => {
+  it('every route without dashboardPublic answers 401 UNAUTHENTICATED without a session, or with a bogus one', async () => {
+    const table = routes().filter((r) => r.method !== 'HEAD');
+    expect(table.length).toBeGreaterThanOrEqual(12);
+    expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);
+    for (const r of table.filter((x) => !x.public)) {
+      expect(r.url.startsWith('/dashboard/api/'), r.url).toBe(true);
+      const path = r.url.replace(/:\w+/g, 'x');
+      for (const cookie of [undefined, 'smashsend_session=forged']) {
+        const res = await call(`${s.url}${path}`, { method: r.method, headers: cookie ? { cookie } : {}, ...(r.method === 'GET' ? {} : { body: {} }) });
+        expect(res.status, `${r.method} ${r.url}`).toBe(401);
+        expect(res.body, `${r.method} ${r.url}`).toMatchObject({ statusCode: 401, code: 'UNAUTHENTICATED' });
+      }
+    }
+  });
+
+  it('the session cookie is HttpOnly, SameSite=Lax, Path=/, and Secure behind https', async () => {
+    const u = await createUser(s.store, ['default']);
+    const r = await call(`${s.url}/dashboard/api/sign-in`, { body: { email: u.email, password: PASSWORD } });
+    expect(r.status).toBe(200);
+    const c = r.headers.get('set-cookie')!;
+    expect(c).toMatch(/^smashsend_session=[\w-]{43};/);
+    expect(c).toContain('HttpOnly');
+    expect(c).toContain('SameSite=Lax');
+    expect(c).toContain('Path=/');
+    expect(c).not.toContain('Secure');
+    const https = await call(`${s.url}/dashboard/api/sign-in`, { body: { email: u.email, password: PASSWORD }, headers: { 'x-forwarded-proto': 'https' } });
+    expect(https.headers.get('set-cookie')).toContain('; Secure');
+    expect(JSON.stringify(r.body)).not.toContain(c.split(';')[0]!.split('=')[1]!); // the token is not in the body
+  });
+
+  it('a session of workspace A cannot read or change anything of workspace B', async () => {
+    const a = await createUser(s.store, ['ws-a']);
+    const keyB = await s.createKey('ws-b');
+    expect((await call(`${s.url}/v1/events`, { key: keyB, body: ev({ messageId: 'only-b', identify: { email: 'b@example.com' } }) })).status).toBe(200);
+    await s.drain();
+    const session = await signIn(s.url, a.email);
+    expect(session.body.workspace.name).toBe('ws-a');
+    expect((await dash(s.url, session, '/events/only-b')).status).toBe(404);
+    expect((await dash(s.url, session, '/events')).body.events.items).toEqual([]);
+    expect((await dash(s.url, session, '/contacts')).body.contacts.items).toEqual([]);
+    const bContact = await s.store.contacts.findByEmail((await s.store.keys.ensureWorkspace('ws-b', 0)).id, 'b@example.com');
+    expect((await dash(s.url, session, `/contacts/${bContact!.id}`)).status).toBe(404);
+    const bKeys = (await s.store.keys.listKeys()).filter((k) => k.workspaceName === 'ws-b');
+    expect((await dash(s.url, session, '/keys')).body.keys).toEqual([]);
+    expect((await dash(s.url, session, `/keys/${bKeys[0]!.id}/revoke`, { body: {} })).status).toBe(404);
+    expect((await s.store.keys.listKeys()).find((k) => k.id === bKeys[0]!.id)?.revokedAt).toBeNull();
+    const wsB = (await s.store.keys.ensureWorkspace('ws-b', 0)).id;
+    expect((await dash(s.url, session, '/workspace', { body: { workspaceId: wsB } })).status).toBe(404);
+  });
+
+  it('a user of two workspaces switches between them', async () => {
+    const u = await createUser(s.store, ['sw-one', 'sw-two']);
+    const session = await signIn(s.url, u.email);
+    const two = session.body.workspaces.find((w: { name: string }) => w.name === 'sw-two');
+    const r = await dash(s.url, session, '/workspace', { body: { workspaceId: two.id } });
+    expect(r.status).toBe(200);
+    expect((await dash(s.url, session, '/session')).body.workspace).toEqual(two);
+  });
+
+  it('a cross-site form POST is refused, and so is a POST without the CSRF token', async () => {
+    const u = await createUser(s.store, ['default']);
+    const session = await signIn(s.url, u.email);
+    const form = await call(`${s.url}/dashboard/api/keys`, {
+      method: 'POST',
+      raw: 'name=evil',
+      headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' },
+    });
+    expect(form.status).toBe(403);
+    expect(form.body.code).toBe('FORBIDDEN');
+    const fetchSite = await call(`${s.url}/dashboard/api/keys`, { body: { name: 'x' }, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'sec-fetch-site': 'cross-site' } });
+    expect(fetchSite.status).toBe(403);
+    const noToken = await call(`${s.url}/dashboard/api/keys`, { body: { name: 'x' }, headers: { cookie: session.cookie } });
+    expect(noToken.status).toBe(403);
+    const wrongToken = await call(`${s.url}/dashboard/api/keys`, { body: { name: 'x' }, headers: { cookie: session.cookie, 'x-csrf-token': 'A'.repeat(43) } });
+    expect(wrongToken.status).toBe(403);
+    const signInCrossSite = await call(`${s.url}/dashboard/api/sign-in`, { body: { email: u.email, password: PASSWORD }, headers: { origin: 'http://evil.example' } });
+    expect(signInCrossSite.status).toBe(403);
+    const ok = await dash(s.url, session, '/keys', { body: { name: 'fine' }, headers: { origin: s.url } });
+    expect(ok.status).toBe(201);
+    expect(ok.body.secret).toMatch(/^sk_live_/);
+  });
+
+  it('wrong passwords are rate-limited per email, then even the right one is refused', async () => {
+    const u = await createUser(s.store, ['default']);
+    for (let i = 0; i < SIGN_IN_LIMITS.perEmail; i++) {
+      const r = await call(`${s.url}/dashboard/api/sign-in`, { body: { email: u.email, password: 'wrong password' } });
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ code: 'INVALID_CREDENTIALS', message: 'Email or password is incorrect' });
+    }
+    const limited = await call(`${s.url}/dashboard/api/sign-in`, { body: { email: u.email, password: PASSWORD } });
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('RATE_LIMITED');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // An unknown email gets the same answer as a wrong password.
+    const unknown = await call(`${s.url}/dashboard/api/sign-in`, { body: { email: 'nobody-here@example.com', password: PASSWORD } });
+    expect(unknown.body).toMatchObject({ statusCode: 401, code: 'INVALID_CREDENTIALS' });
+  });
+
+  it('sign-out ends the session', async () => {
+    const u = await createUser(s.store, ['default']);
+    const session = await signIn(s.url, u.email);
+    const out = await dash(s.url, session, '/sign-out', { body: {} });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
+    expect((await dash(s.url, session, '/session')).status).toBe(401);
+  });
+
+  it('the one-time sign-in link creates the first user once', async () => {
+    const fresh = await startTestServer();
+    try {
+      const link = await mintSetupLink(fresh.store.users, fresh.url, Date.now());
+      expect(link).toMatch(/\/setup#token=[\w-]{43}$/);
+      const token = link!.split('#token=')[1];
+      const r = await call(`${fresh.url}/dashboard/api/setup`, { body: { token, email: 'First@Example.com', password: PASSWORD } });
+      expect(r.status).toBe(200);
+      expect(r.body.user.email).toBe('first@example.com');
+      expect(r.body.workspace.name).toBe('default');
+      const again = await call(`${fresh.url}/dashboard/api/setup`, { body: { token, email: 'second@example.com', password: PASSWORD } });
+      expect(again.status).toBe(401);
+      expect(await mintSetupLink(fresh.store.users, fresh.url, Date.now())).toBeNull(); // a user exists now
+      await signIn(fresh.url, 'first@example.com');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('unknown paths stay JSON 404s; the UI paths answer HTML', async () => {
+    const r = await call(`${s.url}/nope`);
+    expect(r.status).toBe(404);
+    expect(r.body.code).toBe('NOT_FOUND');
+    const page = await fetch(`${s.url}/live`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const traversal = await call(`${s.url}/assets/..%2F..%2Fpackage.json`);
+    expect([400, 403, 404]).toContain(traversal.status);
+    expect(traversal.text).not.toContain('smashsend-events-server');
+  });
+});
