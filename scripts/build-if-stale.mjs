@@ -46,7 +46,37 @@ function staleReason() {
   return newest.mtimeMs > built ? `${newest.file.slice(root.length + 1)} changed since the last build` : null;
 }
 
+/**
+ * The dashboard UI (packages/dashboard → packages/dashboard/dist, by Vite) is rebuilt by a
+ * plain `npm start` too when its sources are newer than its build (`npm run build` always
+ * builds it). Without Vite installed (a production install without dev dependencies) the
+ * existing build is served as it is.
+ */
+function buildDashboardIfStale() {
+  const ui = join(root, 'packages', 'dashboard');
+  if (!existsSync(join(ui, 'src'))) return;
+  const built = join(ui, 'dist', 'index.html');
+  let newest = 0;
+  const visit = (p) => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const name of readdirSync(p)) visit(join(p, name));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const f of ['src', 'index.html', 'vite.config.ts']) if (existsSync(join(ui, f))) visit(join(ui, f));
+  if (existsSync(built) && statSync(built).mtimeMs >= newest) return;
+  let vite;
+  try {
+    vite = createRequire(join(root, 'package.json')).resolve('vite/bin/vite.js');
+  } catch {
+    return;
+  }
+  console.error('building the dashboard UI (packages/dashboard changed since its last build)');
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', join(ui, 'vite.config.ts')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
 const reason = always ? 'requested' : staleReason();
+if (!always && !checkOnly) buildDashboardIfStale();
 if (reason === null) {
   console.error('build is current (dist/ is newer than src/); not compiling');
   process.exit(0);

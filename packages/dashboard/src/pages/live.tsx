@@ -1,0 +1,108 @@
+/**
+ * Live events over Server-Sent Events (/dashboard/api/live): accepted, duplicate and rejected.
+ * At most MAX rows are kept; while paused, or when the server had to drop events for a slow
+ * connection, the count of events not shown is displayed instead.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Link, Time } from '../ui';
+
+export interface LiveItem {
+  kind: 'accepted' | 'duplicate' | 'rejected';
+  at: string;
+  messageId: string | null;
+  event: string | null;
+  email: string | null;
+  source: string;
+  errors?: { code: string; message: string }[];
+}
+
+const MAX = 500;
+
+export function LivePage() {
+  const [items, setItems] = useState<LiveItem[]>([]);
+  const [paused, setPaused] = useState(false);
+  const [hidden, setHidden] = useState(0);
+  const [state, setState] = useState<'connecting' | 'live' | 'error'>('connecting');
+  const [filter, setFilter] = useState({ text: '', kind: '' });
+  const pausedRef = useRef(false);
+  pausedRef.current = paused;
+
+  useEffect(() => {
+    const es = new EventSource('/dashboard/api/live');
+    es.onopen = () => setState('live');
+    es.onerror = () => setState('error');
+    es.addEventListener('item', (m) => {
+      const item = JSON.parse((m as MessageEvent).data) as LiveItem;
+      if (pausedRef.current) return setHidden((n) => n + 1);
+      setItems((list) => [item, ...list].slice(0, MAX));
+    });
+    es.addEventListener('dropped', (m) => setHidden((n) => n + Number(JSON.parse((m as MessageEvent).data).count)));
+    return () => es.close();
+  }, []);
+
+  const t = filter.text.trim().toLowerCase();
+  const shown = items.filter(
+    (i) => (!filter.kind || i.kind === filter.kind) && (!t || [i.event, i.email, i.messageId, i.source].some((f) => f?.toLowerCase().includes(t))),
+  );
+  return (
+    <section>
+      <h1>Live events</h1>
+      <div class="row">
+        <label>
+          Filter
+          <input type="search" placeholder="name, email, messageId, source" value={filter.text} onInput={(e) => setFilter({ ...filter, text: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>
+          Status
+          <select value={filter.kind} onChange={(e) => setFilter({ ...filter, kind: (e.target as HTMLSelectElement).value })}>
+            <option value="">all</option>
+            <option value="accepted">accepted</option>
+            <option value="duplicate">duplicate</option>
+            <option value="rejected">rejected</option>
+          </select>
+        </label>
+        <button type="button" aria-pressed={paused} onClick={() => (setPaused(!paused), paused && setHidden(0))}>
+          {paused ? 'Resume' : 'Pause'}
+        </button>
+        <span class="muted" role="status">
+          {state === 'live' ? '● live' : state === 'connecting' ? 'connecting…' : 'reconnecting…'}
+          {hidden > 0 && ` · ${hidden} events not shown`}
+        </span>
+      </div>
+      {shown.length === 0 ? (
+        <p class="empty">{items.length ? 'No event matches the filter.' : 'Waiting for events… send one with the curl on the Overview page.'}</p>
+      ) : (
+        <div class="scroll">
+          <table data-testid="live">
+            <thead>
+              <tr>
+                <th>Received</th>
+                <th>Status</th>
+                <th>Event</th>
+                <th>Email</th>
+                <th>Source</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((i) => (
+                <tr class={i.kind}>
+                  <td>
+                    <Time iso={i.at} />
+                  </td>
+                  <td>
+                    <span class={`badge ${i.kind}`}>{i.kind}</span>
+                  </td>
+                  <td>{i.kind === 'accepted' && i.messageId ? <Link href={`/events/${encodeURIComponent(i.messageId)}`}>{i.event}</Link> : (i.event ?? '–')}</td>
+                  <td>{i.email ?? '–'}</td>
+                  <td>{i.source}</td>
+                  <td>{i.errors ? i.errors.map((e) => `${e.code}: ${e.message}`).join('; ') : i.messageId ? <code>{i.messageId}</code> : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
