@@ -54,6 +54,7 @@ beforeAll(async () => {
     deliveries: store.deliveries,
     segments: store.segments,
     users: store.users,
+    activity: store.activity,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

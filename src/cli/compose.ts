@@ -42,6 +42,8 @@ import { SegmentsModule } from '../segments/segments.module.js';
 import { workflowSegmentReferrer } from '../workflows/segment-referrer.js';
 import type { DashboardRoute } from '../dashboard/dashboard-api.routes.js';
 import { mountDashboard } from '../dashboard/dashboard.plugin.js';
+import { ActivityRecorder } from '../activity/activity-recorder.js';
+import { statsRoutes } from '../activity/stats.routes.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -70,6 +72,8 @@ export interface ComposedServer extends BuiltServer {
   ingestActive: () => boolean;
   /** Every route of the dashboard's JSON API (/dashboard/api/…), with whether it answers without a session. */
   dashboardRoutes: readonly DashboardRoute[];
+  /** Writes the buffered ingest activity now (it is written every 250 ms anyway). */
+  flushActivity: () => Promise<void>;
 }
 
 /** Every job kind a worker of this build runs (for metrics initialised at 0 per kind). */
@@ -156,7 +160,9 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const processing = new ProcessingMetrics(metrics.registry, { queue: store.queue, jobs: store.jobs, kinds: JOB_KINDS, clock });
   const storeStatus = new StoreStatus(log);
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs, storeStatus);
-  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events);
+  const recorder = new ActivityRecorder(store.activity, log, clock);
+  recorder.start();
+  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events, recorder);
   const segment = new SegmentIngest(ingest, store.identity, { ...metrics.ingestCounters(), held: (n) => metrics.segmentHeld.inc(n) });
   metrics.watchHeldEvents(() => store.identity.countHeld());
   const segments = segmentsModule(store, {
@@ -185,6 +191,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(apiKeysRoutes, { guard: ctx.guard }),
     (app, ctx) => app.register(workspaceSecretsRoutes, { secrets: store.secrets, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(unsubscribeRoutes, { contacts: store.contacts, secrets: store.secrets, clock: ctx.clock }),
+    (app, ctx) => app.register(statsRoutes, { activity: store.activity, guard: ctx.guard, clock: ctx.clock }),
     (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
     (app, ctx) =>
@@ -193,6 +200,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         keys: store.keys,
         events: store.events,
         contacts: store.contacts,
+        activity: store.activity,
         limiter: ctx.limiter,
         clock: ctx.clock,
         routeTable: dashboardRoutes,
@@ -212,9 +220,11 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     processing,
     ingestActive: () => pending.appendedWithin(50),
     dashboardRoutes,
+    flushActivity: () => recorder.flush(),
     async close() {
       summary.stop();
       await built.close();
+      await recorder.stop(); // after the last request: its activity is written while the store is open
     },
   };
 }

@@ -17,6 +17,9 @@ import { iso } from '../http/paging.js';
 import type { RateLimiter } from '../http/rate-limit/rate-limiter.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import { mintKeyIn } from '../keys/mint-key.js';
+import type { ActivityStore } from '../activity/activity.port.js';
+import { eventStats } from '../activity/stats.routes.js';
+import { liveRoutes } from './live.routes.js';
 import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
 import { hashToken, newToken } from '../users/tokens.js';
 import type { UserRecord, UserStore } from '../users/user-store.port.js';
@@ -27,12 +30,11 @@ export interface DashboardApiOptions {
   keys: KeyStore;
   events: EventReader;
   contacts: ContactStore;
+  activity: ActivityStore;
   limiter: RateLimiter;
   clock: () => number;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
-  /** Further routes of this API (live view, stats), registered inside the session hook's scope. */
-  extra?: FastifyPluginAsync[];
 }
 
 export interface DashboardRoute {
@@ -186,5 +188,8 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
     return { contact: presentContact(c), events: timeline.items.map(presentEvent) };
   });
 
-  for (const plugin of o.extra ?? []) await app.register(plugin);
+  app.get('/dashboard/api/stats', priv(), async (req) => eventStats(o.activity, req.workspaceId, req.query, clock()));
+
+  // Registered inside this plugin: the session hook and the route table cover it.
+  await app.register(liveRoutes(o.activity));
 };

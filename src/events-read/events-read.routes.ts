@@ -19,7 +19,7 @@ export interface EventsReadRoutesOptions {
   workflowTrace?: (workspaceId: string, messageId: string) => Promise<unknown[]>;
 }
 
-function queryTime(name: string, raw: string, now: number): number {
+export function queryTime(name: string, raw: string, now: number): number {
   const value: unknown = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   const r = parseTimestamp(value, now);
   if (!r.ok) throw Errors.invalidQuery(`"${name}" must be an ISO 8601 date or a Unix timestamp within 30 years`);

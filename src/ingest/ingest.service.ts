@@ -21,6 +21,23 @@ export interface IngestCounters {
   rejected(endpoint: IngestEndpoint, n: number): void;
 }
 
+/**
+ * Sees what each call did (activity-recorder.ts: the live view and the stats counters). It
+ * runs inline on the request path, so it may only buffer: no I/O, no await.
+ */
+export interface IngestObserver {
+  ingested(o: {
+    workspaceId: string;
+    endpoint: IngestEndpoint;
+    now: number;
+    items: readonly AppendItem[];
+    outcomes: readonly AppendOutcome[];
+    rejected: readonly { raw: unknown; errors: readonly ItemError[] }[];
+  }): void;
+}
+
+const NONE: readonly never[] = [];
+
 export type SingleOutcome =
   | { kind: 'not_object' }
   | { kind: 'invalid'; code: ItemCode; message: string }
@@ -67,22 +84,27 @@ export class IngestService {
     private readonly counters: IngestCounters,
     /** Explains duplicates (the first acceptance time); read for duplicates only. */
     private readonly ledger?: Pick<EventLog, 'firstAcceptedAt'>,
+    private readonly observer?: IngestObserver,
   ) {}
 
   /** POST /v1/events: one event. */
   async single(workspaceId: string, body: unknown, now: number): Promise<SingleOutcome> {
     if (!isPlainObject(body)) {
       this.counters.rejected('single', 1);
+      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: [{ code: 'INVALID_EVENT', message: 'Request body must be a JSON object' }] }] });
       return { kind: 'not_object' };
     }
     const r = validateEvent(body, now);
     if (!r.ok) {
       this.counters.rejected('single', 1);
+      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: r.error }] });
       const first = r.error[0]!;
       return { kind: 'invalid', code: first.code, message: first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message };
     }
     const item = toAppendItem(workspaceId, r.value);
-    const [outcome] = await this.log.append([item], now, this.dedupWindowMs);
+    const outcomes = await this.log.append([item], now, this.dedupWindowMs);
+    const outcome = outcomes[0];
+    this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: [item], outcomes, rejected: NONE });
     const messageIdGiven = r.value.messageId !== null;
     if (outcome !== 'duplicate') {
       this.counters.accepted('single', 1);
@@ -138,6 +160,7 @@ export class IngestService {
       indexes.push(i);
     }
     const outcomes = items.length ? await this.log.append(items, now, this.dedupWindowMs) : [];
+    this.observer?.ingested({ workspaceId, endpoint: 'batch', now, items, outcomes, rejected: errors.map((e) => ({ raw: list[e.index], errors: e.errors })) });
     const events: BatchResult['events'] = [];
     let accepted = 0;
     let duplicated = 0;

@@ -15,6 +15,7 @@ import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.j
 import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
 import type { SegmentStore } from '../segments/segment-store.port.js';
 import type { UserStore } from '../users/user-store.port.js';
+import type { ActivityStore } from '../activity/activity.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -40,6 +41,8 @@ export interface Store {
   readonly segments: SegmentStore;
   /** Dashboard users and sessions. */
   readonly users: UserStore;
+  /** Ingest counters and the duplicates/rejections log (stats, live view). */
+  readonly activity: ActivityStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

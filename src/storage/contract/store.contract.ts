@@ -20,6 +20,7 @@ import { keysContract } from './keys.contract.js';
 import { workspaceSecretsContract } from './workspace-secrets.contract.js';
 import { workflowsContract } from './workflows.contract.js';
 import { usersContract } from './users.contract.js';
+import { activityContract } from './activity.contract.js';
 
 export type { OpenedStore } from './contract-fixture.js';
 
@@ -60,6 +61,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   workflowsContract,
   segmentsContract,
   usersContract,
+  activityContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

@@ -13,6 +13,7 @@ import { PostgresWorkspaceSecretStore } from './workspace-secrets.postgres.js';
 import { PostgresDeliveryStore, PostgresWorkflowStore } from './workflow-store.postgres.js';
 import { PostgresSegmentStore } from './segment-store.postgres.js';
 import { PostgresUserStore } from './user-store.postgres.js';
+import { PostgresActivityStore } from './activity-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -49,6 +50,7 @@ export class PostgresStore implements Store {
   readonly deliveries: PostgresDeliveryStore;
   readonly segments: PostgresSegmentStore;
   readonly users: PostgresUserStore;
+  readonly activity: PostgresActivityStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -65,6 +67,7 @@ export class PostgresStore implements Store {
     this.deliveries = new PostgresDeliveryStore(this.db);
     this.segments = new PostgresSegmentStore(this.db);
     this.users = new PostgresUserStore(this.db);
+    this.activity = new PostgresActivityStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

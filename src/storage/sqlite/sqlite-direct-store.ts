@@ -8,6 +8,7 @@ import { SqliteIdentityStore } from './identity-store.sqlite.js';
 import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { SqliteUserStore } from './user-store.sqlite.js';
+import { SqliteActivityStore } from './activity-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { SqliteSegmentStore } from './segment-store.sqlite.js';
@@ -54,6 +55,7 @@ export class SqliteDirectStore implements Store {
   private _deliveries?: SqliteDeliveryStore;
   private _segments?: SqliteSegmentStore;
   private _users?: SqliteUserStore;
+  private _activity?: SqliteActivityStore;
   private closed = false;
   private sync?: SyncMode;
   private readonly walPath: string | null;
@@ -117,6 +119,10 @@ export class SqliteDirectStore implements Store {
 
   get users(): SqliteUserStore {
     return (this._users ??= new SqliteUserStore(this.db));
+  }
+
+  get activity(): SqliteActivityStore {
+    return (this._activity ??= new SqliteActivityStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

@@ -12,6 +12,7 @@ import { signingSecretsOf } from '../shared/secret-rows.js';
 import type { IdentityStore } from '../../ingest/segment/identity-store.port.js';
 import type { SegmentStore } from '../../segments/segment-store.port.js';
 import type { UserStore } from '../../users/user-store.port.js';
+import type { ActivityStore } from '../../activity/activity.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -67,6 +68,7 @@ export class SqliteStore implements Store {
   readonly deliveries: DeliveryStore;
   readonly segments: SegmentStore;
   readonly users: UserStore;
+  readonly activity: ActivityStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -229,6 +231,13 @@ export class SqliteStore implements Store {
       findUserByEmail: async (e) => (await r()).users.findUserByEmail(e),
       countUsers: async () => (await r()).users.countUsers(),
       findSession: async (h, now) => (await r()).users.findSession(h, now),
+    };
+    this.activity = {
+      record: (...a) => call('activity.record', a),
+      positions: async () => (await r()).activity.positions(),
+      acceptedAfter: async (...a) => (await r()).activity.acceptedAfter(...a),
+      activityAfter: async (...a) => (await r()).activity.activityAfter(...a),
+      stats: async (q) => (await r()).activity.stats(q),
     };
   }
 

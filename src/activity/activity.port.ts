@@ -1,0 +1,61 @@
+/**
+ * The activity port: what ingest did, kept for the dashboard's live view and for
+ * GET /v1/stats/events. Per-minute counters (accepted, duplicate, rejected by event name) and
+ * a bounded log of duplicates and rejected events, both written in batches off the request
+ * path (activity-recorder.ts). Accepted events are read from the events table by position.
+ */
+
+export interface CountDelta {
+  workspaceId: string;
+  /** Unix ms of the minute's start (receipt time). */
+  minute: number;
+  event: string;
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+}
+
+export interface ActivityInput {
+  workspaceId: string;
+  at: number;
+  kind: 'duplicate' | 'rejected';
+  /** `single` or `batch` (the endpoint). */
+  source: string;
+  messageId: string | null;
+  event: string | null;
+  email: string | null;
+  errors: { code: string; message: string }[] | null;
+}
+
+export interface ActivityRecord extends ActivityInput {
+  id: number;
+}
+
+export interface AcceptedEvent {
+  seq: number;
+  messageId: string;
+  event: string;
+  email: string;
+  receivedAt: number;
+}
+
+export interface StatsPoint {
+  /** Unix ms of the bucket's start. */
+  t: number;
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+}
+
+export interface ActivityStore {
+  /** Adds the counts and the rows, in one transaction; drops rows older than `retainBefore`. */
+  record(input: { counts: CountDelta[]; rows: ActivityInput[]; retainBefore: number }): Promise<void>;
+  /** The newest positions: the live view starts after them. */
+  positions(): Promise<{ eventSeq: number; activityId: number }>;
+  /** Accepted events of the workspace after `afterSeq`, in acceptance order. */
+  acceptedAfter(workspaceId: string, afterSeq: number, limit: number): Promise<AcceptedEvent[]>;
+  /** Duplicates and rejected events of the workspace after `afterId`, in order. */
+  activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]>;
+  /** Sums of the counters per bucket (`bucketMs` a multiple of a minute), only buckets with counts. */
+  stats(q: { workspaceId: string; event?: string; since: number; until: number; bucketMs: number }): Promise<StatsPoint[]>;
+}

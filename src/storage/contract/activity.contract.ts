@@ -1,0 +1,70 @@
+/**
+ * The ActivityStore port (activity/activity.port.ts): per-minute counters that add up, the
+ * duplicates/rejections log read by position with its retention, accepted events by position.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../ports.js';
+import { T0, storeFixture, type ContractSuite } from './contract-fixture.js';
+
+const M = 60_000;
+
+export const activityContract: ContractSuite = {
+  port: 'src/activity/activity.port.ts',
+  run(open) {
+    describe('activity', () => {
+      let store: Store;
+      let wsA: string;
+      let wsB: string;
+      const f = storeFixture(open, (s) => {
+        store = s.store;
+        wsA = s.wsA;
+        wsB = s.wsB;
+      });
+      const c = (workspaceId: string, minute: number, event: string, accepted: number, duplicate = 0, rejected = 0) => ({ workspaceId, minute, event, accepted, duplicate, rejected });
+
+      it('adds counters per minute and event, and sums them per bucket and by name', async () => {
+        await store.activity.record({ counts: [c(wsA, T0, 'a', 2), c(wsA, T0 + M, 'a', 1, 1), c(wsB, T0, 'a', 5)], rows: [], retainBefore: 0 });
+        await store.activity.record({ counts: [c(wsA, T0, 'a', 3, 0, 1), c(wsA, T0, 'b', 0, 0, 4)], rows: [], retainBefore: 0 });
+        expect(await store.activity.stats({ workspaceId: wsA, since: T0, until: T0 + 2 * M, bucketMs: M })).toEqual([
+          { t: T0, accepted: 5, duplicate: 0, rejected: 5 },
+          { t: T0 + M, accepted: 1, duplicate: 1, rejected: 0 },
+        ]);
+        expect(await store.activity.stats({ workspaceId: wsA, event: 'a', since: T0, until: T0 + M, bucketMs: M })).toEqual([{ t: T0, accepted: 5, duplicate: 0, rejected: 1 }]);
+        const hour = T0 - (T0 % 3_600_000);
+        expect(await store.activity.stats({ workspaceId: wsA, since: hour, until: hour + 3_600_000, bucketMs: 3_600_000 })).toEqual([{ t: hour, accepted: 6, duplicate: 1, rejected: 5 }]);
+      });
+
+      it('reads the log and accepted events after a position, per workspace, and purges old rows', async () => {
+        const start = await store.activity.positions();
+        const row = (workspaceId: string, at: number, kind: 'duplicate' | 'rejected') => ({
+          workspaceId,
+          at,
+          kind,
+          source: 'single',
+          messageId: 'm1',
+          event: 'e',
+          email: 'ann@example.com',
+          errors: kind === 'rejected' ? [{ code: 'INVALID_EMAIL', message: 'Invalid email format' }] : null,
+        });
+        await store.activity.record({ counts: [], rows: [row(wsA, T0, 'duplicate'), row(wsB, T0, 'rejected'), row(wsA, T0 + 1, 'rejected')], retainBefore: 0 });
+        const a = await store.activity.activityAfter(wsA, start.activityId, 10);
+        expect(a.map((r) => [r.kind, r.at, r.errors])).toEqual([
+          ['duplicate', T0, null],
+          ['rejected', T0 + 1, [{ code: 'INVALID_EMAIL', message: 'Invalid email format' }]],
+        ]);
+        expect(await store.activity.activityAfter(wsA, a[0]!.id, 10)).toEqual([a[1]]);
+        await store.activity.record({ counts: [], rows: [], retainBefore: T0 + 1 });
+        expect((await store.activity.activityAfter(wsA, 0, 10)).map((r) => r.at)).toEqual([T0 + 1]);
+
+        await f.append([f.ev(wsA, 'x1'), f.ev(wsB, 'y1'), f.ev(wsA, 'x2', { event: 'other' })], T0 + 5);
+        const acc = await store.activity.acceptedAfter(wsA, start.eventSeq, 10);
+        expect(acc.map((e) => [e.messageId, e.event, e.receivedAt])).toEqual([
+          ['x1', 'signed_up', T0 + 5],
+          ['x2', 'other', T0 + 5],
+        ]);
+        expect(await store.activity.acceptedAfter(wsA, acc[0]!.seq, 10)).toEqual([acc[1]]);
+        expect((await store.activity.positions()).eventSeq).toBeGreaterThanOrEqual(acc[1]!.seq);
+      });
+    });
+  },
+};

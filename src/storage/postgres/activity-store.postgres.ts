@@ -1,0 +1,75 @@
+import type { AcceptedEvent, ActivityInput, ActivityRecord, ActivityStore, CountDelta, StatsPoint } from '../../activity/activity.port.js';
+import { activityKind, toActivity } from '../sqlite/activity-store.sqlite.js';
+import type { PgDatabase } from './database.postgres.js';
+
+export class PostgresActivityStore implements ActivityStore {
+  constructor(private readonly db: PgDatabase) {}
+
+  async record(input: { counts: CountDelta[]; rows: ActivityInput[]; retainBefore: number }): Promise<void> {
+    // Sorted by key, so two API processes adding to the same minutes lock rows in one order.
+    const counts = [...input.counts].sort((a, b) => (a.workspaceId + a.minute + a.event < b.workspaceId + b.minute + b.event ? -1 : 1));
+    await this.db.transaction(async (tx) => {
+      if (counts.length) {
+        await tx.query(
+          `INSERT INTO event_counts (workspace_id, minute, event, accepted, duplicate, rejected)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+           ON CONFLICT (workspace_id, minute, event) DO UPDATE SET accepted = event_counts.accepted + excluded.accepted,
+             duplicate = event_counts.duplicate + excluded.duplicate, rejected = event_counts.rejected + excluded.rejected`,
+          [counts.map((c) => c.workspaceId), counts.map((c) => c.minute), counts.map((c) => c.event), counts.map((c) => c.accepted), counts.map((c) => c.duplicate), counts.map((c) => c.rejected)],
+        );
+      }
+      const rows = input.rows;
+      if (rows.length) {
+        await tx.query(
+          `INSERT INTO ingest_activity (workspace_id, at, kind, source, message_id, event, email, errors)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+          [
+            rows.map((r) => r.workspaceId),
+            rows.map((r) => r.at),
+            rows.map((r) => activityKind(r.kind)),
+            rows.map((r) => r.source),
+            rows.map((r) => r.messageId),
+            rows.map((r) => r.event),
+            rows.map((r) => r.email),
+            rows.map((r) => (r.errors ? JSON.stringify(r.errors) : null)),
+          ],
+        );
+      }
+      await tx.query('DELETE FROM ingest_activity WHERE at < $1', [input.retainBefore]);
+    });
+  }
+
+  async positions(): Promise<{ eventSeq: number; activityId: number }> {
+    const { rows } = await this.db.query<{ e: number; a: number }>(
+      'SELECT (SELECT COALESCE(MAX(id), 0) FROM events) AS e, (SELECT COALESCE(MAX(id), 0) FROM ingest_activity) AS a',
+    );
+    return { eventSeq: Number(rows[0]!.e), activityId: Number(rows[0]!.a) };
+  }
+
+  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number): Promise<AcceptedEvent[]> {
+    const { rows } = await this.db.query<AcceptedEvent>(
+      `SELECT id AS seq, message_id AS "messageId", event, email, received_at AS "receivedAt" FROM events
+       WHERE id > $1 AND workspace_id = $2 ORDER BY id LIMIT $3`,
+      [afterSeq, workspaceId, limit],
+    );
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), receivedAt: Number(r.receivedAt) }));
+  }
+
+  async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {
+    const { rows } = await this.db.query<Parameters<typeof toActivity>[0]>(
+      'SELECT * FROM ingest_activity WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      [workspaceId, afterId, limit],
+    );
+    return rows.map(toActivity);
+  }
+
+  async stats(q: { workspaceId: string; event?: string; since: number; until: number; bucketMs: number }): Promise<StatsPoint[]> {
+    const { rows } = await this.db.query<StatsPoint>(
+      `SELECT (minute / $1) * $1 AS t, SUM(accepted) AS accepted, SUM(duplicate) AS duplicate, SUM(rejected) AS rejected
+       FROM event_counts WHERE workspace_id = $2 AND minute >= $3 AND minute < $4 AND ($5::text IS NULL OR event = $5)
+       GROUP BY 1 ORDER BY 1`,
+      [q.bucketMs, q.workspaceId, q.since, q.until, q.event ?? null],
+    );
+    return rows.map((r) => ({ t: Number(r.t), accepted: Number(r.accepted), duplicate: Number(r.duplicate), rejected: Number(r.rejected) }));
+  }
+}
