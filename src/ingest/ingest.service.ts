@@ -97,9 +97,11 @@ export class IngestService {
     const r = validateEvent(body, now);
     if (!r.ok) {
       this.counters.rejected('single', 1);
-      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: r.error }] });
       const first = r.error[0]!;
-      return { kind: 'invalid', code: first.code, message: first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message };
+      const message = first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message;
+      // The error the client was answered with.
+      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: [{ code: first.code, message }] }] });
+      return { kind: 'invalid', code: first.code, message };
     }
     const item = toAppendItem(workspaceId, r.value);
     const outcomes = await this.log.append([item], now, this.dedupWindowMs);

@@ -16,7 +16,7 @@ function Chart({ series }: { series: Point[] }) {
   useEffect(() => {
     if (!el.current) return;
     const xs = series.map((p) => Date.parse(p.t) / 1000);
-    const width = Math.max(280, el.current.clientWidth);
+    const width = Math.max(280, el.current.clientWidth - 16); // inside its 8 px padding
     const plot = new uPlot(
       {
         width,

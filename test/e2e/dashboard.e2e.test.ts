@@ -1,0 +1,112 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core (never a
+ * downloaded browser). Signs in, creates a key on Settings → API and sends events with it,
+ * sees them in the live view (a rejected one with its error), opens the contact, and sees the
+ * overview chart draw. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
+ * README, when SMASHSEND_UPDATE_SCREENSHOT=1).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, PASSWORD } from '../support/dashboard.js';
+import { call, ev } from '../support/http.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { ROOT } from '../support/cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test', 'e2e', 'artifacts');
+const built = existsSync(join(ROOT, 'packages', 'dashboard', 'dist', 'index.html'));
+
+let s: TestServer;
+let browser: BrowserContext;
+let page: Page;
+let profile: string;
+
+describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    s = await startTestServer({ backgroundWorker: true });
+    profile = mkdtempSync(join(tmpdir(), 'smashsend-chromium-'));
+    // A fresh user-data dir per run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-background-networking'],
+      viewport: { width: 1280, height: 800 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('sign in, create a key, see events live, open the contact, see the chart', async () => {
+    const user = await createUser(s.store, ['default']);
+    await page.goto(`${s.url}/sign-in`);
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await page.screenshot({ path: join(ARTIFACTS, 'overview-empty.png') });
+
+    // Settings → API: a key, shown once, used below by this test.
+    await nav.getByRole('link', { name: 'Settings → API' }).click();
+    await page.getByLabel('Key name').fill('e2e');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('new-secret').textContent())!;
+    expect(secret).toMatch(/^sk_live_/);
+    await page.getByRole('cell', { name: 'e2e' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-api.png') });
+
+    // Live events: accepted, duplicate and rejected, within 2 s of sending.
+    await nav.getByRole('link', { name: 'Live events' }).click();
+    await page.getByText('● live').waitFor();
+    const sent = Date.now();
+    const event = ev({ event: 'user.signup', messageId: 'e2e-1', identify: { email: 'jane@example.com', traits: { firstName: 'Jane', plan: 'pro' } } });
+    expect((await call(`${s.url}/v1/events`, { key: secret, body: event })).status).toBe(200);
+    expect((await call(`${s.url}/v1/events`, { key: secret, body: event })).body.duplicate).toBe(true);
+    expect((await call(`${s.url}/v1/events`, { key: secret, body: ev({ event: 'user.signup', identify: { email: 'not-an-email' } }) })).status).toBe(400);
+    const live = page.getByTestId('live');
+    await live.locator('tr.rejected').filter({ hasText: 'INVALID_EMAIL' }).waitFor({ timeout: 2000 });
+    await live.locator('tr.duplicate').waitFor({ timeout: 2000 });
+    await live.locator('tr.accepted').filter({ hasText: 'jane@example.com' }).waitFor({ timeout: 2000 });
+    expect(Date.now() - sent).toBeLessThan(2500);
+    expect(await live.locator('tr.rejected').textContent()).toContain('"identify.email" must be a valid email');
+    await page.screenshot({ path: join(ARTIFACTS, 'live.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(ARTIFACTS, 'live-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // The contact, once processed: its properties and timeline.
+    await expect.poll(async () => (await s.store.events.get((await s.store.keys.ensureWorkspace('default', 0)).id, 'e2e-1'))?.status, { timeout: 10_000 }).toBe('processed');
+    await nav.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('link', { name: 'jane@example.com' }).click();
+    const props = page.getByTestId('properties');
+    await props.getByRole('cell', { name: 'firstName' }).waitFor();
+    expect(await props.textContent()).toContain('"Jane"');
+    expect(await page.getByTestId('timeline').textContent()).toContain('user.signup');
+    await page.screenshot({ path: join(ARTIFACTS, 'contact.png') });
+
+    // Overview: the chart draws (uPlot renders a canvas) from /v1/stats-backed counters.
+    await nav.getByRole('link', { name: 'Overview' }).click();
+    const chart = page.getByTestId('chart');
+    await chart.locator('canvas').waitFor();
+    expect(await page.locator('.totals').textContent()).toMatch(/1\s*accepted.*1\s*duplicate.*1\s*rejected/);
+    await page.screenshot({ path: join(ARTIFACTS, 'overview.png') });
+    if (process.env.SMASHSEND_UPDATE_SCREENSHOT === '1') await page.screenshot({ path: join(ROOT, 'docs', 'dashboard.png') });
+
+    // Keyboard: on a fresh load the skip link is the first stop, then the navigation.
+    await page.reload();
+    await page.getByTestId('chart').locator('canvas').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('per minute');
+  });
+});
