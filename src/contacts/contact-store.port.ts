@@ -45,6 +45,14 @@ export type ContactMutation =
   /** The write would take the contact beyond one of its limits (LIMITS.maxContact*); nothing was written. */
   | { kind: 'limit'; code: ContactLimitCode; message: string };
 
+/** When a property was last set (or cleared), and by which event: null messageId for an API call, or an erased event. */
+export interface PropertyProvenance {
+  property: string;
+  /** The event time (or the API call's time) of the write that set it, Unix ms. */
+  setAt: number;
+  messageId: string | null;
+}
+
 export interface ContactStore {
   /** POST /v1/contacts: upsert by email, properties timed at `now`. */
   upsert(workspaceId: string, properties: JsonObject, now: number): Promise<ContactMutation>;
@@ -69,4 +77,6 @@ export interface ContactStore {
   list(query: ContactQuery): Promise<Page<ContactRecord, ContactCursor>>;
   /** Custom property names by name, at most MAX_PROPERTY_NAMES (storage/read-bounds.ts). */
   listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]>;
+  /** Every property's provenance (cleared ones included), from the clocks the merges keep; null if the contact is unknown. */
+  provenance(workspaceId: string, id: string): Promise<PropertyProvenance[] | null>;
 }

@@ -184,8 +184,12 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get<{ Params: { id: string } }>('/dashboard/api/contacts/:id', priv(), async (req) => {
     const c = await contacts.get(req.workspaceId, req.params.id);
     if (!c) throw Errors.contactNotFound();
-    const timeline = await events.list({ workspaceId: req.workspaceId, email: c.email, limit: 100 });
-    return { contact: presentContact(c), events: timeline.items.map(presentEvent) };
+    const [timeline, provenance] = await Promise.all([events.list({ workspaceId: req.workspaceId, email: c.email, limit: 100 }), contacts.provenance(req.workspaceId, c.id)]);
+    return {
+      contact: presentContact(c),
+      events: timeline.items.map(presentEvent),
+      provenance: (provenance ?? []).map((p) => ({ property: p.property, setAt: iso(p.setAt), messageId: p.messageId })),
+    };
   });
 
   app.get('/dashboard/api/stats', priv(), async (req) => eventStats(o.activity, req.workspaceId, req.query, clock()));

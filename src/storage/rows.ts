@@ -157,3 +157,14 @@ export interface ClaimRow {
 export function toClaimedEvent(r: ClaimRow): ClaimedEvent {
   return { seq: r.id, workspaceId: r.workspace_id, email: r.email, traitsJson: r.traits, timestamp: r.ts, attempts: r.attempts };
 }
+
+/** The clocks column as provenance: [event time, acceptance seq] per property; API_SEQ marks an API call. */
+export function provenanceOf(clocksJson: string, messageIdOfSeq: ReadonlyMap<number, string>) {
+  const clocks = JSON.parse(clocksJson) as Record<string, [number, number]>;
+  return Object.entries(clocks).map(([property, [setAt, seq]]) => ({ property, setAt, messageId: seq === API_SEQ ? null : (messageIdOfSeq.get(seq) ?? null) }));
+}
+
+/** The event seqs a clocks column names (not API calls). */
+export function clockSeqs(clocksJson: string): number[] {
+  return [...new Set(Object.values(JSON.parse(clocksJson) as Record<string, [number, number]>).map((c) => c[1]))].filter((s) => s !== API_SEQ);
+}

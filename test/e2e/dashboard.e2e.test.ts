@@ -89,6 +89,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     const props = page.getByTestId('properties');
     await props.getByRole('cell', { name: 'firstName' }).waitFor();
     expect(await props.textContent()).toContain('"Jane"');
+    // Provenance: firstName was set by the event e2e-1 (linked), email by nothing but identity.
+    const firstName = props.getByRole('row').filter({ hasText: 'firstName' });
+    expect(await firstName.getByRole('link').textContent()).toBe('e2e-1');
     expect(await page.getByTestId('timeline').textContent()).toContain('user.signup');
     await page.screenshot({ path: join(ARTIFACTS, 'contact.png') });
 

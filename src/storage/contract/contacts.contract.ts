@@ -337,6 +337,21 @@ export const contactsContract: ContractSuite = {
         expect((await mustFindContact(wsA, 'ann@example.com')).properties.plan).toBe('b');
         expect(await store.contacts.listPropertyNames(wsA)).toEqual([{ name: 'plan', type: 'string' }]);
       });
+
+      it('provenance: when each property was set, and by which event (null for an API call)', async () => {
+        await append([ev(wsA, 'p-1', { traits: JSON.stringify({ plan: 'a', city: 'Oslo' }), timestamp: T0 + 10 })]);
+        await append([ev(wsA, 'p-2', { traits: JSON.stringify({ plan: 'b' }), timestamp: T0 + 20 })]);
+        await processOneByOne(T0 + 30);
+        const c = await mustFindContact(wsA, 'ann@example.com');
+        await store.contacts.update(wsA, c.id, { firstName: 'Ann' }, T0 + 40);
+        const p = await store.contacts.provenance(wsA, c.id);
+        const by = Object.fromEntries((p ?? []).map((x) => [x.property, x]));
+        expect(by.plan).toEqual({ property: 'plan', setAt: T0 + 20, messageId: 'p-2' });
+        expect(by.city).toEqual({ property: 'city', setAt: T0 + 10, messageId: 'p-1' });
+        expect(by.firstName).toEqual({ property: 'firstName', setAt: T0 + 40, messageId: null });
+        expect(await store.contacts.provenance(wsB, c.id)).toBeNull();
+        expect(await store.contacts.provenance(wsA, 'ct_unknown')).toBeNull();
+      });
     });
   },
 };

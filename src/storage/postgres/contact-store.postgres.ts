@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { ContactLimitError, mergeWithinLimits, type ContactState, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore, PropertyProvenance } from '../../contacts/contact-store.port.js';
 import type { Page } from '../../core/cursor.js';
 import { type Branch, DEFAULT_READ_BOUNDS, MAX_PROPERTY_NAMES, type ReadBounds, type ReadTrace, contactBefore, mergePage, scanBranch } from '../read-bounds.js';
 import { PgReads, placeholders } from './reads.postgres.js';
-import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
+import { API_SEQ, clockSeqs, contactMergeOf, provenanceOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
 
@@ -290,6 +290,25 @@ export class PostgresContactStore implements ContactStore {
     const names = new PropertyNames();
     names.add(workspaceId, patches);
     await this.writer.recordNames(tx, names);
+  }
+
+  /**
+   * Bounded like every read: one primary-key row, then the events its clocks name by
+   * primary key (at most one per property; the clocks are within CONTACT_TOO_LARGE), on one
+   * snapshot so a merge in between cannot name an event the second read does not see.
+   */
+  async provenance(workspaceId: string, id: string): Promise<PropertyProvenance[] | null> {
+    if (hasNul(id)) return null;
+    return this.reads.snapshot(async (r) => {
+      const { rows } = await r.query<{ clocks: string }>('SELECT clocks FROM contacts WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+      if (!rows[0]) return null;
+      const clocks = rows[0].clocks;
+      const events = await r.query<{ id: string | number; message_id: string }>(
+        'SELECT id, message_id FROM events WHERE workspace_id = $1 AND id = ANY($2::bigint[])',
+        [workspaceId, clockSeqs(clocks)],
+      );
+      return provenanceOf(clocks, new Map(events.rows.map((e) => [Number(e.id), e.message_id])));
+    });
   }
 
   async get(workspaceId: string, id: string): Promise<ContactRecord | null> {

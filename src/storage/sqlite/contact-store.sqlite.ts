@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTACT_STATUS, isStandardProperty, propertyType } from '../../core/contact.js';
 import { ContactLimitError, mergeWithinLimits, type PropertyClock, type Refusal } from '../../core/merge-properties.js';
 import type { JsonObject } from '../../core/types.js';
-import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore } from '../../contacts/contact-store.port.js';
+import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, ContactRecord, ContactStore, PropertyProvenance } from '../../contacts/contact-store.port.js';
 import type { Page } from '../../core/cursor.js';
 import { type Branch, DEFAULT_READ_BOUNDS, MAX_PROPERTY_NAMES, type ReadBounds, type ReadTrace, contactBefore, mergePage, scanBranch } from '../read-bounds.js';
 import { SqliteReads } from './reads.sqlite.js';
-import { API_SEQ, contactMergeOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
+import { API_SEQ, clockSeqs, contactMergeOf, provenanceOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 import { EVENT_STATUS } from '../shared/status.js';
 
@@ -164,6 +164,23 @@ export class SqliteContactStore implements ContactStore {
     // The primary key (`+` keeps the planner off (workspace_id, email), which would walk the workspace).
     const r = this.reads.get<ContactRow>('SELECT * FROM contacts WHERE id = ? AND +workspace_id = ?', [id, workspaceId]);
     return r ? toContactRecord(r) : null;
+  }
+
+  /**
+   * Bounded like every read: one primary-key row, then one primary-key seek per event its
+   * clocks name (at most one per property; the clocks are within CONTACT_TOO_LARGE), on one
+   * snapshot so a merge in between cannot name an event the second read does not see.
+   */
+  async provenance(workspaceId: string, id: string): Promise<PropertyProvenance[] | null> {
+    return this.reads.snapshot(() => {
+      const r = this.reads.get<{ clocks: string }>('SELECT clocks FROM contacts WHERE workspace_id = ? AND id = ?', [workspaceId, id]);
+      if (!r) return null;
+      const rows = this.reads.all<{ id: number; message_id: string }>(
+        'SELECT id, message_id FROM events WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))',
+        [workspaceId, JSON.stringify(clockSeqs(r.clocks))],
+      );
+      return provenanceOf(r.clocks, new Map(rows.map((e) => [e.id, e.message_id])));
+    });
   }
 
   async findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null> {

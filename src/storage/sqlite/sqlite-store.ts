@@ -138,6 +138,7 @@ export class SqliteStore implements Store {
       findByEmail: async (ws, e) => (await r()).contacts.findByEmail(ws, e),
       list: async (q) => (await r()).contacts.list(q),
       listPropertyNames: async (ws) => (await r()).contacts.listPropertyNames(ws),
+      provenance: async (ws, id) => (await r()).contacts.provenance(ws, id),
     };
     this.jobs = {
       enqueue: (...a) => call('jobs.enqueue', a),
