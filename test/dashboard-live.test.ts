@@ -1,0 +1,104 @@
+/**
+ * GET /dashboard/api/live: accepted, duplicate and rejected events over SSE, read from the
+ * store, so on PostgreSQL an event taken by another API process appears too.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeServer, type ComposedServer } from '../src/cli/compose.js';
+import { openStore, storeOptionsOf } from '../src/storage/open-store.js';
+import type { Store } from '../src/storage/ports.js';
+import { BACKEND } from '../src/testing/test-database.js';
+import { createUser, signIn, type Session } from './support/dashboard.js';
+import { call, ev } from './support/http.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+/** Reads SSE `item` events until `until` holds for the list, or the deadline passes. */
+async function readLive(url: string, session: Session, until: (items: any[]) => boolean, ms = 2000): Promise<any[]> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  return readItems(res, ctrl, until, ms);
+}
+
+async function readItems(res: Response, ctrl: AbortController, until: (items: any[]) => boolean, ms: number): Promise<any[]> {
+  const items: any[] = [];
+  const timer = setTimeout(() => ctrl.abort(), ms);
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const m = /^event: item\ndata: (.*)$/m.exec(block);
+        if (m) items.push(JSON.parse(m[1]!));
+      }
+      if (until(items)) break;
+    }
+  } catch {
+    // aborted at the deadline
+  } finally {
+    clearTimeout(timer);
+    ctrl.abort();
+  }
+  return items;
+}
+
+describe('live view', () => {
+  it('streams accepted, duplicate and rejected events of the session\'s workspace only, within 2 s', async () => {
+    const u = await createUser(s.store, ['default']);
+    const session = await signIn(s.url, u.email);
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
+    // The headers are sent once the stream has its starting position: what follows is new.
+    expect(res.status).toBe(200);
+    const other = await s.createKey('live-other');
+    await call(`${s.url}/v1/events`, { key: other, body: ev({ messageId: 'elsewhere' }) });
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'live-1' }) });
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'live-1' }) });
+    await call(`${s.url}/v1/events/batch`, { key: s.key, body: { events: [ev({ messageId: 'live-2' }), ev({ event: 'bad name!' })] } });
+    const items = await readItems(res, ctrl, (l) => l.length >= 4, 2000);
+    expect(items.map((i) => [i.kind, i.messageId]).sort()).toEqual(
+      [
+        ['accepted', 'live-1'],
+        ['accepted', 'live-2'],
+        ['duplicate', 'live-1'],
+        ['rejected', null],
+      ].sort(),
+    );
+    const rejected = items.find((i) => i.kind === 'rejected');
+    expect(rejected).toMatchObject({ source: 'batch', event: 'bad name!', errors: [{ code: 'INVALID_EVENT_NAME' }] });
+    expect(items.some((i) => i.messageId === 'elsewhere')).toBe(false);
+  });
+
+  it.skipIf(BACKEND !== 'postgres')('shows events taken by another API process on the same PostgreSQL', async () => {
+    const store2: Store = await openStore(s.databaseUrl, storeOptionsOf(s.config));
+    const server2: ComposedServer = await composeServer({ config: s.config, store: store2, log: pino({ level: 'silent' }) });
+    const url2 = await server2.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const u = await createUser(s.store, ['default']);
+      const session = await signIn(s.url, u.email);
+      const pending = readLive(s.url, session, (l) => l.length >= 2, 2500);
+      await new Promise((r) => setTimeout(r, 300)); // the stream has taken its starting position
+      await call(`${url2}/v1/events`, { key: s.key, body: ev({ messageId: 'via-process-2' }) });
+      await call(`${url2}/v1/events`, { key: s.key, body: ev({ identify: { email: 'nope' } }) });
+      const items = await pending;
+      expect(items.map((i) => i.kind).sort()).toEqual(['accepted', 'rejected']);
+      expect(items.find((i) => i.kind === 'accepted').messageId).toBe('via-process-2');
+    } finally {
+      await server2.close();
+      await store2.close();
+    }
+  });
+});
