@@ -201,6 +201,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         events: store.events,
         contacts: store.contacts,
         activity: store.activity,
+        queue: store.queue,
         limiter: ctx.limiter,
         clock: ctx.clock,
         routeTable: dashboardRoutes,

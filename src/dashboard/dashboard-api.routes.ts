@@ -16,6 +16,7 @@ import { Errors } from '../http/errors.js';
 import { iso } from '../http/paging.js';
 import type { RateLimiter } from '../http/rate-limit/rate-limiter.js';
 import type { KeyStore } from '../keys/key-store.port.js';
+import type { QueueStore } from '../processing/event-queue.port.js';
 import { mintKeyIn } from '../keys/mint-key.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
@@ -31,6 +32,7 @@ export interface DashboardApiOptions {
   events: EventReader;
   contacts: ContactStore;
   activity: ActivityStore;
+  queue: QueueStore;
   limiter: RateLimiter;
   clock: () => number;
   /** Filled with every route registered here (for the security test's walk). */
@@ -189,6 +191,17 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
       contact: presentContact(c),
       events: timeline.items.map(presentEvent),
       provenance: (provenance ?? []).map((p) => ({ property: p.property, setAt: iso(p.setAt), messageId: p.messageId })),
+    };
+  });
+
+  // Processing: the queue's depth and lag are the server's (one queue for every workspace);
+  // the failed events listed are this workspace's.
+  app.get('/dashboard/api/processing', priv(), async (req) => {
+    const now = clock();
+    const [q, failed] = await Promise.all([o.queue.stats(now), events.list({ workspaceId: req.workspaceId, status: 'failed', limit: 20 })]);
+    return {
+      queue: { depth: q.depth, lagSeconds: q.oldestReceivedAt === null ? 0 : Math.max(0, (now - q.oldestReceivedAt) / 1000), failed: q.failed },
+      failedEvents: failed.map(presentEvent),
     };
   });
 

@@ -100,6 +100,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     const chart = page.getByTestId('chart');
     await chart.locator('canvas').waitFor();
     expect(await page.locator('.totals').textContent()).toMatch(/1\s*accepted.*1\s*duplicate.*1\s*rejected/);
+    expect(await page.getByTestId('processing').textContent()).toMatch(/\d+ waiting, lag \d+\.\d s/);
     await page.screenshot({ path: join(ARTIFACTS, 'overview.png') });
     if (process.env.SMASHSEND_UPDATE_SCREENSHOT === '1') await page.screenshot({ path: join(ROOT, 'docs', 'dashboard.png') });
 

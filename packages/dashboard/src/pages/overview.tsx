@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, query } from '../api';
-import { FirstEventHelp, Show, useLoad } from '../ui';
+import { api, query, type ApiEvent } from '../api';
+import { FirstEventHelp, Link, Show, Time, useLoad } from '../ui';
 
 interface Point {
   t: string;
@@ -35,6 +35,39 @@ function Chart({ series }: { series: Point[] }) {
     return () => plot.destroy();
   }, [series]);
   return <div ref={el} class="chart" data-testid="chart" role="img" aria-label="Events per interval: accepted, duplicate, rejected" />;
+}
+
+interface Processing {
+  queue: { depth: number; lagSeconds: number; failed: number };
+  failedEvents: ApiEvent[];
+}
+
+function ProcessingPanel() {
+  const [data] = useLoad(() => api<Processing>('/processing'), []);
+  return (
+    <Show data={data}>
+      {(p) => (
+        <>
+          <h2>Processing</h2>
+          <p data-testid="processing">
+            Queue (whole server): <strong>{p.queue.depth}</strong> waiting, lag <strong>{p.queue.lagSeconds.toFixed(1)} s</strong>
+          </p>
+          {p.failedEvents.length > 0 && (
+            <>
+              <h3>Failed events in this workspace</h3>
+              <ul>
+                {p.failedEvents.map((e) => (
+                  <li>
+                    <Time iso={e.receivedAt} /> <Link href={`/events/${encodeURIComponent(e.messageId)}`}>{e.event}</Link> {e.email}: <span class="error">{e.error}</span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </>
+      )}
+    </Show>
+  );
 }
 
 export function OverviewPage() {
@@ -75,6 +108,7 @@ export function OverviewPage() {
           );
         }}
       </Show>
+      <ProcessingPanel />
     </section>
   );
 }
