@@ -5,6 +5,8 @@ import { openStore } from '../src/storage/open-store.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.js';
 import { verifyPassword } from '../src/users/password.js';
 import { BIN, cleanEnv, ROOT } from './support/cli.js';
+import { call } from './support/http.js';
+import { startServerProcess } from '../src/testing/server-process.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -43,5 +45,23 @@ describe('smashsend users create', () => {
     const short = cli(['users', 'create', '--email', 'bob@example.com', '--password-stdin'], 'short\n');
     expect(short.status).toBe(1);
     expect(short.stderr).toMatch(/8 to 256 characters/);
+  });
+});
+
+describe('first start', () => {
+  it('serve prints a one-time sign-in link while no user exists; opening it creates the first user, once', async () => {
+    const sp = await startServerProcess();
+    try {
+      const link = /First sign-in[^\n]*\n {2}(http:\/\/\S+\/setup#token=([\w-]+))\n/.exec(sp.stdout());
+      expect(link, sp.stdout()).not.toBeNull();
+      const page = await fetch(link![1]!);
+      expect(page.status).toBe(200);
+      const r = await call(`${sp.url}/dashboard/api/setup`, { body: { token: link![2], email: 'owner@example.com', password: 'a long password' } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax/);
+      expect((await call(`${sp.url}/dashboard/api/setup`, { body: { token: link![2], email: 'x@example.com', password: 'a long password' } })).status).toBe(401);
+    } finally {
+      await sp.dispose();
+    }
   });
 });

@@ -52,11 +52,11 @@ export async function serve(argv: string[]): Promise<number> {
       `  API keys: ${activeKeys} active (secrets are shown only when created). New key: npx smashsend keys create --workspace default --name NAME`,
     );
   }
-  banner.push(
-    setupLink
-      ? `  Dashboard: ${url}/  First sign-in (one-time link, valid 24 h; it lets you set the first user's password): ${setupLink}`
-      : `  Dashboard: ${url}/  (users: npx smashsend users create --email E --workspace W)`,
-  );
+  if (setupLink) {
+    banner.push(`  Dashboard: ${url}/  First sign-in, to set the first user's password (one-time link, valid 24 h):`, `  ${setupLink}`);
+  } else {
+    banner.push(`  Dashboard: ${url}/  (new users: npx smashsend users create --email E --workspace W)`);
+  }
   banner.push(worker ? '  Background worker: running in this process' : '  Background worker: off (run `smashsend worker`)');
   // HTTP drains for at most 2 × SHUTDOWN_DRAIN_MS (build-server.ts); the rest gets 10 s more
   // before the force-exit (which exits 1).
