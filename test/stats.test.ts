@@ -35,7 +35,7 @@ describe('GET /v1/stats/events', () => {
     rejected += batch.body.failed;
     await flush();
 
-    const stored = await s.store.events.list({ workspaceId: (await s.store.keys.ensureWorkspace('default', 0)).id, limit: 1000 });
+    const stored = (await s.store.events.list({ workspaceId: (await s.store.keys.ensureWorkspace('default', 0)).id, limit: 1000 })).items;
     const perMinute = new Map<number, number>();
     for (const e of stored) perMinute.set(e.receivedAt - (e.receivedAt % 60_000), (perMinute.get(e.receivedAt - (e.receivedAt % 60_000)) ?? 0) + 1);
 

@@ -201,7 +201,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
     const [q, failed] = await Promise.all([o.queue.stats(now), events.list({ workspaceId: req.workspaceId, status: 'failed', limit: 20 })]);
     return {
       queue: { depth: q.depth, lagSeconds: q.oldestReceivedAt === null ? 0 : Math.max(0, (now - q.oldestReceivedAt) / 1000), failed: q.failed },
-      failedEvents: failed.map(presentEvent),
+      failedEvents: failed.items.map(presentEvent),
     };
   });
 
