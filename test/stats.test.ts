@@ -57,6 +57,19 @@ describe('GET /v1/stats/events', () => {
     expect(hourly.body.series.reduce((n: number, p: { accepted: number }) => n + p.accepted, 0)).toBe(stored.length);
   });
 
+  it('counts the events taken by the Segment-compatible paths, duplicates included', async () => {
+    const key = await s.createKey('stats-segment');
+    const auth = { authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` };
+    for (let i = 0; i < 2; i++) {
+      const r = await call(`${s.url}/v1/track`, { headers: auth, body: { userId: 'seg@example.com', event: 'Order Completed', messageId: 'seg-1' } });
+      expect(r.status).toBe(200);
+    }
+    await flush();
+    const r = await call(`${s.url}/v1/stats/events?event=Order_Completed`, { key });
+    const sum = (k: 'accepted' | 'duplicate') => r.body.series.reduce((n: number, p: Record<string, number>) => n + p[k]!, 0);
+    expect([sum('accepted'), sum('duplicate')]).toEqual([1, 1]);
+  });
+
   it('sees only its own workspace, and refuses bad parameters', async () => {
     const other = await s.createKey('stats-other');
     const r = await call(`${s.url}/v1/stats/events`, { key: other });

@@ -19,7 +19,7 @@ export interface ActivityInput {
   workspaceId: string;
   at: number;
   kind: 'duplicate' | 'rejected';
-  /** `single` or `batch` (the endpoint). */
+  /** The endpoint: `single`, `batch` or `segment` (the Segment-compatible paths). */
   source: string;
   messageId: string | null;
   event: string | null;

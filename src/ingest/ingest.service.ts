@@ -127,6 +127,7 @@ export class IngestService {
     if (events.length === 0) return [];
     const items = events.map((v) => toAppendItem(workspaceId, v));
     const outcomes = await this.log.append(items, now, this.dedupWindowMs);
+    this.observer?.ingested({ workspaceId, endpoint, now, items, outcomes, rejected: NONE });
     let duplicated = 0;
     for (const o of outcomes) if (o === 'duplicate') duplicated++;
     this.counters.accepted(endpoint, outcomes.length - duplicated);
