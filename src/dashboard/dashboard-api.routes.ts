@@ -89,6 +89,8 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
     if (!ws) throw Errors.invalidCredentials();
     const token = newToken();
     const now = clock();
+    // Sessions are only created here, so purging here keeps the table to the live ones.
+    await users.purgeExpired(now);
     await users.createSession({ tokenHash: hashToken(token), userId: user.id, workspaceId: ws.id, now, expiresAt: now + SESSION_TTL_MS });
     setSessionCookie(req, reply, token);
     return sessionView(user, ws.id, token);

@@ -24,6 +24,13 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
+/**
+ * Expired sessions deleted per purgeExpired call: bounds the write a sign-in waits for (an
+ * index range on sessions_by_expiry) even on a store that collected many; each sign-in adds
+ * one session and removes up to this many, so a backlog drains.
+ */
+export const PURGE_BATCH = 1_000;
+
 export interface UserStore {
   /** A new user in these workspaces; `created: false` (and nothing written) when the email is taken. */
   createUser(input: { email: string; passwordHash: string | null; workspaceIds: string[]; now: number }): Promise<{ user: UserRecord; created: boolean }>;
@@ -42,6 +49,12 @@ export interface UserStore {
   /** Points the session at another workspace of its user; false if the user does not belong to it. */
   switchWorkspace(tokenHash: string, workspaceId: string): Promise<boolean>;
   deleteSession(tokenHash: string): Promise<void>;
+  /**
+   * Deletes up to PURGE_BATCH sessions that expired at or before `now`, and the setup tokens
+   * expired by then; returns how many sessions went. Called at each sign-in, which is what
+   * creates sessions, so the table holds little more than the sessions still alive.
+   */
+  purgeExpired(now: number): Promise<{ sessions: number }>;
   createSetupToken(tokenHash: string, now: number, expiresAt: number): Promise<void>;
   /** Marks the token used if it is unused and unexpired; true for exactly one caller. */
   consumeSetupToken(tokenHash: string, now: number): Promise<boolean>;

@@ -3,6 +3,7 @@
  * setup tokens. Run on every adapter by runStoreContract (store.contract.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { PURGE_BATCH } from '../../users/user-store.port.js';
 import type { Store } from '../ports.js';
 import { T0, storeFixture, type ContractSuite } from './contract-fixture.js';
 
@@ -73,6 +74,32 @@ export const usersContract: ContractSuite = {
         const { user } = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'h', workspaceIds: [wsA], now: T0 });
         await store.users.createSession({ tokenHash: 's2', userId: user.id, workspaceId: wsB, now: T0, expiresAt: T0 + 1000 });
         expect(await store.users.findSession('s2', T0)).toBeNull();
+      });
+
+      it('purgeExpired deletes the sessions and setup tokens expired by then, at most PURGE_BATCH sessions a call', async () => {
+        const { user } = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'h', workspaceIds: [wsA], now: T0 });
+        await store.users.createSession({ tokenHash: 'old', userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 100 });
+        await store.users.createSession({ tokenHash: 'edge', userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 200 });
+        await store.users.createSession({ tokenHash: 'live', userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 1000 });
+        await store.users.createSetupToken('t-old', T0, T0 + 100);
+        await store.users.createSetupToken('t-live', T0, T0 + 1000);
+        expect(await store.users.purgeExpired(T0 + 200)).toEqual({ sessions: 2 });
+        expect(await store.users.purgeExpired(T0 + 200)).toEqual({ sessions: 0 });
+        // Gone, not merely expired: still unfound when asked about a time before their expiry.
+        expect(await store.users.findSession('old', T0)).toBeNull();
+        expect(await store.users.findSession('edge', T0)).toBeNull();
+        expect(await store.users.findSession('live', T0 + 200)).not.toBeNull();
+        expect(await store.users.consumeSetupToken('t-old', T0)).toBe(false);
+        expect(await store.users.consumeSetupToken('t-live', T0 + 200)).toBe(true);
+
+        const many = PURGE_BATCH + 5;
+        for (let i = 0; i < many; i++) {
+          await store.users.createSession({ tokenHash: `m${i}`, userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 300 + i });
+        }
+        expect(await store.users.purgeExpired(T0 + 10_000)).toEqual({ sessions: PURGE_BATCH });
+        // The oldest go first.
+        expect(await store.users.findSession(`m${many - 1}`, T0)).not.toBeNull();
+        expect(await store.users.purgeExpired(T0 + 10_000)).toEqual({ sessions: 5 + 1 }); // the rest, and 'live'
       });
 
       it('a setup token is consumed once, and not after it expires', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Workspace } from '../../keys/key-store.port.js';
-import type { SessionRecord, UserRecord, UserStore } from '../../users/user-store.port.js';
+import { PURGE_BATCH, type SessionRecord, type UserRecord, type UserStore } from '../../users/user-store.port.js';
 import type { PgDatabase } from './database.postgres.js';
 
 interface UserRow {
@@ -110,6 +110,18 @@ export class PostgresUserStore implements UserStore {
 
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
+  }
+
+  async purgeExpired(now: number): Promise<{ sessions: number }> {
+    // Through the expiry index, at most PURGE_BATCH rows. Two processes purging at once may
+    // pick the same rows: the second's delete of a gone row is a no-op, not an error.
+    const { rowCount } = await this.db.query(
+      'DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)',
+      [now, PURGE_BATCH],
+    );
+    // One row per `serve` start while no user exists: a handful, no index needed.
+    await this.db.query('DELETE FROM setup_tokens WHERE expires_at <= $1', [now]);
+    return { sessions: rowCount };
   }
 
   async createSetupToken(tokenHash: string, now: number, expiresAt: number): Promise<void> {

@@ -226,6 +226,7 @@ export class SqliteStore implements Store {
       createSession: (...a) => call('users.createSession', a),
       switchWorkspace: (...a) => call('users.switchWorkspace', a),
       deleteSession: (...a) => call('users.deleteSession', a),
+      purgeExpired: (...a) => call('users.purgeExpired', a),
       createSetupToken: (...a) => call('users.createSetupToken', a),
       consumeSetupToken: (...a) => call('users.consumeSetupToken', a),
       getUser: async (id) => (await r()).users.getUser(id),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Workspace } from '../../keys/key-store.port.js';
-import type { SessionRecord, UserRecord, UserStore } from '../../users/user-store.port.js';
+import { PURGE_BATCH, type SessionRecord, type UserRecord, type UserStore } from '../../users/user-store.port.js';
 
 interface UserRow {
   id: string;
@@ -100,6 +100,18 @@ export class SqliteUserStore implements UserStore {
 
   async deleteSession(tokenHash: string): Promise<void> {
     this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+  }
+
+  async purgeExpired(now: number): Promise<{ sessions: number }> {
+    return this.db.transaction(() => {
+      // Through the expiry index, at most PURGE_BATCH rows (SQLite's DELETE has no LIMIT by default).
+      const { changes } = this.db
+        .prepare('DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)')
+        .run(now, PURGE_BATCH);
+      // One row per `serve` start while no user exists: a handful, no index needed.
+      this.db.prepare('DELETE FROM setup_tokens WHERE expires_at <= ?').run(now);
+      return { sessions: changes };
+    })();
   }
 
   async createSetupToken(tokenHash: string, now: number, expiresAt: number): Promise<void> {
