@@ -47,13 +47,28 @@ export interface StatsPoint {
   rejected: number;
 }
 
+/**
+ * Event positions one acceptedAfter call examines by default. The events table has no index
+ * by workspace and position, so a live view of a quiet workspace beside a busy one walks the
+ * busy one's rows: 1.5–4 µs each on SQLite (storage/read-bounds.ts), on the HTTP thread, so
+ * 2,000 cost 3–8 ms per poll; a view follows up to ~6,600 events/s of the whole server
+ * (2,000 per 300 ms poll), and lags behind, without skipping any, above that.
+ */
+export const ACCEPTED_SCAN = 2_000;
+
 export interface ActivityStore {
   /** Adds the counts and the rows, in one transaction; drops rows older than `retainBefore`. */
   record(input: { counts: CountDelta[]; rows: ActivityInput[]; retainBefore: number }): Promise<void>;
   /** The newest positions: the live view starts after them. */
   positions(): Promise<{ eventSeq: number; activityId: number }>;
-  /** Accepted events of the workspace after `afterSeq`, in acceptance order. */
-  acceptedAfter(workspaceId: string, afterSeq: number, limit: number): Promise<AcceptedEvent[]>;
+  /**
+   * Accepted events of the workspace after `afterSeq`, in acceptance order: at most `limit`,
+   * from at most `scan` positions (a primary-key range, never past the newest event when
+   * called). `next` is where the following call starts: the last item's seq when `limit` were
+   * found, else the end of the range examined, so positions of other workspaces are passed
+   * over once, not read again on every call.
+   */
+  acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan?: number): Promise<{ items: AcceptedEvent[]; next: number }>;
   /** Duplicates and rejected events of the workspace after `afterId`, in order. */
   activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]>;
   /** Sums of the counters per bucket (`bucketMs` a multiple of a minute), only buckets with counts. */

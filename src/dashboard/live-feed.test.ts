@@ -30,7 +30,8 @@ function fakeActivity() {
       return { eventSeq: seq, activityId: rows.length };
     },
     async acceptedAfter(ws: string, after: number, limit: number) {
-      return events.filter((e) => e.workspaceId === ws && e.seq > after).slice(0, limit);
+      const items = events.filter((e) => e.workspaceId === ws && e.seq > after).slice(0, limit);
+      return { items, next: items.length === limit ? items[items.length - 1]!.seq : seq };
     },
     async activityAfter(ws: string, after: number, limit: number) {
       return rows.filter((r) => r.workspaceId === ws && r.id > after).slice(0, limit);

@@ -61,10 +61,10 @@ export class LiveFeed {
         this.activity.acceptedAfter(ws, this.position.eventSeq, page),
         this.activity.activityAfter(ws, this.position.activityId, page),
       ]);
-      if (accepted.length) this.position.eventSeq = accepted[accepted.length - 1]!.seq;
+      this.position.eventSeq = accepted.next;
       if (other.length) this.position.activityId = other[other.length - 1]!.id;
       const items = [
-        ...accepted.map((e) => ({ kind: 'accepted', at: e.receivedAt, messageId: e.messageId, event: e.event, email: e.email, source: 'api' })),
+        ...accepted.items.map((e) => ({ kind: 'accepted', at: e.receivedAt, messageId: e.messageId, event: e.event, email: e.email, source: 'api' })),
         ...other.map((a) => ({ kind: a.kind, at: a.at, messageId: a.messageId, event: a.event, email: a.email, source: a.source, ...(a.errors ? { errors: a.errors } : {}) })),
       ].sort((a, b) => a.at - b.at);
       if (this.out.writableLength > this.limits.maxBufferedBytes) {
@@ -75,7 +75,7 @@ export class LiveFeed {
         for (const i of items) this.send('item', { ...i, at: iso(i.at) });
       }
       // More than a page waiting: jump to now, and say how much was skipped.
-      if (accepted.length === page || other.length === page) {
+      if (accepted.items.length === page || other.length === page) {
         const now = await this.activity.positions();
         this.dropped += Math.max(0, now.eventSeq - this.position.eventSeq) + Math.max(0, now.activityId - this.position.activityId);
         this.position = { ...now };

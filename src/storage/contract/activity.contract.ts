@@ -57,13 +57,27 @@ export const activityContract: ContractSuite = {
         expect((await store.activity.activityAfter(wsA, 0, 10)).map((r) => r.at)).toEqual([T0 + 1]);
 
         await f.append([f.ev(wsA, 'x1'), f.ev(wsB, 'y1'), f.ev(wsA, 'x2', { event: 'other' })], T0 + 5);
-        const acc = await store.activity.acceptedAfter(wsA, start.eventSeq, 10);
+        const { items: acc, next } = await store.activity.acceptedAfter(wsA, start.eventSeq, 10);
         expect(acc.map((e) => [e.messageId, e.event, e.receivedAt])).toEqual([
           ['x1', 'signed_up', T0 + 5],
           ['x2', 'other', T0 + 5],
         ]);
-        expect(await store.activity.acceptedAfter(wsA, acc[0]!.seq, 10)).toEqual([acc[1]]);
+        expect(next).toBe((await store.activity.positions()).eventSeq);
+        expect(await store.activity.acceptedAfter(wsA, acc[0]!.seq, 1)).toEqual({ items: [acc[1]], next: acc[1]!.seq });
+        expect(await store.activity.acceptedAfter(wsA, next, 10)).toEqual({ items: [], next });
         expect((await store.activity.positions()).eventSeq).toBeGreaterThanOrEqual(acc[1]!.seq);
+      });
+
+      it('acceptedAfter examines at most `scan` positions, and moves past other workspaces\' events once', async () => {
+        const start = await store.activity.positions();
+        await f.append([f.ev(wsB, 'b1'), f.ev(wsB, 'b2'), f.ev(wsB, 'b3'), f.ev(wsB, 'b4'), f.ev(wsA, 'a1')], T0);
+        const newest = (await store.activity.positions()).eventSeq;
+        const first = await store.activity.acceptedAfter(wsA, start.eventSeq, 10, 3);
+        expect(first.items).toEqual([]);
+        expect(first.next).toBe(start.eventSeq + 3);
+        const second = await store.activity.acceptedAfter(wsA, first.next, 10, 3);
+        expect(second.items.map((e) => e.messageId)).toEqual(['a1']);
+        expect(second.next).toBe(newest);
       });
     });
   },

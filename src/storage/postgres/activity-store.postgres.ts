@@ -1,4 +1,4 @@
-import type { AcceptedEvent, ActivityInput, ActivityRecord, ActivityStore, CountDelta, StatsPoint } from '../../activity/activity.port.js';
+import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type StatsPoint } from '../../activity/activity.port.js';
 import { activityKind, toActivity } from '../sqlite/activity-store.sqlite.js';
 import type { PgDatabase } from './database.postgres.js';
 
@@ -46,13 +46,21 @@ export class PostgresActivityStore implements ActivityStore {
     return { eventSeq: Number(rows[0]!.e), activityId: Number(rows[0]!.a) };
   }
 
-  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number): Promise<AcceptedEvent[]> {
-    const { rows } = await this.db.query<AcceptedEvent>(
-      `SELECT id AS seq, message_id AS "messageId", event, email, received_at AS "receivedAt" FROM events
-       WHERE id > $1 AND workspace_id = $2 ORDER BY id LIMIT $3`,
-      [afterSeq, workspaceId, limit],
+  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan = ACCEPTED_SCAN): Promise<{ items: AcceptedEvent[]; next: number }> {
+    // The newest position first, then a range of the primary key up to it (one statement:
+    // the CTE is read once, before the range).
+    const { rows } = await this.db.query<AcceptedEvent & { end: string | number }>(
+      `WITH bound AS (SELECT LEAST(COALESCE(MAX(id), 0), $1::bigint + $4::bigint) AS end FROM events)
+       SELECT b.end, e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt"
+       FROM bound b LEFT JOIN LATERAL (
+         SELECT id, message_id, event, email, received_at FROM events
+         WHERE id > $1 AND id <= b.end AND workspace_id = $2 ORDER BY id LIMIT $3
+       ) e ON true ORDER BY e.id`,
+      [afterSeq, workspaceId, limit, scan],
     );
-    return rows.map((r) => ({ ...r, seq: Number(r.seq), receivedAt: Number(r.receivedAt) }));
+    const end = rows.length ? Number(rows[0]!.end) : afterSeq;
+    const items = rows.filter((r) => r.seq !== null).map((r) => ({ seq: Number(r.seq), messageId: r.messageId, event: r.event, email: r.email, receivedAt: Number(r.receivedAt) }));
+    return { items, next: items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end) };
   }
 
   async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AcceptedEvent, ActivityInput, ActivityRecord, ActivityStore, CountDelta, StatsPoint } from '../../activity/activity.port.js';
+import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type StatsPoint } from '../../activity/activity.port.js';
 
 interface ActivityRow {
   id: number;
@@ -56,14 +56,20 @@ export class SqliteActivityStore implements ActivityStore {
     return { eventSeq: e.n, activityId: a.n };
   }
 
-  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number): Promise<AcceptedEvent[]> {
-    // A range of the primary key from the last position: cheap whatever the table's size.
-    return this.db
-      .prepare(
-        `SELECT id AS seq, message_id AS messageId, event, email, received_at AS receivedAt FROM events
-         WHERE id > ? AND workspace_id = ? ORDER BY id LIMIT ?`,
-      )
-      .all(afterSeq, workspaceId, limit) as AcceptedEvent[];
+  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan = ACCEPTED_SCAN): Promise<{ items: AcceptedEvent[]; next: number }> {
+    // The newest position first, then a range of the primary key up to it: an event committed
+    // between the two statements is above the range, read by the next call.
+    return this.db.transaction(() => {
+      const newest = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS n FROM events').get() as { n: number }).n;
+      const end = Math.min(newest, afterSeq + scan);
+      const items = this.db
+        .prepare(
+          `SELECT id AS seq, message_id AS messageId, event, email, received_at AS receivedAt FROM events
+           WHERE id > ? AND id <= ? AND workspace_id = ? ORDER BY id LIMIT ?`,
+        )
+        .all(afterSeq, end, workspaceId, limit) as AcceptedEvent[];
+      return { items, next: items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end) };
+    })();
   }
 
   async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {
