@@ -202,6 +202,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         contacts: store.contacts,
         activity: store.activity,
         queue: store.queue,
+        workflowTrace: (ws, id) => store.workflows.traces(ws, id),
         limiter: ctx.limiter,
         clock: ctx.clock,
         routeTable: dashboardRoutes,

@@ -35,6 +35,8 @@ export interface DashboardApiOptions {
   queue: QueueStore;
   limiter: RateLimiter;
   clock: () => number;
+  /** The workflows an event started or why not (the event trace of GET /v1/events/:messageId). */
+  workflowTrace?: (workspaceId: string, messageId: string) => Promise<unknown[]>;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -179,8 +181,11 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get<{ Params: { messageId: string } }>('/dashboard/api/events/:messageId', priv(), async (req) => {
     const e = await events.get(req.workspaceId, req.params.messageId);
     if (!e) throw Errors.eventNotFound();
-    const contact = e.contactId ? await contacts.get(req.workspaceId, e.contactId) : await contacts.findByEmail(req.workspaceId, e.email);
-    return { event: presentEvent(e), contact: contact ? presentContact(contact) : null };
+    const [contact, workflows] = await Promise.all([
+      e.contactId ? contacts.get(req.workspaceId, e.contactId) : contacts.findByEmail(req.workspaceId, e.email),
+      o.workflowTrace ? o.workflowTrace(req.workspaceId, e.messageId) : [],
+    ]);
+    return { event: presentEvent(e), contact: contact ? presentContact(contact) : null, workflows };
   });
 
   app.get('/dashboard/api/contacts', priv(), async (req) => listContacts(contacts, req.workspaceId, req.query));

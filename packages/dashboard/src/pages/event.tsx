@@ -1,11 +1,29 @@
 import { api, type ApiContact, type ApiEvent } from '../api';
 import { Json, Link, Show, Time, useLoad } from '../ui';
 
+/** One entry of the event trace: a workflow the event started, or why it did not. */
+interface TraceEntry {
+  workflowId: string;
+  runId?: string;
+  outcome: 'started' | 'not_entered';
+  reason?: string;
+}
+
+const REASONS: Record<string, string> = {
+  backdated: 'the event is older than the workflow',
+  already_entered: 'the contact already entered it',
+  filtered: 'the trigger’s condition did not hold',
+  paused: 'the workflow was paused',
+};
+
 export function EventPage({ messageId }: { messageId: string }) {
-  const [data] = useLoad(() => api<{ event: ApiEvent; contact: ApiContact | null }>(`/events/${encodeURIComponent(messageId)}`), [messageId]);
+  const [data] = useLoad(
+    () => api<{ event: ApiEvent; contact: ApiContact | null; workflows: TraceEntry[] }>(`/events/${encodeURIComponent(messageId)}`),
+    [messageId],
+  );
   return (
     <Show data={data}>
-      {({ event: e, contact }) => (
+      {({ event: e, contact, workflows }) => (
         <section>
           <p>
             <Link href="/live">← Live events</Link>
@@ -37,6 +55,31 @@ export function EventPage({ messageId }: { messageId: string }) {
           </dl>
           <h2>Payload</h2>
           <Json value={{ properties: e.properties, traits: e.traits }} />
+          <h2>Workflows</h2>
+          {workflows.length === 0 ? (
+            <p class="empty">{e.status === 'queued' ? 'Not processed yet.' : 'No workflow is triggered by this event.'}</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th>Workflow</th>
+                  <th>Outcome</th>
+                  <th>Run</th>
+                </tr>
+              </thead>
+              <tbody>
+                {workflows.map((w) => (
+                  <tr key={w.workflowId}>
+                    <td>
+                      <code>{w.workflowId}</code>
+                    </td>
+                    <td>{w.outcome === 'started' ? 'started' : `not entered: ${REASONS[w.reason ?? ''] ?? w.reason ?? 'unknown'}`}</td>
+                    <td>{w.runId ? <code>{w.runId}</code> : '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
         </section>
       )}
     </Show>
