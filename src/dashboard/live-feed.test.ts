@@ -71,7 +71,7 @@ describe('LiveFeed', () => {
   it('a browser that stops reading gets nothing more until it drains, then how many it missed, then what is new', async () => {
     const store = fakeActivity();
     const out = fakeOutput();
-    const feed = new LiveFeed(store, WS, out, await store.positions(), { page: 500, maxBufferedBytes: 1024 });
+    const feed = new LiveFeed(store, WS, out, await store.positions(), { page: 500, maxBufferedBytes: 1024, skipPages: 2 });
     store.accept(1);
     await feed.tick();
     expect(sse(out.chunks)).toHaveLength(1);
@@ -97,18 +97,33 @@ describe('LiveFeed', () => {
     expect(sse(out.chunks).slice(3).map((e) => e.event)).toEqual(['item']);
   });
 
-  it('a backlog of more than a page per poll is skipped to now and reported', async () => {
+  it('a backlog of more than a page per poll is counted, not sent, and only its own workspace\'s events are counted', async () => {
     const store = fakeActivity();
     const out = fakeOutput();
-    const feed = new LiveFeed(store, WS, out, await store.positions(), { page: 10, maxBufferedBytes: 1024 * 1024 });
+    const feed = new LiveFeed(store, WS, out, await store.positions(), { page: 10, maxBufferedBytes: 1024 * 1024, skipPages: 2 });
+    store.accept(40, 'ws_other');
     store.accept(25);
+    store.accept(40, 'ws_other');
     await feed.tick();
-    expect(sse(out.chunks).map((e) => e.data.messageId)).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i + 1}`));
+    expect(sse(out.chunks).map((e) => e.data.messageId)).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i + 41}`));
     store.accept(1);
     await feed.tick();
     const next = sse(out.chunks).slice(10);
     expect(next[0]).toEqual({ event: 'dropped', data: { count: 15 } });
-    expect(next.slice(1).map((e) => e.data.messageId)).toEqual(['m-26']);
+    expect(next.slice(1).map((e) => e.data.messageId)).toEqual(['m-106']);
+  });
+
+  it('a backlog beyond the counted pages is read on the next polls, never jumped over', async () => {
+    const store = fakeActivity();
+    const out = fakeOutput();
+    const feed = new LiveFeed(store, WS, out, await store.positions(), { page: 10, maxBufferedBytes: 1024 * 1024, skipPages: 1 });
+    store.accept(35);
+    await feed.tick(); // sends 1–10, counts 11–20
+    await feed.tick(); // reports 10 dropped, sends 21–30, counts 31–35
+    await feed.tick(); // reports 5
+    const events = sse(out.chunks);
+    expect(events.filter((e) => e.event === 'dropped').map((e) => e.data.count)).toEqual([10, 5]);
+    expect(events.filter((e) => e.event === 'item')).toHaveLength(20);
   });
 
   it('sends a keep-alive comment after 15 s without a write, once, not on every poll', async () => {
