@@ -82,6 +82,33 @@ describe('live view', () => {
     expect(items.some((i) => i.messageId === 'elsewhere')).toBe(false);
   });
 
+  it('shows the Segment-compatible paths\' events too, their refused calls with the error', async () => {
+    const u = await createUser(s.store, ['default']);
+    const session = await signIn(s.url, u.email);
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    const auth = { authorization: `Basic ${Buffer.from(`${s.key}:`).toString('base64')}` };
+    const batch = await call(`${s.url}/v1/batch`, {
+      headers: auth,
+      body: {
+        batch: [
+          { type: 'track', userId: 'seg-live@example.com', event: 'Viewed', messageId: 'seg-live-1' },
+          { type: 'track', userId: 'seg-live@example.com', event: 'Ordered', messageId: 'seg-live-2', properties: { products: [{ sku: 'a' }] } },
+        ],
+      },
+    });
+    expect(batch.body.rejected).toMatchObject([{ index: 1, code: 'INVALID_ARRAY_ITEM' }]);
+    const items = await readItems(res, ctrl, (l) => l.length >= 2, 2000);
+    expect(items.map((i) => [i.kind, i.messageId]).sort()).toEqual(
+      [
+        ['accepted', 'seg-live-1'],
+        ['rejected', 'seg-live-2'],
+      ].sort(),
+    );
+    expect(items.find((i) => i.kind === 'rejected')).toMatchObject({ source: 'segment', event: 'Ordered', errors: [{ code: 'INVALID_ARRAY_ITEM' }] });
+  });
+
   it.skipIf(BACKEND !== 'postgres')('shows events taken by another API process on the same PostgreSQL', async () => {
     const store2: Store = await openStore(s.databaseUrl, storeOptionsOf(s.config));
     const server2: ComposedServer = await composeServer({ config: s.config, store: store2, log: pino({ level: 'silent' }) });

@@ -135,6 +135,11 @@ export class IngestService {
     return outcomes;
   }
 
+  /** Reports calls another front end refused (the Segment-compatible paths) to the observer: the live view shows them. */
+  observeRejected(workspaceId: string, endpoint: IngestEndpoint, now: number, rejected: readonly { raw: unknown; errors: readonly ItemError[] }[]): void {
+    if (rejected.length > 0) this.observer?.ingested({ workspaceId, endpoint, now, items: NONE, outcomes: NONE, rejected });
+  }
+
   /** POST /v1/events/batch: each event validated alone; the valid ones appended together. */
   async batch(workspaceId: string, body: unknown, now: number): Promise<BatchOutcome> {
     if (!isPlainObject(body)) return { kind: 'not_object' };

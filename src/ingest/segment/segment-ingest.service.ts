@@ -47,7 +47,7 @@ export interface SegmentResult {
 
 export class SegmentIngest {
   constructor(
-    private readonly ingest: Pick<IngestService, 'appendValidated'>,
+    private readonly ingest: Pick<IngestService, 'appendValidated'> & Partial<Pick<IngestService, 'observeRejected'>>,
     private readonly identity: Pick<IdentityStore, 'resolve' | 'record'>,
     private readonly counters: IngestCounters & SegmentCounters,
   ) {}
@@ -149,6 +149,12 @@ export class SegmentIngest {
     if (rejected.length > 0) {
       this.counters.rejected('segment', rejected.length);
       rejected.sort((a, b) => a.index - b.index);
+      this.ingest.observeRejected?.(
+        workspaceId,
+        'segment',
+        now,
+        rejected.map((r) => ({ raw: req.calls[r.index], errors: [{ code: r.code, message: r.message }] })),
+      );
     }
     return { rejected, accepted: outcomes.length - duplicate, duplicate: duplicate + heldDuplicates, held: heldCount };
   }
