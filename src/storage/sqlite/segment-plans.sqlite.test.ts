@@ -1,0 +1,77 @@
+/**
+ * EXPLAIN QUERY PLAN of the segment reads that page or skip (segment-store.sqlite.ts), on a
+ * populated and analysed store, in the manner of query-plans.sqlite.test.ts: a page of a
+ * segment's transitions is a seek of segment_transitions_by_segment read backwards from the
+ * cursor (no scan, no sort), plus a primary-key lookup of each row's contact; dropping the
+ * index must make the test fail.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type SqliteTestDatabase } from '../../testing/test-database.js';
+import { LIST_TRANSITIONS_SQL } from './segment-store.sqlite.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
+const SEGMENTS = 1_000;
+const TRANSITIONS = 100_000;
+const CONTACTS = 2_000;
+/** One transition in ten is of seg_7 (a big segment among many small ones); seg_8 has about a hundred. */
+
+function plan(db: Database.Database, sql: string, params: unknown[]): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((d) => d.detail);
+}
+
+/** What is wrong with the transitions page's plan (empty: an index seek). */
+function transitionViolations(db: Database.Database): string[] {
+  const out: string[] = [];
+  for (const params of [['seg_7', Number.MAX_SAFE_INTEGER, 51], ['seg_7', TRANSITIONS / 2, 51], ['seg_8', Number.MAX_SAFE_INTEGER, 51]]) {
+    const details = plan(db, LIST_TRANSITIONS_SQL, params);
+    const all = details.join(' | ');
+    if (!details.some((d) => d.startsWith('SEARCH t USING INDEX segment_transitions_by_segment (segment_id=? AND id<?)'))) out.push(`${params[0]}: not a seek of segment_transitions_by_segment: ${all}`);
+    if (!details.some((d) => /^SEARCH c USING INDEX sqlite_autoindex_contacts_\d \(id=\?\)/.test(d))) out.push(`contact not looked up by id: ${all}`);
+    for (const d of details) if (d.startsWith('SCAN')) out.push(`scan: ${d}`);
+    if (all.includes('TEMP B-TREE')) out.push(`sorts: ${all}`);
+  }
+  return out;
+}
+
+describe('SQLite segment query plans', () => {
+  let testDb: SqliteTestDatabase | undefined;
+  let path: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('sqlite');
+    path = testDb.path;
+    const setup = new SqliteStore(path);
+    await setup.migrate();
+    const ws = (await setup.keys.ensureWorkspace('plans', T0)).id;
+    await setup.close();
+    const db = new Database(path);
+    db.transaction(() => {
+      const c = db.prepare(`INSERT INTO contacts (id, workspace_id, email, properties, clocks, status, created_at, updated_at) VALUES (?, ?, ?, '{}', '{}', 'SUBSCRIBED', ?, ?)`);
+      for (let n = 0; n < CONTACTS; n++) c.run(`c-${n}`, ws, `c${n}@plans.test`, T0 + n, T0);
+      const t = db.prepare('INSERT INTO segment_transitions (workspace_id, segment_id, contact_id, kind, at) VALUES (?, ?, ?, ?, ?)');
+      for (let n = 0; n < TRANSITIONS; n++) t.run(ws, n % 10 === 0 ? 'seg_7' : `seg_${n % SEGMENTS}`, `c-${n % CONTACTS}`, n % 3 === 0 ? 'exit' : 'enter', T0 + n);
+    })();
+    db.exec('ANALYZE');
+    db.close();
+  });
+
+  afterAll(async () => {
+    await testDb?.drop();
+  });
+
+  it("a page of a segment's transitions is an index seek, newest first, without a sort", () => {
+    const db = new Database(path, { readonly: true });
+    expect(transitionViolations(db)).toEqual([]);
+    db.close();
+  });
+
+  it('fails when segment_transitions_by_segment is dropped', () => {
+    const db = new Database(path);
+    db.exec('BEGIN; DROP INDEX segment_transitions_by_segment');
+    expect(transitionViolations(db).length).toBeGreaterThan(0);
+    db.exec('ROLLBACK');
+    db.close();
+  });
+});
