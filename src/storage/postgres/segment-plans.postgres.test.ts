@@ -2,19 +2,22 @@
  * EXPLAIN of the segment reads that page (segment-store.postgres.ts), on a populated and
  * analysed schema, in the manner of query-plans.postgres.test.ts: a page of a segment's
  * transitions reads segment_transitions_by_segment (backwards under the LIMIT, or a bitmap of a
- * small segment's rows), never a Seq Scan of transitions or contacts; dropping the index must
- * make the test fail.
+ * small segment's rows), never a Seq Scan of transitions or contacts; housekeeping's prune of
+ * hits and its list of node keys read segment_hits_by_node, never a Seq Scan. Dropping either
+ * index must make the test fail.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 import { PostgresStore } from './postgres-store.js';
-import { LIST_TRANSITIONS_SQL } from './segment-store.postgres.js';
+import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL } from './segment-store.postgres.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 const SEGMENTS = 1_000;
 const TRANSITIONS = 100_000;
 const CONTACTS = 20_000;
+const HITS = 100_000;
+const NODE_KEYS = 5;
 /** One transition in ten is of seg_7 (a big segment among many small ones); seg_8 has about a hundred. */
 
 interface PlanNode {
@@ -55,6 +58,23 @@ async function transitionViolations(c: pg.Client): Promise<string[]> {
   return out;
 }
 
+async function hitViolations(c: pg.Client): Promise<string[]> {
+  const out: string[] = [];
+  for (const [label, sql, params] of [
+    // The steady state: a minute's worth of hits has expired since the last run, far fewer
+    // than the batch (a Seq Scan under the LIMIT would then read the whole table).
+    ['prune', PRUNE_HITS_SQL, ['k2', T0 + 500, 1000]],
+    ['hitKeys', HIT_KEYS_SQL, []],
+  ] as [string, string, unknown[]][]) {
+    const res = await c.query({ text: `EXPLAIN (FORMAT JSON) ${sql}`, values: params });
+    const all = nodes((res.rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+    const text = all.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''}`).join(' > ');
+    if (!all.some((n) => n['Index Name'] === 'segment_hits_by_node')) out.push(`${label}: does not read segment_hits_by_node: ${text}`);
+    for (const n of all) if (n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'segment_hits') out.push(`${label}: Seq Scan: ${text}`);
+  }
+  return out;
+}
+
 describe.skipIf(SKIP_POSTGRES)('PostgreSQL segment query plans', () => {
   let db: PostgresTestDatabase | undefined;
   let url: string;
@@ -80,6 +100,10 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL segment query plans', () => {
          SELECT $1, CASE WHEN n % 10 = 0 THEN 'seg_7' ELSE 'seg_' || (n % $4) END, 'c-' || (n % $5), CASE WHEN n % 3 = 0 THEN 'exit' ELSE 'enter' END, $2::bigint + n
          FROM generate_series(0, $3 - 1) AS n`,
         [ws, T0, TRANSITIONS, SEGMENTS, CONTACTS],
+      );
+      await client.query(
+        `INSERT INTO segment_hits (contact_id, node_key, seq, ts) SELECT 'c-' || (n % $3), 'k' || (n % $4), n, $1::bigint + n FROM generate_series(0, $2 - 1) AS n`,
+        [T0, HITS, CONTACTS, NODE_KEYS],
       );
       await client.query('ANALYZE');
     } finally {
@@ -110,6 +134,20 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL segment query plans', () => {
       await c.query('BEGIN');
       await c.query('DROP INDEX segment_transitions_by_segment');
       const found = await transitionViolations(c);
+      await c.query('ROLLBACK');
+      expect(found.length).toBeGreaterThan(0);
+    });
+  });
+
+  it("housekeeping's hit statements read segment_hits_by_node", async () => {
+    expect(await withClient(hitViolations)).toEqual([]);
+  });
+
+  it('fails when segment_hits_by_node is dropped', async () => {
+    await withClient(async (c) => {
+      await c.query('BEGIN');
+      await c.query('DROP INDEX segment_hits_by_node');
+      const found = await hitViolations(c);
       await c.query('ROLLBACK');
       expect(found.length).toBeGreaterThan(0);
     });

@@ -58,10 +58,18 @@ const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments
     ORDER BY s.updated_at LIMIT $3`;
 
 /** Distinct node keys by a skip over segment_hits_by_node (PostgreSQL has no loose index scan of its own). */
-const HIT_KEYS_SQL = `WITH RECURSIVE k(key) AS (
+export const HIT_KEYS_SQL = `WITH RECURSIVE k(key) AS (
       SELECT MIN(node_key) FROM segment_hits
       UNION ALL SELECT (SELECT MIN(node_key) FROM segment_hits WHERE node_key > k.key) FROM k WHERE k.key IS NOT NULL)
     SELECT key FROM k WHERE key IS NOT NULL`;
+
+/**
+ * At most `limit` hits of one node older than `before`: a range of segment_hits_by_node, then
+ * a Tid Scan of those rows. (Written as `(contact_id, node_key, seq) IN (subquery)`, the
+ * planner hash-joined the subquery against a Seq Scan of the whole table.)
+ */
+export const PRUNE_HITS_SQL = `DELETE FROM segment_hits WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM segment_hits WHERE node_key = $1 AND ts < $2 LIMIT $3))`;
 
 const finite = (n: number): number => (Number.isFinite(n) ? n : -Number.MAX_SAFE_INTEGER);
 
@@ -261,8 +269,7 @@ export class PostgresSegmentStore implements SegmentStore {
   async pruneHits(nodeKey: string, before: number, limit: number): Promise<number> {
     if (hasNul(nodeKey)) return 0;
     const r = await this.db.query(
-      `DELETE FROM segment_hits WHERE (contact_id, node_key, seq) IN
-         (SELECT contact_id, node_key, seq FROM segment_hits WHERE node_key = $1 AND ts < $2 LIMIT $3)`,
+      PRUNE_HITS_SQL,
       [nodeKey, before, limit],
     );
     return r.rowCount;

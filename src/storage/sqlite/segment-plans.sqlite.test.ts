@@ -2,19 +2,22 @@
  * EXPLAIN QUERY PLAN of the segment reads that page or skip (segment-store.sqlite.ts), on a
  * populated and analysed store, in the manner of query-plans.sqlite.test.ts: a page of a
  * segment's transitions is a seek of segment_transitions_by_segment read backwards from the
- * cursor (no scan, no sort), plus a primary-key lookup of each row's contact; dropping the
- * index must make the test fail.
+ * cursor (no scan, no sort), plus a primary-key lookup of each row's contact; housekeeping's
+ * prune of hits is a range of segment_hits_by_node and its list of node keys a seek per key.
+ * Dropping either index must make the test fail.
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type SqliteTestDatabase } from '../../testing/test-database.js';
-import { LIST_TRANSITIONS_SQL } from './segment-store.sqlite.js';
+import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL } from './segment-store.sqlite.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 const SEGMENTS = 1_000;
 const TRANSITIONS = 100_000;
 const CONTACTS = 2_000;
+const HITS = 50_000;
+const NODE_KEYS = 5;
 /** One transition in ten is of seg_7 (a big segment among many small ones); seg_8 has about a hundred. */
 
 function plan(db: Database.Database, sql: string, params: unknown[]): string[] {
@@ -35,6 +38,18 @@ function transitionViolations(db: Database.Database): string[] {
   return out;
 }
 
+/** What is wrong with the plans of housekeeping's hit statements (empty: seeks of segment_hits_by_node). */
+function hitViolations(db: Database.Database): string[] {
+  const out: string[] = [];
+  const prune = [...plan(db, PRUNE_HITS_SQL, ['k2', T0 + HITS / 2, 1000]), ...plan(db, PRUNE_HITS_SQL, ['k2', T0 + 500, 1000])];
+  if (!prune.some((d) => /^SEARCH segment_hits USING (COVERING )?INDEX segment_hits_by_node \(node_key=\? AND ts<\?\)/.test(d))) out.push(`prune: not a range of segment_hits_by_node: ${prune.join(' | ')}`);
+  const keys = plan(db, HIT_KEYS_SQL, []);
+  // Each step of the recursion is MIN(node_key) of a range: a seek of the index, never a scan of the table.
+  if (!keys.some((d) => /^SEARCH segment_hits USING COVERING INDEX segment_hits_by_node \(node_key>\?\)/.test(d))) out.push(`hitKeys: not a seek per key: ${keys.join(' | ')}`);
+  for (const d of [...prune, ...keys]) if (/^SCAN segment_hits\b(?! USING COVERING INDEX segment_hits_by_node)/.test(d)) out.push(`scan: ${d}`);
+  return out;
+}
+
 describe('SQLite segment query plans', () => {
   let testDb: SqliteTestDatabase | undefined;
   let path: string;
@@ -51,6 +66,8 @@ describe('SQLite segment query plans', () => {
       const c = db.prepare(`INSERT INTO contacts (id, workspace_id, email, properties, clocks, status, created_at, updated_at) VALUES (?, ?, ?, '{}', '{}', 'SUBSCRIBED', ?, ?)`);
       for (let n = 0; n < CONTACTS; n++) c.run(`c-${n}`, ws, `c${n}@plans.test`, T0 + n, T0);
       const t = db.prepare('INSERT INTO segment_transitions (workspace_id, segment_id, contact_id, kind, at) VALUES (?, ?, ?, ?, ?)');
+      const h = db.prepare('INSERT INTO segment_hits (contact_id, node_key, seq, ts) VALUES (?, ?, ?, ?)');
+      for (let n = 0; n < HITS; n++) h.run(`c-${n % CONTACTS}`, `k${n % NODE_KEYS}`, n, T0 + n);
       for (let n = 0; n < TRANSITIONS; n++) t.run(ws, n % 10 === 0 ? 'seg_7' : `seg_${n % SEGMENTS}`, `c-${n % CONTACTS}`, n % 3 === 0 ? 'exit' : 'enter', T0 + n);
     })();
     db.exec('ANALYZE');
@@ -71,6 +88,20 @@ describe('SQLite segment query plans', () => {
     const db = new Database(path);
     db.exec('BEGIN; DROP INDEX segment_transitions_by_segment');
     expect(transitionViolations(db).length).toBeGreaterThan(0);
+    db.exec('ROLLBACK');
+    db.close();
+  });
+
+  it("housekeeping's hit statements are seeks of segment_hits_by_node", () => {
+    const db = new Database(path, { readonly: true });
+    expect(hitViolations(db)).toEqual([]);
+    db.close();
+  });
+
+  it('fails when segment_hits_by_node is dropped', () => {
+    const db = new Database(path);
+    db.exec('BEGIN; DROP INDEX segment_hits_by_node');
+    expect(hitViolations(db).length).toBeGreaterThan(0);
     db.exec('ROLLBACK');
     db.close();
   });

@@ -64,10 +64,14 @@ const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments
     ORDER BY s.updated_at LIMIT ?`;
 
 /** Distinct node keys by a skip over segment_hits_by_node: one seek per key, not a read of every hit. */
-const HIT_KEYS_SQL = `WITH RECURSIVE k(key) AS (
+export const HIT_KEYS_SQL = `WITH RECURSIVE k(key) AS (
       SELECT MIN(node_key) FROM segment_hits
       UNION ALL SELECT (SELECT MIN(node_key) FROM segment_hits WHERE node_key > k.key) FROM k WHERE k.key IS NOT NULL)
     SELECT key FROM k WHERE key IS NOT NULL`;
+
+/** At most `limit` hits of one node older than `before`: a range of segment_hits_by_node, then their primary keys. */
+export const PRUNE_HITS_SQL = `DELETE FROM segment_hits WHERE (contact_id, node_key, seq) IN
+    (SELECT contact_id, node_key, seq FROM segment_hits WHERE node_key = ? AND ts < ? LIMIT ?)`;
 
 const finite = (n: number): number => (Number.isFinite(n) ? n : -Number.MAX_SAFE_INTEGER);
 
@@ -246,8 +250,7 @@ export class SqliteSegmentStore implements SegmentStore {
   async pruneHits(nodeKey: string, before: number, limit: number): Promise<number> {
     // Unsynced: a delete lost to a power cut is made again by the next upkeep.
     return this.sync.unsynced(() => this.write(() =>
-      this.stmt(`DELETE FROM segment_hits WHERE (contact_id, node_key, seq) IN
-          (SELECT contact_id, node_key, seq FROM segment_hits WHERE node_key = ? AND ts < ? LIMIT ?)`).run(nodeKey, before, limit).changes,
+      this.stmt(PRUNE_HITS_SQL).run(nodeKey, before, limit).changes,
     ));
   }
 }
