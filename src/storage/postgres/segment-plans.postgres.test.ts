@@ -3,14 +3,15 @@
  * analysed schema, in the manner of query-plans.postgres.test.ts: a page of a segment's
  * transitions reads segment_transitions_by_segment (backwards under the LIMIT, or a bitmap of a
  * small segment's rows), never a Seq Scan of transitions or contacts; housekeeping's prune of
- * hits and its list of node keys read segment_hits_by_node, never a Seq Scan. Dropping either
- * index must make the test fail.
+ * hits and its list of node keys read segment_hits_by_node, its stalled-build query the partial
+ * index of building segments and jobs_by_key, never a Seq Scan. Dropping any of those indexes
+ * must make the test fail.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_POSTGRES, createTestDatabase, createTestSchema, type PostgresTestDatabase } from '../../testing/test-database.js';
 import { PostgresStore } from './postgres-store.js';
-import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL } from './segment-store.postgres.js';
+import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL, STALLED_BUILDS_SQL } from './segment-store.postgres.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 const SEGMENTS = 1_000;
@@ -75,6 +76,16 @@ async function hitViolations(c: pg.Client): Promise<string[]> {
   return out;
 }
 
+async function stalledViolations(c: pg.Client): Promise<string[]> {
+  const res = await c.query({ text: `EXPLAIN (FORMAT JSON) ${STALLED_BUILDS_SQL}`, values: [T0 + 1000, 'segments.backfill', 50] });
+  const all = nodes((res.rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+  const text = all.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''}`).join(' > ');
+  const out: string[] = [];
+  for (const index of ['segments_building', 'jobs_by_key']) if (!all.some((n) => n['Index Name'] === index)) out.push(`does not use ${index}: ${text}`);
+  for (const n of all) if (n['Node Type'] === 'Seq Scan' && (n['Relation Name'] === 'segments' || n['Relation Name'] === 'jobs')) out.push(`Seq Scan on ${n['Relation Name']}: ${text}`);
+  return out;
+}
+
 describe.skipIf(SKIP_POSTGRES)('PostgreSQL segment query plans', () => {
   let db: PostgresTestDatabase | undefined;
   let url: string;
@@ -104,6 +115,17 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL segment query plans', () => {
       await client.query(
         `INSERT INTO segment_hits (contact_id, node_key, seq, ts) SELECT 'c-' || (n % $3), 'k' || (n % $4), n, $1::bigint + n FROM generate_series(0, $2 - 1) AS n`,
         [T0, HITS, CONTACTS, NODE_KEYS],
+      );
+      // Many segments, few building; many backfill jobs, done and queued.
+      await client.query(
+        `INSERT INTO segments (id, workspace_id, name, rule, version, status, created_at, updated_at)
+         SELECT 'seg_' || n, $1, 's' || n, '{}', 1, CASE WHEN n % 100 = 0 THEN 'building' ELSE 'ready' END, $2::bigint, $2::bigint FROM generate_series(0, 1999) AS n`,
+        [ws, T0],
+      );
+      await client.query(
+        `INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at)
+         SELECT 'segments.backfill', 'seg_' || (n % 2000) || ':1:c-' || n, 'null', CASE WHEN n % 50 = 0 THEN 0 ELSE 1 END, $1::bigint, 10, $1::bigint FROM generate_series(0, 19999) AS n`,
+        [T0],
       );
       await client.query('ANALYZE');
     } finally {
@@ -150,6 +172,22 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL segment query plans', () => {
       const found = await hitViolations(c);
       await c.query('ROLLBACK');
       expect(found.length).toBeGreaterThan(0);
+    });
+  });
+
+  it("housekeeping's stalled-build query reads the building segments and each one's backfill key range", async () => {
+    expect(await withClient(stalledViolations)).toEqual([]);
+  });
+
+  it('fails when segments_building or jobs_by_key is dropped', async () => {
+    await withClient(async (c) => {
+      for (const index of ['segments_building', 'jobs_by_key']) {
+        await c.query('BEGIN');
+        await c.query(`DROP INDEX ${index}`);
+        const found = await stalledViolations(c);
+        await c.query('ROLLBACK');
+        expect(found.length, index).toBeGreaterThan(0);
+      }
     });
   });
 });

@@ -51,7 +51,7 @@ export const LIST_TRANSITIONS_SQL = `SELECT t.id, t.contact_id, c.email, t.kind,
     WHERE t.segment_id = $1 AND t.id < $2 ORDER BY t.id DESC LIMIT $3`;
 
 /** As on SQLite (segment-store.sqlite.ts): building segments with no queued backfill job in their key range. */
-const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments s
+export const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments s
     WHERE s.status = 'building' AND s.updated_at < $1
       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = $2 AND j.key >= s.id || ':' || s.version || ':' AND j.key < s.id || ':' || s.version || ';'
                       AND j.status = ${JOB_STATUS.queued})

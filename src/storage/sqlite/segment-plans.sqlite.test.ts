@@ -3,13 +3,14 @@
  * populated and analysed store, in the manner of query-plans.sqlite.test.ts: a page of a
  * segment's transitions is a seek of segment_transitions_by_segment read backwards from the
  * cursor (no scan, no sort), plus a primary-key lookup of each row's contact; housekeeping's
- * prune of hits is a range of segment_hits_by_node and its list of node keys a seek per key.
- * Dropping either index must make the test fail.
+ * prune of hits is a range of segment_hits_by_node and its list of node keys a seek per key;
+ * its stalled-build query reads the partial index of building segments and a key range of
+ * jobs_by_key per segment. Dropping any of those indexes must make the test fail.
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type SqliteTestDatabase } from '../../testing/test-database.js';
-import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL } from './segment-store.sqlite.js';
+import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL, STALLED_BUILDS_SQL } from './segment-store.sqlite.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
@@ -50,6 +51,17 @@ function hitViolations(db: Database.Database): string[] {
   return out;
 }
 
+/** What is wrong with the plan of housekeeping's stalled-build query (empty: index seeks only). */
+function stalledViolations(db: Database.Database): string[] {
+  const details = plan(db, STALLED_BUILDS_SQL, [T0 + 1000, 'segments.backfill', 50]);
+  const all = details.join(' | ');
+  const out: string[] = [];
+  if (!details.some((d) => d.startsWith('SEARCH s USING INDEX segments_building'))) out.push(`segments: not the partial index of builds: ${all}`);
+  if (!details.some((d) => /^SEARCH j USING INDEX jobs_by_key \(kind=\? AND key>\? AND key<\?\)/.test(d))) out.push(`jobs: not a key range of jobs_by_key: ${all}`);
+  for (const d of details) if (d.startsWith('SCAN')) out.push(`scan: ${d}`);
+  return out;
+}
+
 describe('SQLite segment query plans', () => {
   let testDb: SqliteTestDatabase | undefined;
   let path: string;
@@ -66,6 +78,11 @@ describe('SQLite segment query plans', () => {
       const c = db.prepare(`INSERT INTO contacts (id, workspace_id, email, properties, clocks, status, created_at, updated_at) VALUES (?, ?, ?, '{}', '{}', 'SUBSCRIBED', ?, ?)`);
       for (let n = 0; n < CONTACTS; n++) c.run(`c-${n}`, ws, `c${n}@plans.test`, T0 + n, T0);
       const t = db.prepare('INSERT INTO segment_transitions (workspace_id, segment_id, contact_id, kind, at) VALUES (?, ?, ?, ?, ?)');
+      // Many segments, few building; many backfill jobs, done and queued.
+      const sg = db.prepare(`INSERT INTO segments (id, workspace_id, name, rule, version, status, created_at, updated_at) VALUES (?, ?, ?, '{}', 1, ?, ?, ?)`);
+      for (let n = 0; n < 2000; n++) sg.run(`seg_${n}`, ws, `s${n}`, n % 100 === 0 ? 'building' : 'ready', T0, T0);
+      const j = db.prepare(`INSERT INTO jobs (kind, key, payload, status, run_at, max_attempts, created_at) VALUES ('segments.backfill', ?, 'null', ?, ?, 10, ?)`);
+      for (let n = 0; n < 20_000; n++) j.run(`seg_${n % 2000}:1:c-${n}`, n % 50 === 0 ? 0 : 1, T0, T0);
       const h = db.prepare('INSERT INTO segment_hits (contact_id, node_key, seq, ts) VALUES (?, ?, ?, ?)');
       for (let n = 0; n < HITS; n++) h.run(`c-${n % CONTACTS}`, `k${n % NODE_KEYS}`, n, T0 + n);
       for (let n = 0; n < TRANSITIONS; n++) t.run(ws, n % 10 === 0 ? 'seg_7' : `seg_${n % SEGMENTS}`, `c-${n % CONTACTS}`, n % 3 === 0 ? 'exit' : 'enter', T0 + n);
@@ -103,6 +120,22 @@ describe('SQLite segment query plans', () => {
     db.exec('BEGIN; DROP INDEX segment_hits_by_node');
     expect(hitViolations(db).length).toBeGreaterThan(0);
     db.exec('ROLLBACK');
+    db.close();
+  });
+
+  it("housekeeping's stalled-build query seeks the building segments and each one's backfill key range", () => {
+    const db = new Database(path, { readonly: true });
+    expect(stalledViolations(db)).toEqual([]);
+    db.close();
+  });
+
+  it('fails when segments_building or jobs_by_key is dropped', () => {
+    const db = new Database(path);
+    for (const index of ['segments_building', 'jobs_by_key']) {
+      db.exec(`BEGIN; DROP INDEX ${index}`);
+      expect(stalledViolations(db).length, index).toBeGreaterThan(0);
+      db.exec('ROLLBACK');
+    }
     db.close();
   });
 });

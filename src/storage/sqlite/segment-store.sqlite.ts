@@ -57,7 +57,7 @@ export const LIST_TRANSITIONS_SQL = `SELECT t.id, t.contact_id, c.email, t.kind,
  * build) without a queued backfill job in their key range `<id>:<version>:` to
  * `<id>:<version>;` (';' sorts right after ':'), a seek of jobs_by_key.
  */
-const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments s
+export const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments s
     WHERE s.status = 'building' AND s.updated_at < ?
       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ? AND j.key >= s.id || ':' || s.version || ':' AND j.key < s.id || ':' || s.version || ';'
                       AND j.status = ${JOB_STATUS.queued})
