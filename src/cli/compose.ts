@@ -87,6 +87,8 @@ export const JOB_KINDS = [APPLY_EVENTS_KIND, HOUSEKEEPING_KIND, PIPELINE_KIND, A
 export function moduleProcessing(deps: { config: Config; store: Store; log: Logger; segmentLinks?: SegmentLinks }): {
   kinds: JobKind[];
   stages: EventStage[];
+  /** The modules' housekeeping tasks (processing/housekeeping.ts `upkeep`). */
+  upkeep: ((now: number) => Promise<unknown>)[];
   /** Closes what the modules opened (the SMTP pool, the webhook agent) once the worker stops. */
   close: () => Promise<void>;
 } {
@@ -95,6 +97,7 @@ export function moduleProcessing(deps: { config: Config; store: Store; log: Logg
   return {
     kinds: [...segments.kinds(), ...new WorkflowRunner(engine).kinds()],
     stages: [segments.stage(), triggers],
+    upkeep: [segments.upkeep()],
     close: async () => {
       await engine.mail.close();
       await engine.sender.close();
@@ -251,7 +254,7 @@ export function composeWorker(deps: {
   segmentLinks?: SegmentLinks;
 }): Worker {
   const { config, store, log, observer } = deps;
-  const { kinds, stages, close } = moduleProcessing({ config, store, log, ...(deps.segmentLinks ? { segmentLinks: deps.segmentLinks } : {}) });
+  const { kinds, stages, upkeep, close } = moduleProcessing({ config, store, log, ...(deps.segmentLinks ? { segmentLinks: deps.segmentLinks } : {}) });
   return new Worker({
     store,
     config,
@@ -266,7 +269,7 @@ export function composeWorker(deps: {
         ? []
         : [attachHeldKind({ identity: store.identity, events: store.events, dedupWindowMs: config.dedupWindowMs, ...(deps.metrics ? { attached: (n: number) => deps.metrics!.segmentAttached.inc(n) } : {}) })]),
     ],
-    upkeep: [(now) => store.identity.purgeHeld(now - config.unidentifiedRetentionMs)],
+    upkeep: [(now) => store.identity.purgeHeld(now - config.unidentifiedRetentionMs), ...upkeep],
     onStopped: [close],
   });
 }

@@ -83,9 +83,186 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
+/** One environment variable the product reads. */
+export interface EnvVar {
+  name: string;
+  /** The value used when it is unset; null: unset means off, or a value derived from others (`shown`). */
+  default: number | string | boolean | null;
+  /** How the default is written where String(default) would not say it (derived, per backend, in MiB). */
+  shown?: string;
+  /** Whole numbers: the accepted range, inclusive. */
+  min?: number;
+  max?: number;
+  /** The `--help` line; `{default}` stands for the default as shown. */
+  help: string;
+}
+
+/** WORKER_BATCH_SIZE's default on PostgreSQL (the table's `default` is SQLite's). */
+const WORKER_BATCH_SIZE_POSTGRES = 500;
+
+/**
+ * Every environment variable, in `--help` order: the one place its default and range are
+ * written. loadConfig parses by it, ENV_HELP renders it, and a test checks the README's
+ * configuration table against it (test/config-docs.test.ts).
+ */
+export const ENV_VARS: readonly EnvVar[] = [
+  { name: 'PORT', default: 3000, min: 0, max: 65535, help: 'listen port (default {default})' },
+  { name: 'HOST', default: '127.0.0.1', help: 'listen address (default {default})' },
+  { name: 'DATABASE_URL', default: 'sqlite:./data/smashsend.db', help: 'sqlite:PATH (default {default}) or postgres://…' },
+  { name: 'REDIS_URL', default: null, help: 'optional; rate-limit counters shared by every API process' },
+  { name: 'RATE_LIMIT_SINGLE_PER_MIN', default: 1000, min: 1, max: 1e9, help: 'POST /v1/events per workspace per minute (default {default})' },
+  { name: 'RATE_LIMIT_BATCH_PER_MIN', default: 50, min: 1, max: 1e9, help: 'POST /v1/events/batch per workspace per minute (default {default})' },
+  { name: 'RATE_LIMIT_API_PER_MIN', default: 6000, min: 1, max: 1e9, help: 'read and contacts endpoints per workspace per minute (default {default})' },
+  { name: 'DEDUP_WINDOW_SECONDS', default: 86400, min: 1, max: 10 * 365 * 86400, help: 'how long a messageId stays reserved (default {default})' },
+  {
+    name: 'UNIDENTIFIED_RETENTION_DAYS',
+    default: 30,
+    min: 1,
+    max: 3650,
+    help: 'Segment-compatible paths: how long an event with no resolvable email waits for an identify or alias (default {default})',
+  },
+  { name: 'MAX_PENDING_EVENTS', default: 100_000, min: 1, max: 1e9, help: 'events awaiting commit before ingest answers 503 + Retry-After (default {default})' },
+  {
+    name: 'REQUEST_BODY_TIMEOUT_MS',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    help: 'a request not fully received within this is answered 408 and its connection closed (default {default})',
+  },
+  // 24 MiB: 3-4 full 6.4 MB batches in flight. Under 80 connections of 6.4 MB batches the
+  // SQLite server peaked at 380-490 MB RSS with it, ~500 MB at 32 MiB, 630 MB at 64 MiB,
+  // 930 MB uncapped; throughput was the same (the writer thread is the bound).
+  {
+    name: 'MAX_PENDING_BYTES',
+    default: 24 * 2 ** 20,
+    shown: '25165824, 24 MiB',
+    min: 1,
+    max: 2 ** 40,
+    help: 'bytes of request bodies in flight before requests are answered 503 + Retry-After (default {default})',
+  },
+  {
+    name: 'MAX_CONCURRENT_BATCHES',
+    default: 16,
+    min: 1,
+    max: 100_000,
+    help: 'batch requests in flight at once before batches are answered 503 + Retry-After (default {default})',
+  },
+  {
+    name: 'SHUTDOWN_DRAIN_MS',
+    default: 5000,
+    min: 0,
+    max: 600_000,
+    help: 'SIGTERM: time in-flight requests get before slow ones are answered 503 and cut (default {default})',
+  },
+  { name: 'DEBUG_APPEND_DELAY_MS', default: 0, min: 0, max: 60_000, help: 'benchmarks only: slow every append down by this much (default {default})' },
+  { name: 'DATABASE_POOL_MAX', default: 10, min: 1, max: 1000, help: 'PostgreSQL connections per process (default {default})' },
+  {
+    name: 'DATABASE_STATEMENT_TIMEOUT_MS',
+    default: 5000,
+    min: 0,
+    max: 3_600_000,
+    help: 'PostgreSQL: a statement running longer fails the request with 503 (default {default}; 0: no limit)',
+  },
+  { name: 'DATABASE_CONNECT_TIMEOUT_MS', default: 5000, min: 100, max: 600_000, help: 'PostgreSQL: wait for a connection before a 503 (default {default})' },
+  {
+    name: 'HEALTH_CHECK_TIMEOUT_MS',
+    default: 2000,
+    min: 50,
+    max: 60_000,
+    help: 'GET /health answers 503 when the store does not answer within this (default {default})',
+  },
+  { name: 'SQLITE_BUSY_TIMEOUT_MS', default: 5000, min: 0, max: 600000, help: "SQLite: wait for another process's write lock before a 503 (default {default})" },
+  { name: 'LOG_LEVEL', default: 'info', help: 'fatal|error|warn|info|debug|trace|silent (default {default}; debug adds a line per successful request)' },
+  { name: 'LOG_FORMAT', default: 'auto', help: 'auto|json|pretty (default {default}: pretty on a TTY, JSON lines otherwise)' },
+  {
+    name: 'LOG_SUMMARY_INTERVAL_MS',
+    default: 60_000,
+    min: 0,
+    max: 86_400_000,
+    help: 'period of the info traffic summary while there is traffic (default {default}; 0 = off)',
+  },
+  {
+    name: 'WORKFLOW_MAX_EVENT_AGE_HOURS',
+    default: 72,
+    min: 0,
+    max: 24 * 365 * 10,
+    help: 'an event more than this many hours older than its receipt starts no workflow run (default {default})',
+  },
+  { name: 'KEY_REFRESH_MS', default: 2000, min: 50, max: 5000, help: 'key cache reload interval (default {default}; revocation delay)' },
+  // SQLite: one batch holds the writer thread, so it bounds ingest latency; PostgreSQL
+  // workers run beside ingest and gain from fewer, larger claims (loadConfig picks by backend).
+  {
+    name: 'WORKER_BATCH_SIZE',
+    default: 100,
+    shown: `100 on SQLite, ${WORKER_BATCH_SIZE_POSTGRES} on PostgreSQL`,
+    min: 1,
+    max: 10000,
+    help: 'events a worker claims at once (default {default})',
+  },
+  { name: 'WORKER_POLL_MS', default: 100, min: 1, max: 60000, help: 'idle poll interval of a worker (default {default})' },
+  { name: 'WORKER_LEASE_MS', default: 30000, min: 100, max: 3600000, help: 'how long a claimed event stays leased (default {default})' },
+  { name: 'PROCESSING_MAX_ATTEMPTS', default: 5, min: 1, max: 100, help: 'attempts before an event is marked failed (default {default})' },
+  { name: 'PROCESSING_RETRY_BASE_MS', default: 1000, min: 1, max: 3600000, help: 'first retry delay, doubled per attempt, with jitter (default {default})' },
+  {
+    name: 'WORKER_PORT',
+    default: 3001,
+    min: 0,
+    max: 65535,
+    help: '`smashsend worker` serves /health and /metrics here, on HOST (default {default}; 0: any free port)',
+  },
+  {
+    name: 'WEBHOOK_TIMEOUT_MS',
+    default: 15_000,
+    min: 100,
+    max: 600_000,
+    help: 'workflow webhooks: one attempt (connect to response) may take this long (default {default})',
+  },
+  { name: 'WEBHOOK_RETRY_SCHEDULE', default: '5,300,1800,7200,18000,36000,36000', help: 'workflow webhooks: seconds before each retry (default {default})' },
+  {
+    name: 'WEBHOOK_ALLOW_PRIVATE',
+    default: false,
+    help: 'true: webhooks may reach loopback, private and other non-public addresses (default {default})',
+  },
+  { name: 'WEBHOOK_ALLOWED_HOSTS', default: null, shown: 'none', help: 'comma-separated hosts webhooks may reach whatever their address (default {default})' },
+  { name: 'SMTP_URL', default: null, help: 'smtp://user:password@host:port or smtps://…; unset: emails are written to OUTBOX_DIR' },
+  { name: 'EMAIL_FROM', default: 'SMASHSEND <no-reply@localhost>', help: 'From of workflow emails (default "{default}")' },
+  { name: 'OUTBOX_DIR', default: './data/outbox', help: 'where emails are written as .eml files without SMTP_URL (default {default})' },
+  {
+    name: 'PUBLIC_URL',
+    default: null,
+    shown: 'http://HOST:PORT',
+    help: 'this server as the outside reaches it, for unsubscribe links (default {default})',
+  },
+];
+
+const BY_NAME = new Map(ENV_VARS.map((v) => [v.name, v]));
+
+function envVar(name: string): EnvVar {
+  const v = BY_NAME.get(name);
+  if (!v) throw new Error(`${name} is not in ENV_VARS`);
+  return v;
+}
+
+/** The default of a variable as `--help` and the README write it. */
+export function shownDefault(v: EnvVar): string {
+  return v.shown ?? (v.default === null ? 'unset' : String(v.default));
+}
+
+/** Every environment variable the product reads, for `--help`. */
+export const ENV_HELP: [string, string][] = ENV_VARS.map((v) => [v.name, v.help.replace('{default}', shownDefault(v))]);
+
+/** The string default of a variable of the table. */
+function stringDefault(name: string): string {
+  return String(envVar(name).default);
+}
+
+/** A whole number within the variable's range; `def` overrides the table's default (a default that depends on the backend). */
+function int(env: Env, name: string, def?: number): number {
+  const v = envVar(name);
+  const min = v.min ?? 0;
+  const max = v.max ?? Number.MAX_SAFE_INTEGER;
   const raw = env[name];
-  if (raw === undefined || raw === '') return def;
+  if (raw === undefined || raw === '') return def ?? (v.default as number);
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
@@ -95,54 +272,11 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
-/** Every environment variable the product reads, for `--help`. */
-export const ENV_HELP: [string, string][] = [
-  ['PORT', 'listen port (default 3000)'],
-  ['HOST', 'listen address (default 127.0.0.1)'],
-  ['DATABASE_URL', 'sqlite:PATH (default sqlite:./data/smashsend.db) or postgres://…'],
-  ['REDIS_URL', 'optional; rate-limit counters shared by every API process'],
-  ['RATE_LIMIT_SINGLE_PER_MIN', 'POST /v1/events per workspace per minute (default 1000)'],
-  ['RATE_LIMIT_BATCH_PER_MIN', 'POST /v1/events/batch per workspace per minute (default 50)'],
-  ['RATE_LIMIT_API_PER_MIN', 'read and contacts endpoints per workspace per minute (default 6000)'],
-  ['DEDUP_WINDOW_SECONDS', 'how long a messageId stays reserved (default 86400)'],
-  ['UNIDENTIFIED_RETENTION_DAYS', 'Segment-compatible paths: how long an event with no resolvable email waits for an identify or alias (default 30)'],
-  ['MAX_PENDING_EVENTS', 'events awaiting commit before ingest answers 503 + Retry-After (default 100000)'],
-  ['REQUEST_BODY_TIMEOUT_MS', 'a request not fully received within this is answered 408 and its connection closed (default 30000)'],
-  ['MAX_PENDING_BYTES', 'bytes of request bodies in flight before requests are answered 503 + Retry-After (default 25165824, 24 MiB)'],
-  ['MAX_CONCURRENT_BATCHES', 'batch requests in flight at once before batches are answered 503 + Retry-After (default 16)'],
-  ['SHUTDOWN_DRAIN_MS', 'SIGTERM: time in-flight requests get before slow ones are answered 503 and cut (default 5000)'],
-  ['DEBUG_APPEND_DELAY_MS', 'benchmarks only: slow every append down by this much (default 0)'],
-  ['DATABASE_POOL_MAX', 'PostgreSQL connections per process (default 10)'],
-  ['DATABASE_STATEMENT_TIMEOUT_MS', 'PostgreSQL: a statement running longer fails the request with 503 (default 5000; 0: no limit)'],
-  ['DATABASE_CONNECT_TIMEOUT_MS', 'PostgreSQL: wait for a connection before a 503 (default 5000)'],
-  ['HEALTH_CHECK_TIMEOUT_MS', 'GET /health answers 503 when the store does not answer within this (default 2000)'],
-  ['SQLITE_BUSY_TIMEOUT_MS', 'SQLite: wait for another process\'s write lock before a 503 (default 5000)'],
-  ['LOG_LEVEL', 'fatal|error|warn|info|debug|trace|silent (default info; debug adds a line per successful request)'],
-  ['LOG_FORMAT', 'auto|json|pretty (default auto: pretty on a TTY, JSON lines otherwise)'],
-  ['LOG_SUMMARY_INTERVAL_MS', 'period of the info traffic summary while there is traffic (default 60000; 0 = off)'],
-  ['WORKFLOW_MAX_EVENT_AGE_HOURS', 'an event more than this many hours older than its receipt starts no workflow run (default 72)'],
-  ['KEY_REFRESH_MS', 'key cache reload interval (default 2000; revocation delay)'],
-  ['WORKER_BATCH_SIZE', 'events a worker claims at once (default 100 on SQLite, 500 on PostgreSQL)'],
-  ['WORKER_POLL_MS', 'idle poll interval of a worker (default 100)'],
-  ['WORKER_LEASE_MS', 'how long a claimed event stays leased (default 30000)'],
-  ['PROCESSING_MAX_ATTEMPTS', 'attempts before an event is marked failed (default 5)'],
-  ['PROCESSING_RETRY_BASE_MS', 'first retry delay, doubled per attempt, with jitter (default 1000)'],
-  ['WORKER_PORT', '`smashsend worker` serves /health and /metrics here, on HOST (default 3001; 0: any free port)'],
-  ['WEBHOOK_TIMEOUT_MS', 'workflow webhooks: one attempt (connect to response) may take this long (default 15000)'],
-  ['WEBHOOK_RETRY_SCHEDULE', 'workflow webhooks: seconds before each retry (default 5,300,1800,7200,18000,36000,36000)'],
-  ['WEBHOOK_ALLOW_PRIVATE', 'true: webhooks may reach loopback, private and other non-public addresses (default false)'],
-  ['WEBHOOK_ALLOWED_HOSTS', 'comma-separated hosts webhooks may reach whatever their address (default none)'],
-  ['SMTP_URL', 'smtp://user:password@host:port or smtps://…; unset: emails are written to OUTBOX_DIR'],
-  ['EMAIL_FROM', 'From of workflow emails (default "SMASHSEND <no-reply@localhost>")'],
-  ['OUTBOX_DIR', 'where emails are written as .eml files without SMTP_URL (default ./data/outbox)'],
-  ['PUBLIC_URL', 'this server as the outside reaches it, for unsubscribe links (default http://HOST:PORT)'],
-];
+const DEFAULT_RETRY_SCHEDULE = stringDefault('WEBHOOK_RETRY_SCHEDULE');
 
-const DEFAULT_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
-
-function bool(env: Env, name: string, def: boolean): boolean {
+function bool(env: Env, name: string): boolean {
   const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return def;
+  if (raw === undefined || raw === '') return envVar(name).default === true;
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
@@ -174,7 +308,7 @@ function smtpUrl(env: Env): string | null {
 }
 
 function emailFrom(env: Env): string {
-  const raw = env.EMAIL_FROM?.trim() || 'SMASHSEND <no-reply@localhost>';
+  const raw = env.EMAIL_FROM?.trim() || stringDefault('EMAIL_FROM');
   if (!/^(?:[^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(raw)) {
     throw new ConfigError(`EMAIL_FROM must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
   }
@@ -197,15 +331,15 @@ function publicUrl(env: Env, host: string, port: number): string {
 }
 
 export function loadConfig(env: Env): Config {
-  const level = env.LOG_LEVEL ?? 'info';
+  const level = env.LOG_LEVEL ?? stringDefault('LOG_LEVEL');
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   }
-  const format = env.LOG_FORMAT || 'auto';
+  const format = env.LOG_FORMAT || stringDefault('LOG_FORMAT');
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
-  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/smashsend.db';
+  const databaseUrl = env.DATABASE_URL || stringDefault('DATABASE_URL');
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL must be sqlite:PATH or postgres://…, got ${JSON.stringify(databaseUrl)}`);
   }
@@ -214,8 +348,8 @@ export function loadConfig(env: Env): Config {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError(`REDIS_URL must be redis://…, got ${JSON.stringify(redisUrl)}`);
   }
-  const host = env.HOST || '127.0.0.1';
-  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || stringDefault('HOST');
+  const port = int(env, 'PORT');
   let retryScheduleMs: number[];
   try {
     retryScheduleMs = parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE?.trim() || DEFAULT_RETRY_SCHEDULE);
@@ -228,52 +362,47 @@ export function loadConfig(env: Env): Config {
     databaseUrl,
     redisUrl,
     rateLimits: {
-      singlePerMin: int(env, 'RATE_LIMIT_SINGLE_PER_MIN', 1000, 1, 1e9),
-      batchPerMin: int(env, 'RATE_LIMIT_BATCH_PER_MIN', 50, 1, 1e9),
-      apiPerMin: int(env, 'RATE_LIMIT_API_PER_MIN', 6000, 1, 1e9),
+      singlePerMin: int(env, 'RATE_LIMIT_SINGLE_PER_MIN'),
+      batchPerMin: int(env, 'RATE_LIMIT_BATCH_PER_MIN'),
+      apiPerMin: int(env, 'RATE_LIMIT_API_PER_MIN'),
     },
-    dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS', 86400, 1, 10 * 365 * 86400) * 1000,
-    unidentifiedRetentionMs: int(env, 'UNIDENTIFIED_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,
-    maxPendingEvents: int(env, 'MAX_PENDING_EVENTS', 100_000, 1, 1e9),
-    requestBodyTimeoutMs: int(env, 'REQUEST_BODY_TIMEOUT_MS', 30_000, 100, 3_600_000),
-    // 24 MiB: 3-4 full 6.4 MB batches in flight. Under 80 connections of 6.4 MB batches the
-    // SQLite server peaked at 380-490 MB RSS with it, ~500 MB at 32 MiB, 630 MB at 64 MiB,
-    // 930 MB uncapped; throughput was the same (the writer thread is the bound).
-    maxPendingBytes: int(env, 'MAX_PENDING_BYTES', 24 * 2 ** 20, 1, 2 ** 40),
-    maxConcurrentBatches: int(env, 'MAX_CONCURRENT_BATCHES', 16, 1, 100_000),
-    shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 600_000),
-    debugAppendDelayMs: int(env, 'DEBUG_APPEND_DELAY_MS', 0, 0, 60_000),
-    databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
-    databaseStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
-    databaseConnectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
-    healthCheckTimeoutMs: int(env, 'HEALTH_CHECK_TIMEOUT_MS', 2000, 50, 60_000),
-    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600000),
+    dedupWindowMs: int(env, 'DEDUP_WINDOW_SECONDS') * 1000,
+    unidentifiedRetentionMs: int(env, 'UNIDENTIFIED_RETENTION_DAYS') * 86_400_000,
+    maxPendingEvents: int(env, 'MAX_PENDING_EVENTS'),
+    requestBodyTimeoutMs: int(env, 'REQUEST_BODY_TIMEOUT_MS'),
+    maxPendingBytes: int(env, 'MAX_PENDING_BYTES'),
+    maxConcurrentBatches: int(env, 'MAX_CONCURRENT_BATCHES'),
+    shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_MS'),
+    debugAppendDelayMs: int(env, 'DEBUG_APPEND_DELAY_MS'),
+    databasePoolMax: int(env, 'DATABASE_POOL_MAX'),
+    databaseStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS'),
+    databaseConnectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS'),
+    healthCheckTimeoutMs: int(env, 'HEALTH_CHECK_TIMEOUT_MS'),
+    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS'),
     logLevel: level as Config['logLevel'],
     logFormat: format as Config['logFormat'],
-    logSummaryIntervalMs: int(env, 'LOG_SUMMARY_INTERVAL_MS', 60_000, 0, 86_400_000),
-    keyRefreshMs: int(env, 'KEY_REFRESH_MS', 2000, 50, 5000),
-    workflowMaxEventAgeMs: int(env, 'WORKFLOW_MAX_EVENT_AGE_HOURS', 72, 0, 24 * 365 * 10) * 3_600_000,
+    logSummaryIntervalMs: int(env, 'LOG_SUMMARY_INTERVAL_MS'),
+    keyRefreshMs: int(env, 'KEY_REFRESH_MS'),
+    workflowMaxEventAgeMs: int(env, 'WORKFLOW_MAX_EVENT_AGE_HOURS') * 3_600_000,
     webhook: {
-      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 600_000),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS'),
       retryScheduleMs,
-      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE'),
       allowedHosts: allowedHosts(env),
     },
     email: {
       smtpUrl: smtpUrl(env),
       from: emailFrom(env),
-      outboxDir: env.OUTBOX_DIR?.trim() || './data/outbox',
+      outboxDir: env.OUTBOX_DIR?.trim() || stringDefault('OUTBOX_DIR'),
     },
     publicUrl: publicUrl(env, host, port),
     worker: {
-      // SQLite: one batch holds the writer thread, so it bounds ingest latency; PostgreSQL
-      // workers run beside ingest and gain from fewer, larger claims.
-      batchSize: int(env, 'WORKER_BATCH_SIZE', databaseUrl.startsWith('sqlite:') ? 100 : 500, 1, 10000),
-      pollMs: int(env, 'WORKER_POLL_MS', 100, 1, 60000),
-      leaseMs: int(env, 'WORKER_LEASE_MS', 30000, 100, 3600000),
-      maxAttempts: int(env, 'PROCESSING_MAX_ATTEMPTS', 5, 1, 100),
-      retryBaseMs: int(env, 'PROCESSING_RETRY_BASE_MS', 1000, 1, 3600000),
-      port: int(env, 'WORKER_PORT', 3001, 0, 65535),
+      batchSize: int(env, 'WORKER_BATCH_SIZE', databaseUrl.startsWith('sqlite:') ? undefined : WORKER_BATCH_SIZE_POSTGRES),
+      pollMs: int(env, 'WORKER_POLL_MS'),
+      leaseMs: int(env, 'WORKER_LEASE_MS'),
+      maxAttempts: int(env, 'PROCESSING_MAX_ATTEMPTS'),
+      retryBaseMs: int(env, 'PROCESSING_RETRY_BASE_MS'),
+      port: int(env, 'WORKER_PORT'),
     },
   };
 }

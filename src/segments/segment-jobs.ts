@@ -110,7 +110,7 @@ export function segmentJobKinds(d: SegmentJobDeps): JobKind[] {
   const backfill: JobKind = {
     kind: SEGMENT_BACKFILL_KIND,
     async run(job, ctx) {
-      const p = job.payload as { workspaceId: string; segmentId: string; version: number; done?: number; after: { createdAt: number; id: string } | null };
+      const p = job.payload as { workspaceId: string; segmentId: string; version: number; done?: number; after: { createdAt: number; id: string } | null; run?: string };
       const seg = await d.segments.getSegment(p.workspaceId, p.segmentId);
       if (!seg || seg.version !== p.version) return; // deleted, or edited since: that edit's backfill runs
       const defs = await d.service.definitions(p.workspaceId);
@@ -130,18 +130,23 @@ export function segmentJobKinds(d: SegmentJobDeps): JobKind[] {
       const more = last !== null;
       const done = (p.done ?? 0) + page.items.length;
       // The next batch, then progress (absolute, so a repeated job never counts twice).
-      if (more) await ctx.enqueue([backfillJob(p.workspaceId, p.segmentId, p.version, { createdAt: last.createdAt, id: last.id }, ctx.now, done)]);
+      if (more) await ctx.enqueue([backfillJob(p.workspaceId, p.segmentId, p.version, { createdAt: last.createdAt, id: last.id }, ctx.now, done, p.run)]);
       await d.segments.recordProgress(p.segmentId, p.version, { done, status: more ? 'building' : 'ready', now: ctx.now });
     },
   };
   return [recheck, written, transitions, backfill];
 }
 
-export function backfillJob(workspaceId: string, segmentId: string, version: number, after: { createdAt: number; id: string } | null, now: number, done = 0) {
+/**
+ * One batch of a backfill. Keys are `<segment>:<version>:[<run>:]<after>`: a chain's batches
+ * are enqueued once each, and a `run` (the repair, segment-upkeep.ts) is a second chain over
+ * the same version whose keys do not meet the first one's.
+ */
+export function backfillJob(workspaceId: string, segmentId: string, version: number, after: { createdAt: number; id: string } | null, now: number, done = 0, run?: string) {
   return {
     kind: SEGMENT_BACKFILL_KIND,
-    key: `${segmentId}:${version}:${after ? after.id : 'start'}`,
-    payload: { workspaceId, segmentId, version, after, done },
+    key: `${segmentId}:${version}:${run ? `${run}:` : ''}${after ? after.id : 'start'}`,
+    payload: { workspaceId, segmentId, version, after, done, ...(run ? { run } : {}) },
     runAt: now,
     maxAttempts: 10,
   };

@@ -62,6 +62,23 @@ export interface MembershipChange {
   delivery?: { kind: string; maxAttempts: number };
 }
 
+/** One recorded enter or exit of a segment, with the contact's email when the contact still exists. */
+export interface SegmentTransitionRecord {
+  /** Grows with every transition recorded: the page order and cursor. */
+  id: number;
+  contactId: string;
+  email: string | null;
+  on: 'enter' | 'exit';
+  at: number;
+}
+
+/** A segment's build that nothing is running (see stalledBuilds). */
+export interface StalledBuild {
+  workspaceId: string;
+  id: string;
+  version: number;
+}
+
 export interface SegmentStore {
   createSegment(s: Omit<SegmentRecord, 'memberCount'>): Promise<void>;
   getSegment(workspaceId: string, id: string): Promise<SegmentRecord | null>;
@@ -78,6 +95,8 @@ export interface SegmentStore {
 
   /** Members by contact id ascending, strictly after `after`. */
   listMembers(segmentId: string, input: { limit: number; after?: string }): Promise<{ contactId: string; enteredAt: number }[]>;
+  /** The segment's recorded transitions newest first, with id below `before` (one index range). */
+  listTransitions(segmentId: string, input: { limit: number; before?: number }): Promise<SegmentTransitionRecord[]>;
   contactMembership(contactId: string): Promise<ContactMembership>;
   /** Idempotent per (contact, node, seq). */
   recordHits(hits: SegmentHit[]): Promise<void>;
@@ -96,4 +115,15 @@ export interface SegmentStore {
    * loses them loses that completion too, and the job runs again and writes them again.
    */
   scheduleTimers(jobs: JobInput[], now: number): Promise<void>;
+
+  /**
+   * Segments of every workspace still `building`, last updated before `before`, with no queued
+   * job of `backfillKind` whose key starts with `<id>:<version>:` (segment-jobs.ts backfillJob):
+   * a build whose backfill died or was never enqueued (a crash between the two writes).
+   */
+  stalledBuilds(input: { before: number; backfillKind: string; limit: number }): Promise<StalledBuild[]>;
+  /** The distinct node keys that have hits (one index seek per key). */
+  hitKeys(): Promise<string[]>;
+  /** Deletes up to `limit` hits of `nodeKey` with ts before `before`; returns how many. */
+  pruneHits(nodeKey: string, before: number, limit: number): Promise<number>;
 }

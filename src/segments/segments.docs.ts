@@ -64,6 +64,14 @@ export const SEGMENT_MEMBERS: RouteContract = {
   responses: { 200: { description: 'One page', schema: { type: 'object', properties: { contacts: { type: 'object' } } } } },
   errors: ['NOT_FOUND', 'INVALID_CURSOR'],
 };
+export const SEGMENT_TRANSITIONS: RouteContract = {
+  summary: "A segment's transitions",
+  description: 'Every recorded enter and exit of the segment, newest first: `{transitions: {items: [{contact: {id, email}, on, at}], cursor, hasMore}}`.',
+  tags: TAGS,
+  query: paging,
+  responses: { 200: { description: 'One page', schema: { type: 'object', properties: { transitions: { type: 'object' } } } } },
+  errors: ['NOT_FOUND', 'INVALID_CURSOR'],
+};
 export const CONTACT_SEGMENTS: RouteContract = {
   summary: "A contact's segments",
   tags: TAGS,

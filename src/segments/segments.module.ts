@@ -14,6 +14,7 @@ import { SEGMENT_CONTACT_WRITTEN_KIND, membershipStage, segmentJobKinds } from '
 import type { SegmentMembership, SegmentReferrer, SegmentTransitionListener } from './segment-links.js';
 import type { SegmentStore } from './segment-store.port.js';
 import { segmentsRoutes } from './segments.routes.js';
+import { segmentUpkeep } from './segment-upkeep.js';
 
 export interface SegmentsModuleDeps {
   store: { segments: SegmentStore; contacts: ContactStore; jobs: JobQueue };
@@ -45,6 +46,11 @@ export class SegmentsModule {
 
   kinds(): JobKind[] {
     return segmentJobKinds(this.jobDeps);
+  }
+
+  /** The module's housekeeping task: stalled builds repaired, hits past their window pruned (segment-upkeep.ts). */
+  upkeep(): (now: number) => Promise<void> {
+    return segmentUpkeep({ segments: this.deps.store.segments, jobs: this.deps.store.jobs });
   }
 
   /** For contactsRoutes' `onContactWritten`: a durable job re-evaluates the contact (null names: every segment). */

@@ -5,14 +5,14 @@ import { isPlainObject } from '../core/validate-properties.js';
 import type { ContactStore } from '../contacts/contact-store.port.js';
 import { presentContact } from '../contacts/present-contact.js';
 import { ApiError, Errors } from '../http/errors.js';
-import { encodeCursor, iso, queryLimit, singleQuery } from '../http/paging.js';
+import { encodeCursor, iso, pageFromRows, queryLimit, singleQuery } from '../http/paging.js';
 import type { Guard } from '../http/route-deps.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
 import { createSegment, MAX_SEGMENT_NAME, updateSegment } from './segment-definitions.js';
 import type { SegmentReferrer } from './segment-links.js';
 import { compileSegment } from './segment-rules.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.port.js';
-import { CONTACT_SEGMENTS, CREATE_SEGMENT, DELETE_SEGMENT, GET_SEGMENT, LIST_SEGMENTS, SEGMENT_MEMBERS, UPDATE_SEGMENT } from './segments.docs.js';
+import { CONTACT_SEGMENTS, CREATE_SEGMENT, DELETE_SEGMENT, GET_SEGMENT, LIST_SEGMENTS, SEGMENT_MEMBERS, SEGMENT_TRANSITIONS, UPDATE_SEGMENT } from './segments.docs.js';
 
 export interface SegmentsRoutesOptions {
   segments: SegmentStore;
@@ -51,11 +51,22 @@ function decodeIdCursor(raw: string): string | null {
   }
 }
 
-function pageParams(query: unknown): { limit: number; after?: string } {
+/** A transitions cursor: `[id]`, the id of the last transition of the previous page. */
+function decodeSeqCursor(raw: string): number | null {
+  try {
+    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    return Array.isArray(v) && v.length === 1 && Number.isSafeInteger(v[0]) && (v[0] as number) > 0 ? (v[0] as number) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `limit` (default 50, at most 100) and the decoded `cursor` of a list route. */
+function pageParams<C>(query: unknown, decode: (raw: string) => C | null): { limit: number; after?: C } {
   const q = singleQuery(query);
-  const out: { limit: number; after?: string } = { limit: q.limit === undefined ? 50 : queryLimit(q.limit, 100) };
+  const out: { limit: number; after?: C } = { limit: q.limit === undefined ? 50 : queryLimit(q.limit, 100) };
   if (q.cursor !== undefined && q.cursor !== '') {
-    const after = decodeIdCursor(q.cursor);
+    const after = decode(q.cursor);
     if (after === null) throw Errors.invalidCursor();
     out.after = after;
   }
@@ -89,7 +100,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
   });
 
   app.get('/v1/segments', opts(LIST_SEGMENTS), async (req) => {
-    const { limit, after } = pageParams(req.query);
+    const { limit, after } = pageParams(req.query, decodeIdCursor);
     // Segments of a workspace are few (each costs work on every event); paged by id here.
     const all = (await segments.listSegments(req.workspaceId, { memberCounts: true })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const rest = after === undefined ? all : all.filter((s) => s.id > after);
@@ -137,7 +148,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
   });
 
   app.get<{ Params: { id: string } }>('/v1/segments/:id/contacts', opts(SEGMENT_MEMBERS), async (req) => {
-    const { limit, after } = pageParams(req.query);
+    const { limit, after } = pageParams(req.query, decodeIdCursor);
     const s = await segments.getSegment(req.workspaceId, req.params.id);
     if (!s) throw notFound();
     const rows = await segments.listMembers(s.id, { limit: limit + 1, ...(after !== undefined ? { after } : {}) });
@@ -146,6 +157,15 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
     const contacts = await Promise.all(pageRows.map((r) => o.contacts.get(req.workspaceId, r.contactId)));
     const items = contacts.flatMap((c) => (c ? [presentContact(c)] : []));
     return { contacts: { items, cursor: hasMore ? encodeCursor([pageRows[pageRows.length - 1]!.contactId]) : null, hasMore } };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/segments/:id/transitions', opts(SEGMENT_TRANSITIONS), async (req) => {
+    const { limit, after } = pageParams(req.query, decodeSeqCursor);
+    const s = await segments.getSegment(req.workspaceId, req.params.id);
+    if (!s) throw notFound();
+    const rows = await segments.listTransitions(s.id, { limit: limit + 1, ...(after !== undefined ? { before: after } : {}) });
+    const p = pageFromRows(rows, limit, (last) => [last.id]);
+    return { transitions: { ...p, items: p.items.map((t) => ({ contact: { id: t.contactId, email: t.email }, on: t.on, at: iso(t.at) })) } };
   });
 
   app.get<{ Params: { id: string } }>('/v1/contacts/:id/segments', opts(CONTACT_SEGMENTS), async (req) => {

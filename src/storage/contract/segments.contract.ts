@@ -99,6 +99,67 @@ export const segmentsContract: ContractSuite = {
         expect(await store.segments.countContacts(wsA)).toBe(0);
         expect(await store.segments.contactEvents(wsA, 'c1', ['x'])).toEqual([]);
       });
+
+      it("transitions page newest first by id, per segment, with the contact's email when it exists", async () => {
+        await store.segments.createSegment(seg('seg_a', wsA));
+        await store.segments.createSegment(seg('seg_b', wsA));
+        const contact = await store.contacts.upsert(wsA, { email: 'ann@x.test' }, T0);
+        if (contact.kind !== 'ok') throw new Error(contact.kind);
+        const cid = contact.contact.id;
+        await store.segments.applyMembership({ workspaceId: wsA, contactId: cid, expectedVersion: 0, enter: ['seg_a', 'seg_b'], exit: [], now: T0 });
+        await store.segments.applyMembership({ workspaceId: wsA, contactId: cid, expectedVersion: 1, enter: [], exit: ['seg_a'], now: T0 + 1 });
+        await store.segments.applyMembership({ workspaceId: wsA, contactId: 'gone', expectedVersion: 0, enter: ['seg_a'], exit: [], now: T0 + 2 });
+        const all = await store.segments.listTransitions('seg_a', { limit: 10 });
+        expect(all.map((t) => [t.contactId, t.email, t.on, t.at])).toEqual([
+          ['gone', null, 'enter', T0 + 2],
+          [cid, 'ann@x.test', 'exit', T0 + 1],
+          [cid, 'ann@x.test', 'enter', T0],
+        ]);
+        const first = await store.segments.listTransitions('seg_a', { limit: 2 });
+        expect(first.map((t) => t.id)).toEqual(all.slice(0, 2).map((t) => t.id));
+        expect(await store.segments.listTransitions('seg_a', { limit: 2, before: first[1]!.id })).toEqual(all.slice(2));
+        expect((await store.segments.listTransitions('seg_b', { limit: 10 })).map((t) => t.on)).toEqual(['enter']);
+        expect(await store.segments.listTransitions('seg_none', { limit: 10 })).toEqual([]);
+      });
+
+      it('stalledBuilds: building, not touched since `before`, and no queued backfill job of its version', async () => {
+        const kind = 'test.backfill';
+        await store.segments.createSegment(seg('seg_live', wsA, { updatedAt: T0 }));
+        await store.segments.createSegment(seg('seg_dead', wsA, { updatedAt: T0 }));
+        await store.segments.createSegment(seg('seg_missing', wsB, { updatedAt: T0, version: 3 }));
+        await store.segments.createSegment(seg('seg_recent', wsA, { updatedAt: T0 + 10_000 }));
+        await store.segments.createSegment(seg('seg_ready', wsA, { status: 'ready', updatedAt: T0 }));
+        // seg_live: a queued batch of version 1; seg_dead: its only batch is dead; seg_missing:
+        // a queued job of an older version only (and one of another kind).
+        await store.jobs.enqueue([{ kind, key: 'seg_dead:1:start', payload: null, runAt: T0, maxAttempts: 1 }], T0);
+        const [dying] = await store.jobs.claim({ workerId: 'w', kinds: [kind], limit: 1, now: T0, leaseMs: 1000 });
+        await store.jobs.fail({ workerId: 'w', id: dying!.id, error: 'x', retryAt: null, now: T0 });
+        await store.jobs.enqueue([{ kind, key: 'seg_live:1:c9', payload: null, runAt: T0 }], T0);
+        await store.jobs.enqueue([{ kind, key: 'seg_missing:2:start', payload: null, runAt: T0 }, { kind: 'other', key: 'seg_missing:3:start', payload: null, runAt: T0 }], T0);
+        const stalled = await store.segments.stalledBuilds({ before: T0 + 5_000, backfillKind: kind, limit: 10 });
+        expect(stalled.map((s) => [s.id, s.workspaceId, s.version]).sort()).toEqual([
+          ['seg_dead', wsA, 1],
+          ['seg_missing', wsB, 3],
+        ]);
+        expect(await store.segments.stalledBuilds({ before: T0 + 5_000, backfillKind: kind, limit: 1 })).toHaveLength(1);
+      });
+
+      it('hitKeys lists each node key once; pruneHits deletes at most `limit` hits of one key older than `before`', async () => {
+        const hits = [
+          ...[1, 2, 3, 4, 5].map((i) => ({ contactId: `c${i % 2}`, nodeKey: 'k1', seq: i, ts: T0 + i })),
+          { contactId: 'c0', nodeKey: 'k2', seq: 9, ts: T0 },
+        ];
+        await store.segments.recordHits(hits);
+        expect(await store.segments.hitKeys()).toEqual(['k1', 'k2']);
+        expect(await store.segments.pruneHits('k1', T0 + 4, 2)).toBe(2);
+        expect(await store.segments.pruneHits('k1', T0 + 4, 2)).toBe(1);
+        expect(await store.segments.pruneHits('k1', T0 + 4, 2)).toBe(0);
+        const [c0, c1] = await Promise.all(['c0', 'c1'].map((c) => store.segments.countHits(c, [{ nodeKey: 'k1', since: Number.NEGATIVE_INFINITY }])));
+        expect([c0![0]!.count, c1![0]!.count]).toEqual([1, 1]);
+        expect((await store.segments.countHits('c0', [{ nodeKey: 'k2', since: Number.NEGATIVE_INFINITY }]))[0]!.count).toBe(1);
+        expect(await store.segments.pruneHits('k2', T0 + 1, 10)).toBe(1);
+        expect(await store.segments.hitKeys()).toEqual(['k1']);
+      });
     });
   },
 };

@@ -5,7 +5,7 @@
  * the version moved and evaluates again on what the first committed.
  */
 import type { SegmentTransition } from '../../segments/segment-links.js';
-import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore } from '../../segments/segment-store.port.js';
+import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore, SegmentTransitionRecord, StalledBuild } from '../../segments/segment-store.port.js';
 import type { JobInput } from '../../processing/job-queue.port.js';
 import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
@@ -41,6 +41,35 @@ function toRecord(r: SegmentRow): SegmentRecord {
     updatedAt: Number(r.updated_at),
   };
 }
+
+/**
+ * One page of a segment's transitions, newest first: segment_transitions_by_segment read
+ * backwards from the cursor, and a primary-key lookup of each row's contact for its email (a
+ * LEFT JOIN: an erased contact's transitions stay listed). Exported for the plan test.
+ */
+export const LIST_TRANSITIONS_SQL = `SELECT t.id, t.contact_id, c.email, t.kind, t.at FROM segment_transitions t LEFT JOIN contacts c ON c.id = t.contact_id
+    WHERE t.segment_id = $1 AND t.id < $2 ORDER BY t.id DESC LIMIT $3`;
+
+/** As on SQLite (segment-store.sqlite.ts): building segments with no queued backfill job in their key range. */
+export const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments s
+    WHERE s.status = 'building' AND s.updated_at < $1
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = $2 AND j.key >= s.id || ':' || s.version || ':' AND j.key < s.id || ':' || s.version || ';'
+                      AND j.status = ${JOB_STATUS.queued})
+    ORDER BY s.updated_at LIMIT $3`;
+
+/** Distinct node keys by a skip over segment_hits_by_node (PostgreSQL has no loose index scan of its own). */
+export const HIT_KEYS_SQL = `WITH RECURSIVE k(key) AS (
+      SELECT MIN(node_key) FROM segment_hits
+      UNION ALL SELECT (SELECT MIN(node_key) FROM segment_hits WHERE node_key > k.key) FROM k WHERE k.key IS NOT NULL)
+    SELECT key FROM k WHERE key IS NOT NULL`;
+
+/**
+ * At most `limit` hits of one node older than `before`: a range of segment_hits_by_node, then
+ * a Tid Scan of those rows. (Written as `(contact_id, node_key, seq) IN (subquery)`, the
+ * planner hash-joined the subquery against a Seq Scan of the whole table.)
+ */
+export const PRUNE_HITS_SQL = `DELETE FROM segment_hits WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM segment_hits WHERE node_key = $1 AND ts < $2 LIMIT $3))`;
 
 const finite = (n: number): number => (Number.isFinite(n) ? n : -Number.MAX_SAFE_INTEGER);
 
@@ -109,6 +138,16 @@ export class PostgresSegmentStore implements SegmentStore {
       [segmentId, input.after ?? '', input.limit],
     );
     return rows.map((r) => ({ contactId: r.contact_id, enteredAt: Number(r.entered_at) }));
+  }
+
+  async listTransitions(segmentId: string, input: { limit: number; before?: number }): Promise<SegmentTransitionRecord[]> {
+    if (hasNul(segmentId)) return [];
+    const { rows } = await this.db.query<{ id: string; contact_id: string; email: string | null; kind: string; at: string }>(
+      LIST_TRANSITIONS_SQL,
+      [segmentId, input.before ?? Number.MAX_SAFE_INTEGER, input.limit],
+      'segments_list_transitions',
+    );
+    return rows.map((r) => ({ id: Number(r.id), contactId: r.contact_id, email: r.email, on: r.kind as 'enter' | 'exit', at: Number(r.at) }));
   }
 
   async contactMembership(contactId: string): Promise<ContactMembership> {
@@ -215,5 +254,24 @@ export class PostgresSegmentStore implements SegmentStore {
       }
       return { applied: true, transitions };
     });
+  }
+
+  async stalledBuilds(input: { before: number; backfillKind: string; limit: number }): Promise<StalledBuild[]> {
+    const { rows } = await this.db.query<{ workspace_id: string; id: string; version: number }>(STALLED_BUILDS_SQL, [input.before, input.backfillKind, input.limit]);
+    return rows.map((r) => ({ workspaceId: r.workspace_id, id: r.id, version: r.version }));
+  }
+
+  async hitKeys(): Promise<string[]> {
+    const { rows } = await this.db.query<{ key: string }>(HIT_KEYS_SQL);
+    return rows.map((r) => r.key);
+  }
+
+  async pruneHits(nodeKey: string, before: number, limit: number): Promise<number> {
+    if (hasNul(nodeKey)) return 0;
+    const r = await this.db.query(
+      PRUNE_HITS_SQL,
+      [nodeKey, before, limit],
+    );
+    return r.rowCount;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { SegmentTransition } from '../../segments/segment-links.js';
-import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore } from '../../segments/segment-store.port.js';
+import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore, SegmentTransitionRecord, StalledBuild } from '../../segments/segment-store.port.js';
 import type { JobInput } from '../../processing/job-queue.port.js';
 import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
@@ -43,6 +43,35 @@ function toRecord(r: SegmentRow): SegmentRecord {
     updatedAt: r.updated_at,
   };
 }
+
+/**
+ * One page of a segment's transitions, newest first: a range of segment_transitions_by_segment
+ * read backwards from the cursor, and a primary-key lookup of each row's contact for its email
+ * (a LEFT JOIN: an erased contact's transitions stay listed). Exported for the plan test.
+ */
+export const LIST_TRANSITIONS_SQL = `SELECT t.id, t.contact_id, c.email, t.kind, t.at FROM segment_transitions t LEFT JOIN contacts c ON c.id = t.contact_id
+    WHERE t.segment_id = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`;
+
+/**
+ * Builds nothing is running: `building` segments (a partial index, so a scan of the few that
+ * build) without a queued backfill job in their key range `<id>:<version>:` to
+ * `<id>:<version>;` (';' sorts right after ':'), a seek of jobs_by_key.
+ */
+export const STALLED_BUILDS_SQL = `SELECT s.workspace_id, s.id, s.version FROM segments s
+    WHERE s.status = 'building' AND s.updated_at < ?
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ? AND j.key >= s.id || ':' || s.version || ':' AND j.key < s.id || ':' || s.version || ';'
+                      AND j.status = ${JOB_STATUS.queued})
+    ORDER BY s.updated_at LIMIT ?`;
+
+/** Distinct node keys by a skip over segment_hits_by_node: one seek per key, not a read of every hit. */
+export const HIT_KEYS_SQL = `WITH RECURSIVE k(key) AS (
+      SELECT MIN(node_key) FROM segment_hits
+      UNION ALL SELECT (SELECT MIN(node_key) FROM segment_hits WHERE node_key > k.key) FROM k WHERE k.key IS NOT NULL)
+    SELECT key FROM k WHERE key IS NOT NULL`;
+
+/** At most `limit` hits of one node older than `before`: a range of segment_hits_by_node, then their primary keys. */
+export const PRUNE_HITS_SQL = `DELETE FROM segment_hits WHERE (contact_id, node_key, seq) IN
+    (SELECT contact_id, node_key, seq FROM segment_hits WHERE node_key = ? AND ts < ? LIMIT ?)`;
 
 const finite = (n: number): number => (Number.isFinite(n) ? n : -Number.MAX_SAFE_INTEGER);
 
@@ -124,6 +153,11 @@ export class SqliteSegmentStore implements SegmentStore {
     return rows.map((r) => ({ contactId: r.contact_id, enteredAt: r.entered_at }));
   }
 
+  async listTransitions(segmentId: string, input: { limit: number; before?: number }): Promise<SegmentTransitionRecord[]> {
+    const rows = this.stmt(LIST_TRANSITIONS_SQL).all(segmentId, input.before ?? Number.MAX_SAFE_INTEGER, input.limit) as { id: number; contact_id: string; email: string | null; kind: string; at: number }[];
+    return rows.map((r) => ({ id: r.id, contactId: r.contact_id, email: r.email, on: r.kind as 'enter' | 'exit', at: r.at }));
+  }
+
   async contactMembership(contactId: string): Promise<ContactMembership> {
     // One read transaction, one snapshot: the version and the members it stands for.
     return this.db.transaction(() => this.membershipNow(contactId))();
@@ -202,5 +236,21 @@ export class SqliteSegmentStore implements SegmentStore {
       }
       return { applied: true, transitions };
     }));
+  }
+
+  async stalledBuilds(input: { before: number; backfillKind: string; limit: number }): Promise<StalledBuild[]> {
+    const rows = this.stmt(STALLED_BUILDS_SQL).all(input.before, input.backfillKind, input.limit) as { workspace_id: string; id: string; version: number }[];
+    return rows.map((r) => ({ workspaceId: r.workspace_id, id: r.id, version: r.version }));
+  }
+
+  async hitKeys(): Promise<string[]> {
+    return this.stmt(HIT_KEYS_SQL).pluck().all() as string[];
+  }
+
+  async pruneHits(nodeKey: string, before: number, limit: number): Promise<number> {
+    // Unsynced: a delete lost to a power cut is made again by the next upkeep.
+    return this.sync.unsynced(() => this.write(() =>
+      this.stmt(PRUNE_HITS_SQL).run(nodeKey, before, limit).changes,
+    ));
   }
 }
