@@ -23,6 +23,11 @@ export interface JobKind {
   readonly kind: string;
   /** Base of the exponential retry backoff (default: WORKER_RETRY_BASE_MS). */
   readonly retryBaseMs?: number;
+  /**
+   * Claimed before the other kinds, in slots of its own (PRIORITY_SLOTS): the pipeline after
+   * the merge is what starts runs, so a full house of webhook attempts must not queue it.
+   */
+  readonly priority?: boolean;
   /** Runs one attempt. Throw to fail it (retried with backoff), PermanentJobError to kill it. */
   run(job: Job, ctx: JobContext): Promise<void>;
 }
@@ -50,4 +55,10 @@ export interface WorkSource {
   nextDueAt?(now: number): Promise<number | null>;
   /** Resolves when the work this source started has finished (sources that run work in the background). */
   idle?(): Promise<void>;
+  /**
+   * The worker hands a source its wake-up: a source that runs work in the background calls
+   * it when that work may have made more due (a job finished: a slot is free, and its next
+   * step or delivery is queued), so the worker claims again at once instead of after its poll.
+   */
+  setWake?(wake: () => void): void;
 }

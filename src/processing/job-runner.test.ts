@@ -201,3 +201,35 @@ describe('Worker over the jobs table', () => {
     expect(await again).toEqual(['accepted']);
   });
 });
+
+describe('JobRunner slots', () => {
+  it('runs a priority kind while every other slot is held, and gives the others fewer slots while ingest is active', async () => {
+    const { JobRunner } = await import('./job-runner.js');
+    const store = await openStore();
+    const release: (() => void)[] = [];
+    let slowRunning = 0;
+    let fastRan = 0;
+    let busy = false;
+    const kinds: JobKind[] = [
+      { kind: 'slow', run: () => new Promise<void>((r) => { slowRunning++; release.push(r); }) },
+      { kind: 'start', priority: true, run: async () => void fastRan++ },
+    ];
+    const runner = new JobRunner({ jobs: store.jobs, kinds, workerId: 'w1', log, observer: recorder().observer, batchSize: 100, leaseMs: 60_000, retryBaseMs: 1000, random: () => 0.5, clock: Date.now, concurrency: 2, ingestActive: () => busy });
+    const now = Date.now();
+    await store.jobs.enqueue(Array.from({ length: 20 }, (_, i) => ({ kind: 'slow', key: `s${i}`, payload: null, runAt: now })), now);
+    await runner.runOnce(Date.now());
+    expect(slowRunning).toBe(2); // the pool is full
+    await store.jobs.enqueue([{ kind: 'start', key: 'p1', payload: null, runAt: now }], now);
+    await runner.runOnce(Date.now());
+    await new Promise((r) => setImmediate(r));
+    expect(fastRan).toBe(1); // not queued behind the slow ones
+    expect(slowRunning).toBe(2);
+    for (const r of release.splice(0)) r();
+    await new Promise((r) => setTimeout(r, 20));
+    busy = true; // ingest active: BUSY_CONCURRENCY (8) is more than 2, so still 2
+    await runner.runOnce(Date.now());
+    expect(slowRunning).toBe(4);
+    for (const r of release.splice(0)) r();
+    await runner.idle();
+  });
+});

@@ -23,25 +23,56 @@ export interface JobRunnerOptions {
   clock: () => number;
   /** Jobs run at once (default DEFAULT_JOB_CONCURRENCY). */
   concurrency?: number;
+  /** True while this process's API is appending (in-process worker only): fewer slots then. */
+  ingestActive?: () => boolean;
 }
 
 /** Jobs one worker runs at once (across claims). */
 export const DEFAULT_JOB_CONCURRENCY = 64;
+/** Jobs of priority kinds one worker runs at once, beside (not within) the concurrency above. */
+export const PRIORITY_SLOTS = 8;
+/**
+ * Slots of the other kinds while the API beside this worker is appending: run starts keep
+ * their own slots (lag stays low), but webhook and email attempts yield the shared cores to
+ * ingest and catch up when the burst ends, as collectors do (acknowledging events comes first).
+ */
+export const BUSY_CONCURRENCY = 8;
 
 export class JobRunner implements WorkSource {
   readonly name = 'jobs';
   private readonly byKind: Map<string, JobKind>;
   private readonly kindNames: string[];
+  private readonly priorityNames: string[];
+  private readonly otherNames: string[];
+  private priorityInflight = 0;
   private readonly concurrency: number;
   private readonly inflight = new Set<Promise<void>>();
   /** Ids of jobs that succeeded, completed together once per event-loop turn. */
   private doneIds: number[] = [];
   private completing: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private wakeQueued = false;
 
   constructor(private readonly o: JobRunnerOptions) {
     this.byKind = new Map(o.kinds.map((k) => [k.kind, k]));
     this.kindNames = [...this.byKind.keys()];
+    this.priorityNames = o.kinds.filter((k) => k.priority).map((k) => k.kind);
+    this.otherNames = o.kinds.filter((k) => !k.priority).map((k) => k.kind);
     this.concurrency = o.concurrency ?? DEFAULT_JOB_CONCURRENCY;
+  }
+
+  setWake(wake: () => void): void {
+    this.wake = wake;
+  }
+
+  /** One wake-up per event-loop turn, however many jobs finished in it. */
+  private wakeSoon(): void {
+    if (this.wakeQueued || !this.wake) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      this.wake?.();
+    });
   }
 
   /**
@@ -52,17 +83,41 @@ export class JobRunner implements WorkSource {
    */
   async runOnce(now: number): Promise<{ handled: number; more: boolean }> {
     if (this.kindNames.length === 0) return { handled: 0, more: false };
-    const free = this.concurrency - this.inflight.size;
+    let handled = 0;
+    let more = false;
+    if (this.priorityNames.length) {
+      const r = await this.claimAndStart(this.priorityNames, PRIORITY_SLOTS - this.priorityInflight, now, true);
+      handled += r.handled;
+      more ||= r.more;
+    }
+    if (this.otherNames.length) {
+      const r = await this.claimAndStart(this.otherNames, this.slots() - (this.inflight.size - this.priorityInflight), now, false);
+      handled += r.handled;
+      more ||= r.more;
+    }
+    return { handled, more };
+  }
+
+  private slots(): number {
+    return this.o.ingestActive?.() ? Math.min(this.concurrency, BUSY_CONCURRENCY) : this.concurrency;
+  }
+
+  private async claimAndStart(kinds: string[], free: number, now: number, priority: boolean): Promise<{ handled: number; more: boolean }> {
     if (free <= 0) return { handled: 0, more: false };
     const { jobs, workerId, batchSize, leaseMs } = this.o;
     const limit = Math.min(batchSize, free);
-    const claimed = await jobs.claim({ workerId, kinds: this.kindNames, limit, now, leaseMs });
+    const claimed = await jobs.claim({ workerId, kinds, limit, now, leaseMs });
     for (const job of claimed) {
+      if (priority) this.priorityInflight++;
       const p: Promise<void> = this.attempt(job).then((ok) => {
         if (ok) this.completeSoon(job.id);
       });
       this.inflight.add(p);
-      void p.finally(() => this.inflight.delete(p));
+      void p.finally(() => {
+        this.inflight.delete(p);
+        if (priority) this.priorityInflight--;
+        this.wakeSoon();
+      });
     }
     return { handled: claimed.length, more: claimed.length >= limit };
   }

@@ -31,6 +31,7 @@ export interface EventStage {
 export function pipelineKind(o: { queue: Pick<QueueStore, 'loadEvents'>; stages: EventStage[]; observer?: ProcessingObserver }): JobKind {
   return {
     kind: PIPELINE_KIND,
+    priority: true,
     async run(job, ctx) {
       const seqs = (job.payload as { seqs?: unknown } | null)?.seqs;
       if (!Array.isArray(seqs) || !seqs.every((s) => Number.isSafeInteger(s))) {

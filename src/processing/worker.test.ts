@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.js';
 import { SqliteDirectStore } from '../storage/sqlite/sqlite-direct-store.js';
 import { tempDirs } from '../testing/temp-dirs.js';
+import type { JobKind } from './job-kind.js';
 import { Worker } from './worker.js';
 
 const tempDir = tempDirs('smashsend-worker');
@@ -70,6 +71,34 @@ describe('Worker claim size', () => {
     expect((await store.queue.stats(Date.now())).depth).toBe(0);
     expect(limits.every((l) => l === 10)).toBe(true);
     expect(starts.length).toBeGreaterThanOrEqual(5);
+    await store.close();
+  });
+});
+
+describe('Worker wake-up', () => {
+  it('claims a job enqueued by a finishing job at once, not after WORKER_POLL_MS', async () => {
+    const { store, config } = await backlog(0);
+    const ran: number[] = [];
+    const chain: JobKind = {
+      kind: 'test.chain',
+      async run(job, ctx) {
+        await new Promise((r) => setTimeout(r, 20)); // longer than a cycle: the worker is asleep when it ends
+        const n = (job.payload as { n: number }).n;
+        ran.push(n);
+        if (n < 5) await ctx.enqueue([{ kind: 'test.chain', key: `c${n + 1}`, payload: { n: n + 1 }, runAt: ctx.now }]);
+      },
+    };
+    // A poll of a minute: each link would wait for it if a finished job did not wake the worker.
+    const w = new Worker({ store, config: { ...config, worker: { ...config.worker, pollMs: 60_000 } }, log: pino({ level: 'silent' }), kinds: [chain] });
+    w.start();
+    await new Promise((r) => setTimeout(r, 50)); // the first cycle finds nothing and sleeps
+    await store.jobs.enqueue([{ kind: 'test.chain', key: 'c1', payload: { n: 1 }, runAt: Date.now() }], Date.now());
+    // The test enqueued behind the worker's back: nudge it once, as a finished job would.
+    (w as unknown as { requestWake(): void }).requestWake();
+    const t0 = Date.now();
+    while (ran.length < 5 && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 10));
+    await w.stop();
+    expect(ran).toEqual([1, 2, 3, 4, 5]);
     await store.close();
   });
 });
