@@ -86,7 +86,7 @@ export function SegmentPage({ id }: { id: string }) {
               {s.name} <span class={`badge ${s.status}`}>{s.status}</span>
             </h1>
             <p class="muted">
-              {s.id} · {s.memberCount} members{progress(s) ? ` · ${progress(s)}` : ''} · updated <Time iso={s.updatedAt} />
+              {s.id} · {s.memberCount} {s.memberCount === 1 ? 'member' : 'members'}{progress(s) ? ` · ${progress(s)}` : ''} · updated <Time iso={s.updatedAt} />
             </p>
             <h2>Rule</h2>
             <Json value={s.rule} />
