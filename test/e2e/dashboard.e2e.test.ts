@@ -166,8 +166,11 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     // Workflows: the list, pause and activate again, the workflow with its run.
     await nav.getByRole('link', { name: 'Workflows' }).click();
     const row = page.getByTestId('workflows').getByRole('row').filter({ hasText: 'Notify CRM' });
-    await row.getByRole('button', { name: 'Pause Notify CRM' }).click();
+    await row.getByRole('button', { name: 'Pause Notify CRM' }).focus();
+    await page.keyboard.press('Enter');
     await row.getByText('paused').waitFor();
+    // The row is updated in place: the focus stays on its button, now "Activate".
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toBe('Activate Notify CRM');
     await row.getByRole('button', { name: 'Activate Notify CRM' }).click();
     await row.getByText('active').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'workflows.png') });
@@ -192,6 +195,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     await page.getByRole('button', { name: 'Retry' }).focus();
     await page.keyboard.press('Enter');
     await page.getByTestId('delivery-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("role")')).toBe('status');
+    expect(await page.getByRole('status').textContent()).toBe('Delivered, in 3 attempts.');
     expect(await attempts.locator('tbody tr').count()).toBe(3);
     expect(await attempts.textContent()).toContain('thanks');
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);

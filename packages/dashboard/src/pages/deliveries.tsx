@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type ApiDelivery, type Page } from '../api';
 import { navigate } from '../router';
 import { Link, Show, Time, useLoad } from '../ui';
@@ -113,6 +113,8 @@ export function DeliveryPage({ id }: { id: string }) {
   const [fresh, setFresh] = useState<ApiDelivery | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The Retry button goes away once pressed: the focus moves to the delivery's status line.
+  const statusLine = useRef<HTMLParagraphElement>(null);
   const d = fresh ?? (data.state === 'ok' ? data.value.delivery : null);
   useEffect(() => {
     if (d?.status !== 'pending') return;
@@ -129,6 +131,7 @@ export function DeliveryPage({ id }: { id: string }) {
     setError(null);
     try {
       setFresh((await api<{ delivery: ApiDelivery }>(`${path}/retry`, { body: {} })).delivery);
+      setTimeout(() => statusLine.current?.focus(), 0);
     } catch (err) {
       setError((err as Error).message);
       setFresh(null);
@@ -185,11 +188,9 @@ export function DeliveryPage({ id }: { id: string }) {
                 <span class="muted">Sends the delivery again, with the same webhook-id; the run goes on if it succeeds.</span>
               </p>
             )}
-            {d.status === 'pending' && (
-              <p class="muted" role="status">
-                Delivering…
-              </p>
-            )}
+            <p class="muted" role="status" tabIndex={-1} ref={statusLine}>
+              {d.status === 'pending' ? 'Delivering…' : d.status === 'succeeded' ? `Delivered, in ${d.attempts.length} attempt${d.attempts.length === 1 ? '' : 's'}.` : 'Not delivered: every attempt failed.'}
+            </p>
             {error && (
               <p class="error" role="alert">
                 {error}

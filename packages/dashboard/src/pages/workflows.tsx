@@ -11,9 +11,11 @@ function StatusButton({ wf, onChanged }: { wf: ApiWorkflow; onChanged: (w: ApiWo
     <>
       <button
         type="button"
-        disabled={busy}
+        // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
+        aria-disabled={busy}
         aria-label={`${action === 'pause' ? 'Pause' : 'Activate'} ${wf.name}`}
         onClick={async () => {
+          if (busy) return;
           setBusy(true);
           setError(null);
           try {
@@ -38,7 +40,10 @@ function StatusButton({ wf, onChanged }: { wf: ApiWorkflow; onChanged: (w: ApiWo
 }
 
 export function WorkflowsPage() {
-  const [data, reload] = useLoad(() => api<{ workflows: Page<ApiWorkflow> }>('/workflows?limit=100'), []);
+  const [data] = useLoad(() => api<{ workflows: Page<ApiWorkflow> }>('/workflows?limit=100'), []);
+  // A paused or activated workflow replaces its row in place: the button keeps the focus.
+  const [changed, setChanged] = useState<Record<string, ApiWorkflow>>({});
+  const change = (w: ApiWorkflow) => setChanged((c) => ({ ...c, [w.id]: w }));
   return (
     <section>
       <h1>Workflows</h1>
@@ -72,8 +77,8 @@ export function WorkflowsPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {v.workflows.items.map((w) => (
-                    <tr>
+                  {v.workflows.items.map((listed) => changed[listed.id] ?? listed).map((w) => (
+                    <tr key={w.id}>
                       <td>
                         <Link href={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
                       </td>
@@ -85,7 +90,7 @@ export function WorkflowsPage() {
                         <Time iso={w.updatedAt} />
                       </td>
                       <td>
-                        <StatusButton wf={w} onChanged={reload} />
+                        <StatusButton wf={w} onChanged={change} />
                       </td>
                     </tr>
                   ))}
@@ -101,7 +106,8 @@ export function WorkflowsPage() {
 
 export function WorkflowPage({ id }: { id: string }) {
   const e = encodeURIComponent(id);
-  const [wf, reload] = useLoad(() => api<{ workflow: ApiWorkflow }>(`/workflows/${e}`), [id]);
+  const [wf] = useLoad(() => api<{ workflow: ApiWorkflow }>(`/workflows/${e}`), [id]);
+  const [changed, setChanged] = useState<ApiWorkflow | null>(null);
   const [runs] = useLoad(() => api<{ runs: Page<ApiRun> }>(`/workflows/${e}/runs?limit=100`), [id]);
   return (
     <section>
@@ -109,7 +115,8 @@ export function WorkflowPage({ id }: { id: string }) {
         <Link href="/workflows">← Workflows</Link>
       </p>
       <Show data={wf}>
-        {({ workflow: w }) => {
+        {({ workflow: loaded }) => {
+          const w = changed ?? loaded;
           const { id: _id, version, status, createdAt, updatedAt, ...definition } = w;
           return (
             <>
@@ -120,7 +127,7 @@ export function WorkflowPage({ id }: { id: string }) {
                 {w.id} · version {version} · created <Time iso={createdAt} /> · updated <Time iso={updatedAt} />
               </p>
               <p class="row">
-                <StatusButton wf={w} onChanged={reload} />
+                <StatusButton wf={w} onChanged={setChanged} />
                 <Link href={`/deliveries?workflowId=${e}`}>Webhook deliveries of this workflow</Link>
               </p>
               <h2>Definition</h2>
