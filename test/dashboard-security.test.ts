@@ -3,6 +3,8 @@
  * the route table, so a new route cannot forget it), workspaces are isolated, cross-site
  * requests are refused, sign-in is rate-limited, and the session cookie has its flags.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSetupLink } from '../src/users/setup-link.js';
 import { SIGN_IN_LIMITS } from '../src/dashboard/dashboard-api.routes.js';
@@ -11,11 +13,17 @@ import { call, ev } from './support/http.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let s: TestServer;
+/** A webhook destination that answers 410: workspace B's delivery fails at once. */
+let receiver: Server;
 beforeAll(async () => {
-  s = await startTestServer();
+  receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(410).end('gone')));
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  s = await startTestServer({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
 });
 afterAll(async () => {
   await s.close();
+  receiver.closeAllConnections();
+  await new Promise((r) => receiver.close(r));
 });
 
 const routes = () => (s.server as unknown as { dashboardRoutes: { method: string; url: string; public: boolean }[] }).dashboardRoutes;
@@ -24,6 +32,17 @@ describe('dashboard API security', () => {
   it('every route without dashboardPublic answers 401 UNAUTHENTICATED without a session, or with a bogus one', async () => {
     const table = routes().filter((r) => r.method !== 'HEAD');
     expect(table.length).toBeGreaterThanOrEqual(12);
+    // The segments, workflows and deliveries routes are in the walked table.
+    expect(table.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining([
+        'GET /dashboard/api/segments/:id/transitions',
+        'GET /dashboard/api/workflows/:id/runs',
+        'POST /dashboard/api/workflows/:id/pause',
+        'GET /dashboard/api/runs/:id',
+        'GET /dashboard/api/webhook-deliveries/:id',
+        'POST /dashboard/api/webhook-deliveries/:id/retry',
+      ]),
+    );
     expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);
     for (const r of table.filter((x) => !x.public)) {
       expect(r.url.startsWith('/dashboard/api/'), r.url).toBe(true);
@@ -69,6 +88,34 @@ describe('dashboard API security', () => {
     expect((await s.store.keys.listKeys()).find((k) => k.id === bKeys[0]!.id)?.revokedAt).toBeNull();
     const wsB = (await s.store.keys.ensureWorkspace('ws-b', 0)).id;
     expect((await dash(s.url, session, '/workspace', { body: { workspaceId: wsB } })).status).toBe(404);
+  });
+
+  it("a session of workspace A cannot read B's segments, workflows, runs or deliveries, nor pause or retry them", async () => {
+    const a = await createUser(s.store, ['iso-a']);
+    const keyB = await s.createKey('iso-b');
+    const b = (path: string, opts: Parameters<typeof call>[1] = {}) => call(`${s.url}${path}`, { key: keyB, ...opts });
+    const seg = (await b('/v1/segments', { body: { name: 'B only', rule: { property: 'contact.plan', op: 'exists' } } })).body.segment;
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/b`;
+    const wf = (await b('/v1/workflows', { body: { name: 'B flow', trigger: { event: 'b.hook' }, steps: [{ id: 'notify', type: 'webhook', url }] } })).body.workflow;
+    expect((await b('/v1/events', { body: ev({ event: 'b.hook', identify: { email: 'iso-b@example.com', traits: { plan: 'x' } } }) })).status).toBe(200);
+    await s.drain();
+    const run = (await b(`/v1/workflows/${wf.id}/runs`)).body.runs.items[0];
+    const delivery = (await b('/v1/webhook-deliveries?status=failed')).body.deliveries.items[0];
+    expect(run?.id && delivery?.id && seg?.id).toBeTruthy();
+
+    const session = await signIn(s.url, a.email);
+    for (const path of ['/segments', '/workflows', '/webhook-deliveries', '/webhook-deliveries?status=failed']) {
+      const list = (await dash(s.url, session, path)).body;
+      expect(Object.values(list)[0], path).toMatchObject({ items: [] });
+    }
+    for (const path of [`/segments/${seg.id}`, `/segments/${seg.id}/contacts`, `/segments/${seg.id}/transitions`, `/workflows/${wf.id}`, `/workflows/${wf.id}/runs`, `/runs/${run.id}`, `/webhook-deliveries/${delivery.id}`]) {
+      expect((await dash(s.url, session, path)).status, path).toBe(404);
+    }
+    for (const path of [`/workflows/${wf.id}/pause`, `/webhook-deliveries/${delivery.id}/retry`]) {
+      expect((await dash(s.url, session, path, { body: {} })).status, path).toBe(404);
+    }
+    expect((await b(`/v1/workflows/${wf.id}`)).body.workflow.status).toBe('active');
+    expect((await b('/v1/webhook-deliveries?status=failed')).body.deliveries.items[0]).toEqual(delivery);
   });
 
   it('a user of two workspaces switches between them', async () => {
@@ -151,9 +198,11 @@ describe('dashboard API security', () => {
     const r = await call(`${s.url}/nope`);
     expect(r.status).toBe(404);
     expect(r.body.code).toBe('NOT_FOUND');
-    const page = await fetch(`${s.url}/live`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toContain('text/html');
+    for (const path of ['/live', '/segments/seg_x', '/workflows/wf_x', '/runs/run_x', '/deliveries', '/deliveries/dlv_x']) {
+      const page = await fetch(`${s.url}${path}`);
+      expect(page.status, path).toBe(200);
+      expect(page.headers.get('content-type'), path).toContain('text/html');
+    }
     const traversal = await call(`${s.url}/assets/..%2F..%2Fpackage.json`);
     expect([400, 403, 404]).toContain(traversal.status);
     expect(traversal.text).not.toContain('smashsend-events-server');

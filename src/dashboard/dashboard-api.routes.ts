@@ -24,6 +24,10 @@ import { liveRoutes } from './live.routes.js';
 import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
 import { hashToken, newToken } from '../users/tokens.js';
 import type { UserRecord, UserStore } from '../users/user-store.port.js';
+import type { SegmentStore } from '../segments/segment-store.port.js';
+import { getSegmentView, listSegmentMembersPage, listSegmentsPage, listSegmentTransitionsPage } from '../segments/segments.routes.js';
+import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
+import { getDeliveryView, getRunView, getWorkflowView, listDeliveriesPage, listRunsPage, listWorkflowsPage, retryDelivery, setWorkflowStatus } from '../workflows/workflows.routes.js';
 import { csrfTokenOf, SESSION_TTL_MS, sessionHook, setSessionCookie } from './session.hook.js';
 
 export interface DashboardApiOptions {
@@ -37,6 +41,10 @@ export interface DashboardApiOptions {
   clock: () => number;
   /** The workflows an event started or why not (the event trace of GET /v1/events/:messageId). */
   workflowTrace?: (workspaceId: string, messageId: string) => Promise<unknown[]>;
+  /** Segments, workflows, runs and webhook deliveries: the stores the /v1 routes of those modules use. */
+  segments: SegmentStore;
+  workflows: WorkflowStore;
+  deliveries: DeliveryStore;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -213,6 +221,25 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   });
 
   app.get('/dashboard/api/stats', priv(), async (req) => eventStats(o.activity, req.workspaceId, req.query, clock()));
+
+  // Segments, workflows and webhook deliveries: the functions the /v1 routes answer with
+  // (segments.routes.ts, workflows.routes.ts), given the session's workspace.
+  type Id = { Params: { id: string } };
+  app.get('/dashboard/api/segments', priv(), async (req) => listSegmentsPage(o.segments, req.workspaceId, req.query));
+  app.get<Id>('/dashboard/api/segments/:id', priv(), async (req) => getSegmentView(o.segments, req.workspaceId, req.params.id));
+  app.get<Id>('/dashboard/api/segments/:id/contacts', priv(), async (req) => listSegmentMembersPage(o.segments, contacts, req.workspaceId, req.params.id, req.query));
+  app.get<Id>('/dashboard/api/segments/:id/transitions', priv(), async (req) => listSegmentTransitionsPage(o.segments, req.workspaceId, req.params.id, req.query));
+
+  app.get('/dashboard/api/workflows', priv(), async (req) => listWorkflowsPage(o.workflows, req.workspaceId, req.query));
+  app.get<Id>('/dashboard/api/workflows/:id', priv(), async (req) => getWorkflowView(o.workflows, req.workspaceId, req.params.id));
+  app.post<Id>('/dashboard/api/workflows/:id/pause', priv(), async (req) => setWorkflowStatus(o.workflows, req.workspaceId, req.params.id, 'paused', clock()));
+  app.post<Id>('/dashboard/api/workflows/:id/activate', priv(), async (req) => setWorkflowStatus(o.workflows, req.workspaceId, req.params.id, 'active', clock()));
+  app.get<Id>('/dashboard/api/workflows/:id/runs', priv(), async (req) => listRunsPage(o.workflows, req.workspaceId, req.params.id, req.query));
+  app.get<Id>('/dashboard/api/runs/:id', priv(), async (req) => getRunView(o.workflows, req.workspaceId, req.params.id));
+
+  app.get('/dashboard/api/webhook-deliveries', priv(), async (req) => listDeliveriesPage(o.deliveries, req.workspaceId, req.query));
+  app.get<Id>('/dashboard/api/webhook-deliveries/:id', priv(), async (req) => getDeliveryView(o.deliveries, req.workspaceId, req.params.id));
+  app.post<Id>('/dashboard/api/webhook-deliveries/:id/retry', priv(), async (req) => retryDelivery(o.deliveries, req.workspaceId, req.params.id, clock()));
 
   // Registered inside this plugin: the session hook and the route table cover it.
   await app.register(liveRoutes(o.activity));

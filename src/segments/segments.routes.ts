@@ -73,6 +73,47 @@ function pageParams<C>(query: unknown, decode: (raw: string) => C | null): { lim
   return out;
 }
 
+/**
+ * What the public read routes answer, as functions over the ports: the dashboard's API
+ * (src/dashboard/dashboard-api.routes.ts) calls the same ones for the session's workspace.
+ */
+export async function listSegmentsPage(segments: SegmentStore, workspaceId: string, query: unknown) {
+  const { limit, after } = pageParams(query, decodeIdCursor);
+  // Segments of a workspace are few (each costs work on every event); paged by id here.
+  const all = (await segments.listSegments(workspaceId, { memberCounts: true })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const rest = after === undefined ? all : all.filter((s) => s.id > after);
+  const items = rest.slice(0, limit);
+  const hasMore = rest.length > limit;
+  return { segments: { items: items.map(presentSegment), cursor: hasMore ? encodeCursor([items[items.length - 1]!.id]) : null, hasMore } };
+}
+
+export async function getSegmentView(segments: SegmentStore, workspaceId: string, id: string) {
+  const s = await segments.getSegment(workspaceId, id);
+  if (!s) throw notFound();
+  return { segment: presentSegment(s) };
+}
+
+export async function listSegmentMembersPage(segments: SegmentStore, contacts: Pick<ContactStore, 'get'>, workspaceId: string, id: string, query: unknown) {
+  const { limit, after } = pageParams(query, decodeIdCursor);
+  const s = await segments.getSegment(workspaceId, id);
+  if (!s) throw notFound();
+  const rows = await segments.listMembers(s.id, { limit: limit + 1, ...(after !== undefined ? { after } : {}) });
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const found = await Promise.all(pageRows.map((r) => contacts.get(workspaceId, r.contactId)));
+  const items = found.flatMap((c) => (c ? [presentContact(c)] : []));
+  return { contacts: { items, cursor: hasMore ? encodeCursor([pageRows[pageRows.length - 1]!.contactId]) : null, hasMore } };
+}
+
+export async function listSegmentTransitionsPage(segments: SegmentStore, workspaceId: string, id: string, query: unknown) {
+  const { limit, after } = pageParams(query, decodeSeqCursor);
+  const s = await segments.getSegment(workspaceId, id);
+  if (!s) throw notFound();
+  const rows = await segments.listTransitions(s.id, { limit: limit + 1, ...(after !== undefined ? { before: after } : {}) });
+  const p = pageFromRows(rows, limit, (last) => [last.id]);
+  return { transitions: { ...p, items: p.items.map((t) => ({ contact: { id: t.contactId, email: t.email }, on: t.on, at: iso(t.at) })) } };
+}
+
 export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (app, o) => {
   const { segments, guard, clock } = o;
   const opts = (contract: typeof CREATE_SEGMENT) => ({ onRequest: guard('api'), bodyLimit: BODY_LIMIT, config: { contract } });
@@ -99,21 +140,9 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
     return reply.code(201).send({ segment: presentSegment(s) });
   });
 
-  app.get('/v1/segments', opts(LIST_SEGMENTS), async (req) => {
-    const { limit, after } = pageParams(req.query, decodeIdCursor);
-    // Segments of a workspace are few (each costs work on every event); paged by id here.
-    const all = (await segments.listSegments(req.workspaceId, { memberCounts: true })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const rest = after === undefined ? all : all.filter((s) => s.id > after);
-    const items = rest.slice(0, limit);
-    const hasMore = rest.length > limit;
-    return { segments: { items: items.map(presentSegment), cursor: hasMore ? encodeCursor([items[items.length - 1]!.id]) : null, hasMore } };
-  });
+  app.get('/v1/segments', opts(LIST_SEGMENTS), async (req) => listSegmentsPage(segments, req.workspaceId, req.query));
 
-  app.get<{ Params: { id: string } }>('/v1/segments/:id', opts(GET_SEGMENT), async (req) => {
-    const s = await segments.getSegment(req.workspaceId, req.params.id);
-    if (!s) throw notFound();
-    return { segment: presentSegment(s) };
-  });
+  app.get<{ Params: { id: string } }>('/v1/segments/:id', opts(GET_SEGMENT), async (req) => getSegmentView(segments, req.workspaceId, req.params.id));
 
   app.put<{ Params: { id: string } }>('/v1/segments/:id', opts(UPDATE_SEGMENT), async (req) => {
     const body = req.body;
@@ -147,26 +176,9 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesOptions> = async (
     return { isDeleted: true, segment: presentSegment(s) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/segments/:id/contacts', opts(SEGMENT_MEMBERS), async (req) => {
-    const { limit, after } = pageParams(req.query, decodeIdCursor);
-    const s = await segments.getSegment(req.workspaceId, req.params.id);
-    if (!s) throw notFound();
-    const rows = await segments.listMembers(s.id, { limit: limit + 1, ...(after !== undefined ? { after } : {}) });
-    const hasMore = rows.length > limit;
-    const pageRows = hasMore ? rows.slice(0, limit) : rows;
-    const contacts = await Promise.all(pageRows.map((r) => o.contacts.get(req.workspaceId, r.contactId)));
-    const items = contacts.flatMap((c) => (c ? [presentContact(c)] : []));
-    return { contacts: { items, cursor: hasMore ? encodeCursor([pageRows[pageRows.length - 1]!.contactId]) : null, hasMore } };
-  });
+  app.get<{ Params: { id: string } }>('/v1/segments/:id/contacts', opts(SEGMENT_MEMBERS), async (req) => listSegmentMembersPage(segments, o.contacts, req.workspaceId, req.params.id, req.query));
 
-  app.get<{ Params: { id: string } }>('/v1/segments/:id/transitions', opts(SEGMENT_TRANSITIONS), async (req) => {
-    const { limit, after } = pageParams(req.query, decodeSeqCursor);
-    const s = await segments.getSegment(req.workspaceId, req.params.id);
-    if (!s) throw notFound();
-    const rows = await segments.listTransitions(s.id, { limit: limit + 1, ...(after !== undefined ? { before: after } : {}) });
-    const p = pageFromRows(rows, limit, (last) => [last.id]);
-    return { transitions: { ...p, items: p.items.map((t) => ({ contact: { id: t.contactId, email: t.email }, on: t.on, at: iso(t.at) })) } };
-  });
+  app.get<{ Params: { id: string } }>('/v1/segments/:id/transitions', opts(SEGMENT_TRANSITIONS), async (req) => listSegmentTransitionsPage(segments, req.workspaceId, req.params.id, req.query));
 
   app.get<{ Params: { id: string } }>('/v1/contacts/:id/segments', opts(CONTACT_SEGMENTS), async (req) => {
     const c = await o.contacts.get(req.workspaceId, req.params.id);

@@ -83,6 +83,95 @@ function cursorOf(raw: string | undefined): [number, string] | undefined {
   return [c.createdAt, c.id];
 }
 
+/**
+ * What the public routes answer, as functions over the ports: the dashboard's API
+ * (src/dashboard/dashboard-api.routes.ts) calls the same ones for the session's workspace.
+ */
+export async function listWorkflowsPage(workflows: WorkflowStore, workspaceId: string, query: unknown) {
+  const q = singleQuery(query);
+  const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
+  const after = cursorOf(q.cursor);
+  const rows = await workflows.list({ workspaceId, limit: limit + 1, ...(after ? { after } : {}) });
+  const p = pageFromRows(rows, limit, (last) => [last.createdAt, last.id]);
+  return { workflows: { ...p, items: p.items.map(presentWorkflow) } };
+}
+
+export async function getWorkflowView(workflows: WorkflowStore, workspaceId: string, id: string) {
+  const wf = await workflows.get(workspaceId, id);
+  if (!wf) throw workflowNotFound();
+  return { workflow: presentWorkflow(wf) };
+}
+
+export async function setWorkflowStatus(workflows: WorkflowStore, workspaceId: string, id: string, status: WorkflowStatus, now: number) {
+  const wf = await workflows.setStatus(workspaceId, id, status, now);
+  if (!wf) throw workflowNotFound();
+  return { workflow: presentWorkflow(wf) };
+}
+
+export async function listRunsPage(workflows: WorkflowStore, workspaceId: string, workflowId: string, query: unknown) {
+  const q = singleQuery(query);
+  const wf = await workflows.get(workspaceId, workflowId);
+  if (!wf) throw workflowNotFound();
+  const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
+  if (q.status !== undefined && !(RUN_STATUSES as string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${RUN_STATUSES.join(', ')}`);
+  const after = cursorOf(q.cursor);
+  const rows = await workflows.listRuns({
+    workspaceId,
+    workflowId: wf.id,
+    limit: limit + 1,
+    ...(q.contactId ? { contactId: q.contactId } : {}),
+    ...(q.status ? { status: q.status as RunStatus } : {}),
+    ...(after ? { after } : {}),
+  });
+  const p = pageFromRows(rows, limit, (last) => [last.createdAt, last.id]);
+  const versions = new Map<number, WorkflowDefinition | null>();
+  const items = [];
+  for (const r of p.items) {
+    if (!versions.has(r.version)) versions.set(r.version, (await workflows.get(workspaceId, wf.id, r.version))?.definition ?? null);
+    items.push(presentRun(r, versions.get(r.version)!));
+  }
+  return { runs: { ...p, items } };
+}
+
+export async function getRunView(workflows: WorkflowStore, workspaceId: string, id: string) {
+  const r = await workflows.getRun(id, workspaceId);
+  if (!r) throw runNotFound();
+  const wf = await workflows.get(workspaceId, r.workflowId, r.version);
+  return { run: presentRun(r, wf?.definition ?? null) };
+}
+
+export async function listDeliveriesPage(deliveries: DeliveryStore, workspaceId: string, query: unknown) {
+  const q = singleQuery(query);
+  const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
+  if (q.status !== undefined && !(DELIVERY_STATUSES as string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${DELIVERY_STATUSES.join(', ')}`);
+  const after = cursorOf(q.cursor);
+  const rows = await deliveries.list({
+    workspaceId,
+    limit: limit + 1,
+    ...(q.status ? { status: q.status as DeliveryStatus } : {}),
+    ...(q.workflowId ? { workflowId: q.workflowId } : {}),
+    ...(after ? { after } : {}),
+  });
+  const p = pageFromRows(rows, limit, (last) => [last.createdAt, last.id]);
+  return { deliveries: { ...p, items: p.items.map(presentDelivery) } };
+}
+
+export async function getDeliveryView(deliveries: DeliveryStore, workspaceId: string, id: string) {
+  const d = await deliveries.get(id, workspaceId);
+  if (!d) throw deliveryNotFound();
+  return { delivery: presentDelivery(d) };
+}
+
+/** POST /v1/webhook-deliveries/:id/retry: a failed delivery gets a new attempt job (409 otherwise). */
+export async function retryDelivery(deliveries: DeliveryStore, workspaceId: string, id: string, now: number) {
+  const d = await deliveries.get(id, workspaceId);
+  if (!d) throw deliveryNotFound();
+  if (!(await deliveries.retry({ id: d.id, workspaceId, job: attemptJob(DELIVERY_KIND, d.id, `r${now}`, now), now }))) {
+    throw new ApiError(409, 'CONFLICT', `Delivery is ${d.status}: only a failed delivery can be retried`);
+  }
+  return { delivery: presentDelivery((await deliveries.get(d.id))!) };
+}
+
 export const workflowsRoutes: FastifyPluginAsync<WorkflowsRoutesOptions> = async (app, o) => {
   const { workflows, deliveries, guard, clock } = o;
   const opts = (contract: RouteContract) => ({ onRequest: guard('api'), bodyLimit: BODY_LIMIT, config: { contract } });
@@ -108,20 +197,9 @@ export const workflowsRoutes: FastifyPluginAsync<WorkflowsRoutesOptions> = async
     return reply.code(201).send({ workflow: presentWorkflow(wf!) });
   });
 
-  app.get('/v1/workflows', opts(Docs.LIST_WORKFLOWS), async (req) => {
-    const q = singleQuery(req.query);
-    const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
-    const after = cursorOf(q.cursor);
-    const rows = await workflows.list({ workspaceId: req.workspaceId, limit: limit + 1, ...(after ? { after } : {}) });
-    const p = pageFromRows(rows, limit, (last) => [last.createdAt, last.id]);
-    return { workflows: { ...p, items: p.items.map(presentWorkflow) } };
-  });
+  app.get('/v1/workflows', opts(Docs.LIST_WORKFLOWS), async (req) => listWorkflowsPage(workflows, req.workspaceId, req.query));
 
-  app.get<{ Params: { id: string } }>('/v1/workflows/:id', opts(Docs.GET_WORKFLOW), async (req) => {
-    const wf = await workflows.get(req.workspaceId, req.params.id);
-    if (!wf) throw workflowNotFound();
-    return { workflow: presentWorkflow(wf) };
-  });
+  app.get<{ Params: { id: string } }>('/v1/workflows/:id', opts(Docs.GET_WORKFLOW), async (req) => getWorkflowView(workflows, req.workspaceId, req.params.id));
 
   app.put<{ Params: { id: string } }>('/v1/workflows/:id', opts(Docs.UPDATE_WORKFLOW), async (req) => {
     if (!(await workflows.get(req.workspaceId, req.params.id))) throw workflowNotFound();
@@ -140,68 +218,14 @@ export const workflowsRoutes: FastifyPluginAsync<WorkflowsRoutesOptions> = async
     ['pause', 'paused', Docs.PAUSE_WORKFLOW],
     ['activate', 'active', Docs.ACTIVATE_WORKFLOW],
   ] as const) {
-    app.post<{ Params: { id: string } }>(`/v1/workflows/:id/${action}`, opts(contract), async (req) => {
-      const wf = await workflows.setStatus(req.workspaceId, req.params.id, status, clock());
-      if (!wf) throw workflowNotFound();
-      return { workflow: presentWorkflow(wf) };
-    });
+    app.post<{ Params: { id: string } }>(`/v1/workflows/:id/${action}`, opts(contract), async (req) => setWorkflowStatus(workflows, req.workspaceId, req.params.id, status, clock()));
   }
 
-  app.get<{ Params: { id: string } }>('/v1/workflows/:id/runs', opts(Docs.LIST_RUNS), async (req) => {
-    const q = singleQuery(req.query);
-    const wf = await workflows.get(req.workspaceId, req.params.id);
-    if (!wf) throw workflowNotFound();
-    const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
-    if (q.status !== undefined && !(RUN_STATUSES as string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${RUN_STATUSES.join(', ')}`);
-    const after = cursorOf(q.cursor);
-    const rows = await workflows.listRuns({
-      workspaceId: req.workspaceId,
-      workflowId: wf.id,
-      limit: limit + 1,
-      ...(q.contactId ? { contactId: q.contactId } : {}),
-      ...(q.status ? { status: q.status as RunStatus } : {}),
-      ...(after ? { after } : {}),
-    });
-    const p = pageFromRows(rows, limit, (last) => [last.createdAt, last.id]);
-    const versions = new Map<number, WorkflowDefinition | null>();
-    const items = [];
-    for (const r of p.items) {
-      if (!versions.has(r.version)) versions.set(r.version, (await workflows.get(req.workspaceId, wf.id, r.version))?.definition ?? null);
-      items.push(presentRun(r, versions.get(r.version)!));
-    }
-    return { runs: { ...p, items } };
-  });
+  app.get<{ Params: { id: string } }>('/v1/workflows/:id/runs', opts(Docs.LIST_RUNS), async (req) => listRunsPage(workflows, req.workspaceId, req.params.id, req.query));
 
-  app.get<{ Params: { id: string } }>('/v1/runs/:id', opts(Docs.GET_RUN), async (req) => {
-    const r = await workflows.getRun(req.params.id, req.workspaceId);
-    if (!r) throw runNotFound();
-    const wf = await workflows.get(req.workspaceId, r.workflowId, r.version);
-    return { run: presentRun(r, wf?.definition ?? null) };
-  });
+  app.get<{ Params: { id: string } }>('/v1/runs/:id', opts(Docs.GET_RUN), async (req) => getRunView(workflows, req.workspaceId, req.params.id));
 
-  app.get('/v1/webhook-deliveries', opts(Docs.LIST_DELIVERIES), async (req) => {
-    const q = singleQuery(req.query);
-    const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
-    if (q.status !== undefined && !(DELIVERY_STATUSES as string[]).includes(q.status)) throw Errors.invalidQuery(`"status" must be one of ${DELIVERY_STATUSES.join(', ')}`);
-    const after = cursorOf(q.cursor);
-    const rows = await deliveries.list({
-      workspaceId: req.workspaceId,
-      limit: limit + 1,
-      ...(q.status ? { status: q.status as DeliveryStatus } : {}),
-      ...(q.workflowId ? { workflowId: q.workflowId } : {}),
-      ...(after ? { after } : {}),
-    });
-    const p = pageFromRows(rows, limit, (last) => [last.createdAt, last.id]);
-    return { deliveries: { ...p, items: p.items.map(presentDelivery) } };
-  });
+  app.get('/v1/webhook-deliveries', opts(Docs.LIST_DELIVERIES), async (req) => listDeliveriesPage(deliveries, req.workspaceId, req.query));
 
-  app.post<{ Params: { id: string } }>('/v1/webhook-deliveries/:id/retry', opts(Docs.RETRY_DELIVERY), async (req) => {
-    const d = await deliveries.get(req.params.id, req.workspaceId);
-    if (!d) throw deliveryNotFound();
-    const now = clock();
-    if (!(await deliveries.retry({ id: d.id, workspaceId: req.workspaceId, job: attemptJob(DELIVERY_KIND, d.id, `r${now}`, now), now }))) {
-      throw new ApiError(409, 'CONFLICT', `Delivery is ${d.status}: only a failed delivery can be retried`);
-    }
-    return { delivery: presentDelivery((await deliveries.get(d.id))!) };
-  });
+  app.post<{ Params: { id: string } }>('/v1/webhook-deliveries/:id/retry', opts(Docs.RETRY_DELIVERY), async (req) => retryDelivery(deliveries, req.workspaceId, req.params.id, clock()));
 };

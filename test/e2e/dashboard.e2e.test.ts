@@ -2,9 +2,13 @@
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (never a
  * downloaded browser). Signs in, creates a key on Settings → API and sends events with it,
  * sees them in the live view (a rejected one with its error), opens the contact, and sees the
- * overview chart draw. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
+ * overview chart draw. Then a workflow whose webhook fails (a local receiver answering 500): its
+ * failed delivery is opened and retried from the dashboard (the receiver answers 200 by then)
+ * and seen to succeed; the segments and workflows pages show theirs. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
  * README, when SMASHSEND_UPDATE_SCREENSHOT=1).
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +27,17 @@ let s: TestServer;
 let browser: BrowserContext;
 let page: Page;
 let profile: string;
+/** The webhook destination of the second test: answers `hookAnswer`. */
+let receiver: Server;
+let hookAnswer = 500;
 
 describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    s = await startTestServer({ backgroundWorker: true });
+    receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(hookAnswer).end(hookAnswer === 200 ? 'thanks' : 'receiver is down')));
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    // One retry, at once: the delivery is failed within a second.
+    s = await startTestServer({ backgroundWorker: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0' } });
     profile = mkdtempSync(join(tmpdir(), 'smashsend-chromium-'));
     // A fresh user-data dir per run (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, {
@@ -41,6 +51,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
   afterAll(async () => {
     await browser?.close();
     await s?.close();
+    receiver?.closeAllConnections();
+    await new Promise((r) => receiver?.close(r));
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -112,5 +124,94 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('per minute');
+  });
+
+  it('a failed webhook delivery is retried from the dashboard and succeeds; segments and workflows pages', async () => {
+    await browser.clearCookies();
+    const user = await createUser(s.store, ['default']);
+    await page.goto(`${s.url}/`);
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const seg = await call(`${s.url}/v1/segments`, { key: s.key, body: { name: 'Hooked', rule: { property: 'contact.plan', op: 'eq', value: 'hook' } } });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    const wf = await call(`${s.url}/v1/workflows`, { key: s.key, body: { name: 'Notify CRM', trigger: { event: 'crm.sync' }, steps: [{ id: 'notify', type: 'webhook', url: hookUrl }] } });
+    expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+    expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: 'crm.sync', identify: { email: 'crm@example.com', traits: { plan: 'hook' } } }) })).status).toBe(200);
+
+    // Segments: the list with its count, then the segment with its member and the transition.
+    await nav.getByRole('link', { name: 'Segments' }).click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    await page.getByRole('link', { name: 'Hooked' }).click();
+    await page.getByRole('heading', { name: /Hooked/ }).waitFor();
+    await expect
+      .poll(async () => {
+        await page.reload();
+        await page.getByRole('heading', { name: 'Members' }).waitFor();
+        await page.getByRole('heading', { name: 'Recent transitions' }).waitFor();
+        await page.locator('[role=status]').first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+        return (await page.getByTestId('members').count()) > 0 && (await page.getByTestId('transitions').count()) > 0;
+      }, { timeout: 15_000 })
+      .toBe(true);
+    expect(await page.getByTestId('members').textContent()).toContain('crm@example.com');
+    expect(await page.getByTestId('transitions').textContent()).toMatch(/entered\s*crm@example\.com/);
+    await page.screenshot({ path: join(ARTIFACTS, 'segment.png') });
+    await nav.getByRole('link', { name: 'Segments' }).click();
+    expect(await page.getByTestId('segments').getByRole('row').filter({ hasText: 'Hooked' }).textContent()).toMatch(/ready\s*1/);
+
+    // Workflows: the list, pause and activate again, the workflow with its run.
+    await nav.getByRole('link', { name: 'Workflows' }).click();
+    const row = page.getByTestId('workflows').getByRole('row').filter({ hasText: 'Notify CRM' });
+    await row.getByRole('button', { name: 'Pause Notify CRM' }).focus();
+    await page.keyboard.press('Enter');
+    await row.getByText('paused').waitFor();
+    // The row is updated in place: the focus stays on its button, now "Activate".
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toBe('Activate Notify CRM');
+    await row.getByRole('button', { name: 'Activate Notify CRM' }).click();
+    await row.getByText('active').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'workflows.png') });
+
+    // The failed delivery (500, then 500 on its one retry), found by its status.
+    const wsId = (await s.store.keys.ensureWorkspace('default', 0)).id;
+    await expect.poll(async () => (await s.store.deliveries.list({ workspaceId: wsId, status: 'failed', limit: 1 })).length, { timeout: 15_000 }).toBe(1);
+    await nav.getByRole('link', { name: 'Webhook deliveries' }).click();
+    await page.getByLabel('Status').selectOption('failed');
+    const failedRow = page.getByTestId('deliveries').locator('tr.failed').filter({ hasText: hookUrl });
+    expect(await failedRow.textContent()).toContain('500');
+    await failedRow.getByRole('link').click();
+    await page.getByTestId('delivery-status').filter({ hasText: 'failed' }).waitFor();
+    const attempts = page.getByTestId('attempts');
+    expect(await attempts.locator('tbody tr').count()).toBe(2);
+    expect(await attempts.textContent()).toContain('receiver is down');
+    expect(await attempts.textContent()).toMatch(/500.*\d+ ms/);
+    await page.screenshot({ path: join(ARTIFACTS, 'delivery-failed.png') });
+
+    // Retry, from the keyboard; the receiver is back.
+    hookAnswer = 200;
+    await page.getByRole('button', { name: 'Retry' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('delivery-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("role")')).toBe('status');
+    expect(await page.getByRole('status').textContent()).toBe('Delivered, in 3 attempts.');
+    expect(await attempts.locator('tbody tr').count()).toBe(3);
+    expect(await attempts.textContent()).toContain('thanks');
+    expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'delivery-retried.png') });
+
+    // Its run, per step: the webhook step completed once the delivery succeeded.
+    await page.getByRole('link', { name: /^run_/ }).click();
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return page.getByTestId('steps').getByRole('row').filter({ hasText: 'notify' }).textContent();
+      }, { timeout: 10_000 })
+      .toContain('completed');
+    await page.getByRole('link', { name: '← Workflow' }).click();
+    await page.getByTestId('runs').getByRole('link', { name: /^run_/ }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'workflow.png') });
   });
 });

@@ -65,3 +65,62 @@ export function query(params: Record<string, string | undefined>): string {
   const s = q.toString();
   return s ? `?${s}` : '';
 }
+export interface ApiSegment {
+  id: string;
+  name: string;
+  rule: unknown;
+  status: string;
+  memberCount: number;
+  build: { processed: number; total: number | null };
+  createdAt: string;
+  updatedAt: string;
+}
+export interface ApiWorkflow {
+  id: string;
+  version: number;
+  name: string;
+  status: string;
+  trigger: unknown;
+  steps: unknown[];
+  createdAt: string;
+  updatedAt: string;
+}
+export interface ApiRunStep {
+  id: string;
+  status: string;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error?: string;
+}
+export interface ApiRun {
+  id: string;
+  workflowId: string;
+  version: number;
+  contactId: string;
+  triggerMessageId: string | null;
+  status: string;
+  steps: ApiRunStep[];
+  createdAt: string;
+  updatedAt: string;
+  wakeAt?: string;
+}
+export interface ApiAttempt {
+  at: string;
+  statusCode: number | null;
+  latencyMs: number;
+  response: string;
+  error?: string;
+}
+export interface ApiDelivery {
+  id: string;
+  workflowId: string;
+  runId: string;
+  stepId: string;
+  url: string;
+  status: string;
+  attempts: ApiAttempt[];
+  nextAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

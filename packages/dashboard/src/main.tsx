@@ -2,11 +2,14 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, setCsrf, type SessionInfo } from './api';
 import { ContactPage, ContactsPage } from './pages/contacts';
+import { DeliveriesPage, DeliveryPage } from './pages/deliveries';
 import { EventPage } from './pages/event';
 import { LivePage } from './pages/live';
 import { OverviewPage } from './pages/overview';
+import { SegmentPage, SegmentsPage } from './pages/segments';
 import { SettingsApiPage } from './pages/settings-api';
 import { SetupPage, SignInPage } from './pages/sign-in';
+import { RunPage, WorkflowPage, WorkflowsPage } from './pages/workflows';
 import { navigate, usePath } from './router';
 import { Link } from './ui';
 import './style.css';
@@ -15,6 +18,9 @@ const NAV = [
   ['/', 'Overview'],
   ['/live', 'Live events'],
   ['/contacts', 'Contacts'],
+  ['/segments', 'Segments'],
+  ['/workflows', 'Workflows'],
+  ['/deliveries', 'Webhook deliveries'],
   ['/settings/api', 'Settings → API'],
 ] as const;
 
@@ -26,6 +32,13 @@ function Page({ path }: { path: string }) {
   if (p === '/contacts') return <ContactsPage />;
   if ((m = p.match(/^\/contacts\/([^/]+)$/))) return <ContactPage id={decodeURIComponent(m[1]!)} />;
   if ((m = p.match(/^\/events\/([^/]+)$/))) return <EventPage messageId={decodeURIComponent(m[1]!)} />;
+  if (p === '/segments') return <SegmentsPage />;
+  if ((m = p.match(/^\/segments\/([^/]+)$/))) return <SegmentPage id={decodeURIComponent(m[1]!)} />;
+  if (p === '/workflows') return <WorkflowsPage />;
+  if ((m = p.match(/^\/workflows\/([^/]+)$/))) return <WorkflowPage id={decodeURIComponent(m[1]!)} />;
+  if ((m = p.match(/^\/runs\/([^/]+)$/))) return <RunPage id={decodeURIComponent(m[1]!)} />;
+  if (p === '/deliveries') return <DeliveriesPage search={path.slice(p.length)} />;
+  if ((m = p.match(/^\/deliveries\/([^/]+)$/))) return <DeliveryPage id={decodeURIComponent(m[1]!)} />;
   if (p === '/settings/api') return <SettingsApiPage />;
   return <p>Page not found. <Link href="/">Back to the overview</Link></p>;
 }
@@ -49,7 +62,7 @@ function App() {
 
   const switchTo = async (id: string) => {
     accept(await api<SessionInfo>('/workspace', { body: { workspaceId: id } }));
-    navigate(location.pathname.startsWith('/contacts/') || location.pathname.startsWith('/events/') ? '/' : location.pathname);
+    navigate(/^\/(contacts|events|segments|workflows|runs|deliveries)\//.test(location.pathname) ? '/' : location.pathname);
   };
   const signOut = async () => {
     await api('/sign-out', { body: {} });

@@ -1,0 +1,134 @@
+import { api, type ApiContact, type ApiSegment, type Page } from '../api';
+import { Json, Link, Show, Time, useLoad } from '../ui';
+
+interface Transition {
+  contact: { id: string; email: string | null };
+  on: 'enter' | 'exit';
+  at: string;
+}
+
+/** "123 of 400 contacts evaluated" while a segment is built, else nothing. */
+function progress(s: ApiSegment): string {
+  if (s.status !== 'building') return '';
+  const pct = s.build.total ? Math.floor((100 * s.build.processed) / s.build.total) : 0;
+  return `${s.build.processed} of ${s.build.total} contacts evaluated (${pct} %)`;
+}
+
+export function SegmentsPage() {
+  const [data] = useLoad(() => api<{ segments: Page<ApiSegment> }>('/segments?limit=100'), []);
+  return (
+    <section>
+      <h1>Segments</h1>
+      <Show data={data}>
+        {(v) =>
+          v.segments.items.length === 0 ? (
+            <div class="empty">
+              <p>No segments yet. Create one with the API, for example:</p>
+              <pre>
+                <code>{`curl -X POST ${location.origin}/v1/segments \\
+  -H "Authorization: Bearer sk_live_…" \\
+  -H "Content-Type: application/json" \\
+  -d '{"name":"Pro plan","rule":{"property":"contact.plan","op":"eq","value":"pro"}}'`}</code>
+              </pre>
+            </div>
+          ) : (
+            <div class="scroll">
+              <table data-testid="segments">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Status</th>
+                    <th>Members</th>
+                    <th>Progress</th>
+                    <th>Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {v.segments.items.map((s) => (
+                    <tr>
+                      <td>
+                        <Link href={`/segments/${encodeURIComponent(s.id)}`}>{s.name}</Link>
+                      </td>
+                      <td>
+                        <span class={`badge ${s.status}`}>{s.status}</span>
+                      </td>
+                      <td>{s.memberCount}</td>
+                      <td>{progress(s) || '–'}</td>
+                      <td>
+                        <Time iso={s.updatedAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+    </section>
+  );
+}
+
+export function SegmentPage({ id }: { id: string }) {
+  const e = encodeURIComponent(id);
+  const [seg] = useLoad(() => api<{ segment: ApiSegment }>(`/segments/${e}`), [id]);
+  const [members] = useLoad(() => api<{ contacts: Page<ApiContact> }>(`/segments/${e}/contacts?limit=100`), [id]);
+  const [transitions] = useLoad(() => api<{ transitions: Page<Transition> }>(`/segments/${e}/transitions?limit=50`), [id]);
+  return (
+    <section>
+      <p>
+        <Link href="/segments">← Segments</Link>
+      </p>
+      <Show data={seg}>
+        {({ segment: s }) => (
+          <>
+            <h1>
+              {s.name} <span class={`badge ${s.status}`}>{s.status}</span>
+            </h1>
+            <p class="muted">
+              {s.id} · {s.memberCount} {s.memberCount === 1 ? 'member' : 'members'}{progress(s) ? ` · ${progress(s)}` : ''} · updated <Time iso={s.updatedAt} />
+            </p>
+            <h2>Rule</h2>
+            <Json value={s.rule} />
+          </>
+        )}
+      </Show>
+      <h2>Members</h2>
+      <Show data={members}>
+        {(v) =>
+          v.contacts.items.length === 0 ? (
+            <p class="empty">No contact is in this segment yet. Contacts enter it when an event or an API call gives them properties the rule matches.</p>
+          ) : (
+            <>
+              <ul data-testid="members">
+                {v.contacts.items.map((c) => (
+                  <li>
+                    <Link href={`/contacts/${encodeURIComponent(c.id)}`}>{String(c.properties.email)}</Link>
+                  </li>
+                ))}
+              </ul>
+              {v.contacts.hasMore && <p class="muted">Showing the first 100 members.</p>}
+            </>
+          )
+        }
+      </Show>
+      <h2>Recent transitions</h2>
+      <Show data={transitions}>
+        {(v) =>
+          v.transitions.items.length === 0 ? (
+            <p class="empty">No contact has entered or left this segment yet.</p>
+          ) : (
+            <ol class="timeline" data-testid="transitions">
+              {v.transitions.items.map((t) => (
+                <li>
+                  <Time iso={t.at} /> <span class={`badge ${t.on}`}>{t.on === 'enter' ? 'entered' : 'left'}</span>{' '}
+                  <Link href={`/contacts/${encodeURIComponent(t.contact.id)}`}>{t.contact.email ?? t.contact.id}</Link>
+                </li>
+              ))}
+            </ol>
+          )
+        }
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,254 @@
+import { useState } from 'preact/hooks';
+import { api, type ApiRun, type ApiWorkflow, type Page } from '../api';
+import { Json, Link, Show, Time, useLoad } from '../ui';
+
+/** Pause / Activate: the same service as POST /v1/workflows/:id/pause|activate. */
+function StatusButton({ wf, onChanged }: { wf: ApiWorkflow; onChanged: (w: ApiWorkflow) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const action = wf.status === 'active' ? 'pause' : 'activate';
+  return (
+    <>
+      <button
+        type="button"
+        // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
+        aria-disabled={busy}
+        aria-label={`${action === 'pause' ? 'Pause' : 'Activate'} ${wf.name}`}
+        onClick={async () => {
+          if (busy) return;
+          setBusy(true);
+          setError(null);
+          try {
+            onChanged((await api<{ workflow: ApiWorkflow }>(`/workflows/${encodeURIComponent(wf.id)}/${action}`, { body: {} })).workflow);
+          } catch (err) {
+            setError((err as Error).message);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {action === 'pause' ? 'Pause' : 'Activate'}
+      </button>
+      {error && (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
+
+export function WorkflowsPage() {
+  const [data] = useLoad(() => api<{ workflows: Page<ApiWorkflow> }>('/workflows?limit=100'), []);
+  // A paused or activated workflow replaces its row in place: the button keeps the focus.
+  const [changed, setChanged] = useState<Record<string, ApiWorkflow>>({});
+  const change = (w: ApiWorkflow) => setChanged((c) => ({ ...c, [w.id]: w }));
+  return (
+    <section>
+      <h1>Workflows</h1>
+      <p>
+        <Link href="/deliveries?status=failed">Failed webhook deliveries</Link> · <Link href="/deliveries">All webhook deliveries</Link>
+      </p>
+      <Show data={data}>
+        {(v) =>
+          v.workflows.items.length === 0 ? (
+            <div class="empty">
+              <p>No workflows yet. Create one with the API, for example:</p>
+              <pre>
+                <code>{`curl -X POST ${location.origin}/v1/workflows \\
+  -H "Authorization: Bearer sk_live_…" \\
+  -H "Content-Type: application/json" \\
+  -d '{"name":"Welcome","trigger":{"event":"user.signup"},"steps":[{"id":"notify","type":"webhook","url":"https://example.com/hook"}]}'`}</code>
+              </pre>
+            </div>
+          ) : (
+            <div class="scroll">
+              <table data-testid="workflows">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Status</th>
+                    <th>Version</th>
+                    <th>Updated</th>
+                    <th>
+                      <span class="sr">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {v.workflows.items.map((listed) => changed[listed.id] ?? listed).map((w) => (
+                    <tr key={w.id}>
+                      <td>
+                        <Link href={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
+                      </td>
+                      <td>
+                        <span class={`badge ${w.status}`}>{w.status}</span>
+                      </td>
+                      <td>{w.version}</td>
+                      <td>
+                        <Time iso={w.updatedAt} />
+                      </td>
+                      <td>
+                        <StatusButton wf={w} onChanged={change} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+    </section>
+  );
+}
+
+export function WorkflowPage({ id }: { id: string }) {
+  const e = encodeURIComponent(id);
+  const [wf] = useLoad(() => api<{ workflow: ApiWorkflow }>(`/workflows/${e}`), [id]);
+  const [changed, setChanged] = useState<ApiWorkflow | null>(null);
+  const [runs] = useLoad(() => api<{ runs: Page<ApiRun> }>(`/workflows/${e}/runs?limit=100`), [id]);
+  return (
+    <section>
+      <p>
+        <Link href="/workflows">← Workflows</Link>
+      </p>
+      <Show data={wf}>
+        {({ workflow: loaded }) => {
+          const w = changed ?? loaded;
+          const { id: _id, version, status, createdAt, updatedAt, ...definition } = w;
+          return (
+            <>
+              <h1>
+                {w.name} <span class={`badge ${status}`}>{status}</span>
+              </h1>
+              <p class="muted">
+                {w.id} · version {version} · created <Time iso={createdAt} /> · updated <Time iso={updatedAt} />
+              </p>
+              <p class="row">
+                <StatusButton wf={w} onChanged={setChanged} />
+                <Link href={`/deliveries?workflowId=${e}`}>Webhook deliveries of this workflow</Link>
+              </p>
+              <h2>Definition</h2>
+              <Json value={definition} />
+            </>
+          );
+        }}
+      </Show>
+      <h2>Runs</h2>
+      <Show data={runs}>
+        {(v) =>
+          v.runs.items.length === 0 ? (
+            <p class="empty">No runs yet. A run starts when an event matching the trigger arrives while the workflow is active.</p>
+          ) : (
+            <div class="scroll">
+              <table data-testid="runs">
+                <thead>
+                  <tr>
+                    <th>Run</th>
+                    <th>Status</th>
+                    <th>Contact</th>
+                    <th>Version</th>
+                    <th>Started</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {v.runs.items.map((r) => (
+                    <tr>
+                      <td>
+                        <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link>
+                      </td>
+                      <td>
+                        <span class={`badge ${r.status}`}>{r.status}</span>
+                      </td>
+                      <td>
+                        <Link href={`/contacts/${encodeURIComponent(r.contactId)}`}>{r.contactId}</Link>
+                      </td>
+                      <td>{r.version}</td>
+                      <td>
+                        <Time iso={r.createdAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+    </section>
+  );
+}
+
+export function RunPage({ id }: { id: string }) {
+  const [data] = useLoad(() => api<{ run: ApiRun }>(`/runs/${encodeURIComponent(id)}`), [id]);
+  return (
+    <Show data={data}>
+      {({ run: r }) => (
+        <section>
+          <p>
+            <Link href={`/workflows/${encodeURIComponent(r.workflowId)}`}>← Workflow</Link>
+          </p>
+          <h1>
+            Run {r.id} <span class={`badge ${r.status}`}>{r.status}</span>
+          </h1>
+          <dl class="facts">
+            <dt>Contact</dt>
+            <dd>
+              <Link href={`/contacts/${encodeURIComponent(r.contactId)}`}>{r.contactId}</Link>
+            </dd>
+            <dt>Started by</dt>
+            <dd>{r.triggerMessageId ? <Link href={`/events/${encodeURIComponent(r.triggerMessageId)}`}>{r.triggerMessageId}</Link> : '–'}</dd>
+            <dt>Version</dt>
+            <dd>{r.version}</dd>
+            <dt>Started</dt>
+            <dd>
+              <Time iso={r.createdAt} />
+            </dd>
+            {r.wakeAt && (
+              <>
+                <dt>Wakes</dt>
+                <dd>
+                  <Time iso={r.wakeAt} />
+                </dd>
+              </>
+            )}
+          </dl>
+          <h2>Steps</h2>
+          <div class="scroll">
+            <table data-testid="steps">
+              <thead>
+                <tr>
+                  <th>Step</th>
+                  <th>Status</th>
+                  <th>Attempts</th>
+                  <th>Started</th>
+                  <th>Finished</th>
+                  <th>Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.steps.map((s) => (
+                  <tr>
+                    <td>{s.id}</td>
+                    <td>
+                      <span class={`badge ${s.status}`}>{s.status}</span>
+                    </td>
+                    <td>{s.attempts}</td>
+                    <td>{s.startedAt ? <Time iso={s.startedAt} /> : '–'}</td>
+                    <td>{s.finishedAt ? <Time iso={s.finishedAt} /> : '–'}</td>
+                    <td>{s.error ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p>
+            <Link href={`/deliveries?workflowId=${encodeURIComponent(r.workflowId)}`}>Webhook deliveries of this workflow</Link>
+          </p>
+        </section>
+      )}
+    </Show>
+  );
+}
