@@ -28,6 +28,10 @@ import type { SegmentStore } from '../segments/segment-store.port.js';
 import { getSegmentView, listSegmentMembersPage, listSegmentsPage, listSegmentTransitionsPage } from '../segments/segments.routes.js';
 import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
 import { getDeliveryView, getRunView, getWorkflowView, listDeliveriesPage, listRunsPage, listWorkflowsPage, retryDelivery, setWorkflowStatus } from '../workflows/workflows.routes.js';
+import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
+import { rotateWebhookSecret, webhookSecretView } from '../workflows/workspace-secrets.routes.js';
+import type { OutboxReader } from '../workflows/transports/email.js';
+import { getOutboxMessage, listOutboxView, mailSettingsView, type MailSettings } from '../workflows/outbox-view.js';
 import { csrfTokenOf, SESSION_TTL_MS, sessionHook, setSessionCookie } from './session.hook.js';
 
 export interface DashboardApiOptions {
@@ -45,6 +49,11 @@ export interface DashboardApiOptions {
   segments: SegmentStore;
   workflows: WorkflowStore;
   deliveries: DeliveryStore;
+  /** The webhook signing secret: the port GET / rotate /v1/settings/webhook-secret use. */
+  secrets: WorkspaceSecretStore;
+  /** Mail settings (SMTP_URL set or not, never its value; EMAIL_FROM) and the outbox the email transport writes. */
+  mail: MailSettings;
+  outbox: OutboxReader;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -240,6 +249,14 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get('/dashboard/api/webhook-deliveries', priv(), async (req) => listDeliveriesPage(o.deliveries, req.workspaceId, req.query));
   app.get<Id>('/dashboard/api/webhook-deliveries/:id', priv(), async (req) => getDeliveryView(o.deliveries, req.workspaceId, req.params.id));
   app.post<Id>('/dashboard/api/webhook-deliveries/:id/retry', priv(), async (req) => retryDelivery(o.deliveries, req.workspaceId, req.params.id, clock()));
+
+  // Settings: the webhook signing secret (the functions of workspace-secrets.routes.ts), mail
+  // settings and this workspace's messages in the outbox (outbox-view.ts).
+  app.get('/dashboard/api/settings/webhook-secret', priv(), async (req) => webhookSecretView(o.secrets, req.workspaceId, clock()));
+  app.post('/dashboard/api/settings/webhook-secret/rotate', priv(), async (req) => rotateWebhookSecret(o.secrets, req.workspaceId, clock()));
+  app.get('/dashboard/api/settings/mail', priv(), async () => mailSettingsView(o.mail));
+  app.get('/dashboard/api/outbox', priv(), async (req) => listOutboxView(o.outbox, o.workflows, req.workspaceId, req.query));
+  app.get<{ Params: { name: string } }>('/dashboard/api/outbox/:name', priv(), async (req) => getOutboxMessage(o.outbox, o.workflows, req.workspaceId, req.params.name));
 
   // Registered inside this plugin: the session hook and the route table cover it.
   await app.register(liveRoutes(o.activity));
