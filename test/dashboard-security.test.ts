@@ -123,6 +123,8 @@ describe('dashboard API security', () => {
     for (const path of [`/segments/${seg.id}`, `/segments/${seg.id}/contacts`, `/segments/${seg.id}/transitions`, `/workflows/${wf.id}`, `/workflows/${wf.id}/runs`, `/runs/${run.id}`, `/webhook-deliveries/${delivery.id}`]) {
       expect((await dash(s.url, session, path)).status, path).toBe(404);
     }
+    // B's contact, with a segment enter and a run on its timeline, is not A's to read.
+    expect((await dash(s.url, session, `/contacts/${run.contactId}`)).status).toBe(404);
     for (const path of [`/workflows/${wf.id}/pause`, `/webhook-deliveries/${delivery.id}/retry`]) {
       expect((await dash(s.url, session, path, { body: {} })).status, path).toBe(404);
     }

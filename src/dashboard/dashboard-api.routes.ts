@@ -21,6 +21,7 @@ import { mintKeyIn } from '../keys/mint-key.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
 import { liveRoutes } from './live.routes.js';
+import { contactTimeline } from './contact-timeline.js';
 import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
 import { hashToken, newToken } from '../users/tokens.js';
 import type { UserRecord, UserStore } from '../users/user-store.port.js';
@@ -210,10 +211,12 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get<{ Params: { id: string } }>('/dashboard/api/contacts/:id', priv(), async (req) => {
     const c = await contacts.get(req.workspaceId, req.params.id);
     if (!c) throw Errors.contactNotFound();
-    const [timeline, provenance] = await Promise.all([events.list({ workspaceId: req.workspaceId, email: c.email, limit: 100 }), contacts.provenance(req.workspaceId, c.id)]);
+    // Events, segment enters / exits and workflow runs, merged by time (contact-timeline.ts).
+    const [timeline, provenance] = await Promise.all([contactTimeline({ events, segments: o.segments, workflows: o.workflows }, req.workspaceId, c), contacts.provenance(req.workspaceId, c.id)]);
     return {
       contact: presentContact(c),
-      events: timeline.items.map(presentEvent),
+      events: timeline.events,
+      timeline: timeline.timeline,
       provenance: (provenance ?? []).map((p) => ({ property: p.property, setAt: iso(p.setAt), messageId: p.messageId })),
     };
   });
