@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSetupLink } from '../src/users/setup-link.js';
 import { SIGN_IN_LIMITS } from '../src/dashboard/dashboard-api.routes.js';
+import { STEP_KIND } from '../src/workflows/runner.js';
 import { createUser, dash, signIn, PASSWORD } from './support/dashboard.js';
 import { call, ev } from './support/http.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -53,6 +54,7 @@ describe('dashboard API security', () => {
         'GET /dashboard/api/settings/mail',
         'GET /dashboard/api/outbox',
         'GET /dashboard/api/outbox/:name',
+        'GET /dashboard/api/dead-jobs',
       ]),
     );
     expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);
@@ -115,8 +117,16 @@ describe('dashboard API security', () => {
     const delivery = (await b('/v1/webhook-deliveries?status=failed')).body.deliveries.items[0];
     expect(run?.id && delivery?.id && seg?.id).toBeTruthy();
 
+    // A dead step job of B's run (made through the job queue port): on B's Failed page only.
+    const now = Date.now();
+    const deadId = (await s.store.jobs.enqueue([{ kind: STEP_KIND, key: `${run.id}@dead-iso`, payload: { runId: run.id, pos: [0] }, runAt: now, maxAttempts: 1 }], now))[0]!.id;
+    expect((await s.store.jobs.claim({ workerId: 'iso', kinds: [STEP_KIND], limit: 10, now, leaseMs: 60_000 })).map((j) => j.id)).toContain(deadId);
+    await s.store.jobs.fail({ workerId: 'iso', id: deadId, error: 'B only', retryAt: null, now });
+    const sessionB = await signIn(s.url, (await createUser(s.store, ['iso-b'])).email);
+    expect((await dash(s.url, sessionB, '/dead-jobs')).body.deadJobs.items.map((j: { id: number }) => j.id)).toContain(deadId);
+
     const session = await signIn(s.url, a.email);
-    for (const path of ['/segments', '/workflows', '/webhook-deliveries', '/webhook-deliveries?status=failed']) {
+    for (const path of ['/segments', '/workflows', '/webhook-deliveries', '/webhook-deliveries?status=failed', '/dead-jobs', '/events?status=failed']) {
       const list = (await dash(s.url, session, path)).body;
       expect(Object.values(list)[0], path).toMatchObject({ items: [] });
     }
@@ -241,7 +251,7 @@ describe('dashboard API security', () => {
     const r = await call(`${s.url}/nope`);
     expect(r.status).toBe(404);
     expect(r.body.code).toBe('NOT_FOUND');
-    for (const path of ['/live', '/segments/seg_x', '/workflows/wf_x', '/runs/run_x', '/deliveries', '/deliveries/dlv_x']) {
+    for (const path of ['/live', '/failed', '/segments/seg_x', '/workflows/wf_x', '/runs/run_x', '/deliveries', '/deliveries/dlv_x']) {
       const page = await fetch(`${s.url}${path}`);
       expect(page.status, path).toBe(200);
       expect(page.headers.get('content-type'), path).toContain('text/html');

@@ -211,6 +211,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         workflows: store.workflows,
         deliveries: store.deliveries,
         secrets: store.secrets,
+        jobs: store.jobs,
         mail: { smtpConfigured: config.email.smtpUrl !== null, from: config.email.from, outboxDir: config.email.outboxDir },
         outbox: new OutboxReader(config.email.outboxDir),
         limiter: ctx.limiter,

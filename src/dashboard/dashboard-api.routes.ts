@@ -17,6 +17,8 @@ import { iso } from '../http/paging.js';
 import type { RateLimiter } from '../http/rate-limit/rate-limiter.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
+import type { JobQueue } from '../processing/job-queue.port.js';
+import { listDeadJobsView } from '../workflows/dead-jobs-view.js';
 import { mintKeyIn } from '../keys/mint-key.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
@@ -55,6 +57,8 @@ export interface DashboardApiOptions {
   /** Mail settings (SMTP_URL set or not, never its value; EMAIL_FROM) and the outbox the email transport writes. */
   mail: MailSettings;
   outbox: OutboxReader;
+  /** The job queue: its dead workflow jobs of this workspace, on the Failed page (dead-jobs-view.ts). */
+  jobs: JobQueue;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -252,6 +256,10 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get('/dashboard/api/webhook-deliveries', priv(), async (req) => listDeliveriesPage(o.deliveries, req.workspaceId, req.query));
   app.get<Id>('/dashboard/api/webhook-deliveries/:id', priv(), async (req) => getDeliveryView(o.deliveries, req.workspaceId, req.params.id));
   app.post<Id>('/dashboard/api/webhook-deliveries/:id/retry', priv(), async (req) => retryDelivery(o.deliveries, req.workspaceId, req.params.id, clock()));
+
+  // Failed page: failed events and deliveries come from /events?status=failed and
+  // /webhook-deliveries?status=failed (the public list functions); dead jobs from here.
+  app.get('/dashboard/api/dead-jobs', priv(), async (req) => listDeadJobsView({ jobs: o.jobs, workflows: o.workflows, deliveries: o.deliveries }, req.workspaceId, req.query));
 
   // Settings: the webhook signing secret (the functions of workspace-secrets.routes.ts), mail
   // settings and this workspace's messages in the outbox (outbox-view.ts).
