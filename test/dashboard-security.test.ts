@@ -55,6 +55,7 @@ describe('dashboard API security', () => {
         'GET /dashboard/api/outbox',
         'GET /dashboard/api/outbox/:name',
         'GET /dashboard/api/dead-jobs',
+        'GET /dashboard/api/workflows/:id/versions',
       ]),
     );
     expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);
@@ -130,7 +131,7 @@ describe('dashboard API security', () => {
       const list = (await dash(s.url, session, path)).body;
       expect(Object.values(list)[0], path).toMatchObject({ items: [] });
     }
-    for (const path of [`/segments/${seg.id}`, `/segments/${seg.id}/contacts`, `/segments/${seg.id}/transitions`, `/workflows/${wf.id}`, `/workflows/${wf.id}/runs`, `/runs/${run.id}`, `/webhook-deliveries/${delivery.id}`]) {
+    for (const path of [`/segments/${seg.id}`, `/segments/${seg.id}/contacts`, `/segments/${seg.id}/transitions`, `/workflows/${wf.id}`, `/workflows/${wf.id}/versions`, `/workflows/${wf.id}/runs`, `/runs/${run.id}`, `/webhook-deliveries/${delivery.id}`]) {
       expect((await dash(s.url, session, path)).status, path).toBe(404);
     }
     // B's contact, with a segment enter and a run on its timeline, is not A's to read.

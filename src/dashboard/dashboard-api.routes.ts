@@ -30,7 +30,7 @@ import type { UserRecord, UserStore } from '../users/user-store.port.js';
 import type { SegmentStore } from '../segments/segment-store.port.js';
 import { getSegmentView, listSegmentMembersPage, listSegmentsPage, listSegmentTransitionsPage } from '../segments/segments.routes.js';
 import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
-import { getDeliveryView, getRunView, getWorkflowView, listDeliveriesPage, listRunsPage, listWorkflowsPage, retryDelivery, setWorkflowStatus } from '../workflows/workflows.routes.js';
+import { getDeliveryView, getRunView, getWorkflowView, listDeliveriesPage, listRunsPage, listWorkflowsPage, listWorkflowVersions, retryDelivery, setWorkflowStatus } from '../workflows/workflows.routes.js';
 import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
 import { rotateWebhookSecret, webhookSecretView } from '../workflows/workspace-secrets.routes.js';
 import type { OutboxReader } from '../workflows/transports/email.js';
@@ -250,6 +250,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get<Id>('/dashboard/api/workflows/:id', priv(), async (req) => getWorkflowView(o.workflows, req.workspaceId, req.params.id));
   app.post<Id>('/dashboard/api/workflows/:id/pause', priv(), async (req) => setWorkflowStatus(o.workflows, req.workspaceId, req.params.id, 'paused', clock()));
   app.post<Id>('/dashboard/api/workflows/:id/activate', priv(), async (req) => setWorkflowStatus(o.workflows, req.workspaceId, req.params.id, 'active', clock()));
+  app.get<Id>('/dashboard/api/workflows/:id/versions', priv(), async (req) => listWorkflowVersions(o.workflows, req.workspaceId, req.params.id));
   app.get<Id>('/dashboard/api/workflows/:id/runs', priv(), async (req) => listRunsPage(o.workflows, req.workspaceId, req.params.id, req.query));
   app.get<Id>('/dashboard/api/runs/:id', priv(), async (req) => getRunView(o.workflows, req.workspaceId, req.params.id));
 
