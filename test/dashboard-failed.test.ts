@@ -69,7 +69,7 @@ describe('dashboard Failed page', () => {
     expect(retried.status).toBe(200);
     expect(retried.body.delivery.status).toBe('pending');
     await s.drain();
-    expect((await pub(`/v1/webhook-deliveries/${delivery.id}`)).body.delivery.status).toBe('succeeded');
+    expect((await dash(s.url, session, `/webhook-deliveries/${delivery.id}`)).body.delivery.status).toBe('succeeded');
     expect((await dash(s.url, session, '/webhook-deliveries?status=failed&limit=50')).body.deliveries.items.map((d: any) => d.id)).not.toContain(delivery.id);
   });
 
