@@ -3,11 +3,15 @@
  * the route table, so a new route cannot forget it), workspaces are isolated, cross-site
  * requests are refused, sign-in is rate-limited, and the session cookie has its flags.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSetupLink } from '../src/users/setup-link.js';
 import { SIGN_IN_LIMITS } from '../src/dashboard/dashboard-api.routes.js';
+import { STEP_KIND } from '../src/workflows/runner.js';
 import { createUser, dash, signIn, PASSWORD } from './support/dashboard.js';
 import { call, ev } from './support/http.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -15,13 +19,17 @@ import { startTestServer, type TestServer } from './support/test-server.js';
 let s: TestServer;
 /** A webhook destination that answers 410: workspace B's delivery fails at once. */
 let receiver: Server;
+/** Where B's workflow email is written (no SMTP_URL). */
+let outbox: string;
 beforeAll(async () => {
   receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(410).end('gone')));
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  s = await startTestServer({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  outbox = mkdtempSync(join(tmpdir(), 'sec-outbox-'));
+  s = await startTestServer({ env: { WEBHOOK_ALLOW_PRIVATE: 'true', OUTBOX_DIR: outbox } });
 });
 afterAll(async () => {
   await s.close();
+  rmSync(outbox, { recursive: true, force: true });
   receiver.closeAllConnections();
   await new Promise((r) => receiver.close(r));
 });
@@ -41,6 +49,13 @@ describe('dashboard API security', () => {
         'GET /dashboard/api/runs/:id',
         'GET /dashboard/api/webhook-deliveries/:id',
         'POST /dashboard/api/webhook-deliveries/:id/retry',
+        'GET /dashboard/api/settings/webhook-secret',
+        'POST /dashboard/api/settings/webhook-secret/rotate',
+        'GET /dashboard/api/settings/mail',
+        'GET /dashboard/api/outbox',
+        'GET /dashboard/api/outbox/:name',
+        'GET /dashboard/api/dead-jobs',
+        'GET /dashboard/api/workflows/:id/versions',
       ]),
     );
     expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);
@@ -103,19 +118,58 @@ describe('dashboard API security', () => {
     const delivery = (await b('/v1/webhook-deliveries?status=failed')).body.deliveries.items[0];
     expect(run?.id && delivery?.id && seg?.id).toBeTruthy();
 
+    // A dead step job of B's run (made through the job queue port): on B's Failed page only.
+    const now = Date.now();
+    const deadId = (await s.store.jobs.enqueue([{ kind: STEP_KIND, key: `${run.id}@dead-iso`, payload: { runId: run.id, pos: [0] }, runAt: now, maxAttempts: 1 }], now))[0]!.id;
+    expect((await s.store.jobs.claim({ workerId: 'iso', kinds: [STEP_KIND], limit: 10, now, leaseMs: 60_000 })).map((j) => j.id)).toContain(deadId);
+    await s.store.jobs.fail({ workerId: 'iso', id: deadId, error: 'B only', retryAt: null, now });
+    const sessionB = await signIn(s.url, (await createUser(s.store, ['iso-b'])).email);
+    expect((await dash(s.url, sessionB, '/dead-jobs')).body.deadJobs.items.map((j: { id: number }) => j.id)).toContain(deadId);
+
     const session = await signIn(s.url, a.email);
-    for (const path of ['/segments', '/workflows', '/webhook-deliveries', '/webhook-deliveries?status=failed']) {
+    for (const path of ['/segments', '/workflows', '/webhook-deliveries', '/webhook-deliveries?status=failed', '/dead-jobs', '/events?status=failed']) {
       const list = (await dash(s.url, session, path)).body;
       expect(Object.values(list)[0], path).toMatchObject({ items: [] });
     }
-    for (const path of [`/segments/${seg.id}`, `/segments/${seg.id}/contacts`, `/segments/${seg.id}/transitions`, `/workflows/${wf.id}`, `/workflows/${wf.id}/runs`, `/runs/${run.id}`, `/webhook-deliveries/${delivery.id}`]) {
+    for (const path of [`/segments/${seg.id}`, `/segments/${seg.id}/contacts`, `/segments/${seg.id}/transitions`, `/workflows/${wf.id}`, `/workflows/${wf.id}/versions`, `/workflows/${wf.id}/runs`, `/runs/${run.id}`, `/webhook-deliveries/${delivery.id}`]) {
       expect((await dash(s.url, session, path)).status, path).toBe(404);
     }
+    // B's contact, with a segment enter and a run on its timeline, is not A's to read.
+    expect((await dash(s.url, session, `/contacts/${run.contactId}`)).status).toBe(404);
     for (const path of [`/workflows/${wf.id}/pause`, `/webhook-deliveries/${delivery.id}/retry`]) {
       expect((await dash(s.url, session, path, { body: {} })).status, path).toBe(404);
     }
     expect((await b(`/v1/workflows/${wf.id}`)).body.workflow.status).toBe('active');
     expect((await b('/v1/webhook-deliveries?status=failed')).body.deliveries.items[0]).toEqual(delivery);
+  });
+
+  it("a session of workspace A sees neither B's webhook secret nor B's emails in the outbox, and rotates only its own", async () => {
+    const a = await createUser(s.store, ['mail-a']);
+    const keyB = await s.createKey('mail-b');
+    const b = (path: string, opts: Parameters<typeof call>[1] = {}) => call(`${s.url}${path}`, { key: keyB, ...opts });
+    const wf = await b('/v1/workflows', { body: { name: 'B mail', trigger: { event: 'b.mail' }, steps: [{ id: 'hi', type: 'email', subject: 'For B only', text: 'secret of b' }] } });
+    expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+    expect((await b('/v1/events', { body: ev({ event: 'b.mail', identify: { email: 'mail-b@example.com' } }) })).status).toBe(200);
+    await s.drain();
+    const secretB = (await b('/v1/settings/webhook-secret')).body.secret;
+
+    const session = await signIn(s.url, a.email);
+    const ownSecret = (await dash(s.url, session, '/settings/webhook-secret')).body.secret;
+    expect(ownSecret).toMatch(/^whsec_/);
+    expect(ownSecret).not.toBe(secretB);
+    expect((await dash(s.url, session, '/settings/webhook-secret/rotate', { body: {} })).status).toBe(200);
+    expect((await b('/v1/settings/webhook-secret')).body.secret).toBe(secretB);
+
+    // B's email is in the (server-wide) outbox directory, but not A's outbox.
+    const fromB = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
+    expect(fromB.length).toBeGreaterThanOrEqual(1);
+    const list = await dash(s.url, session, '/outbox');
+    expect(list.status).toBe(200);
+    expect(list.body.outbox.items).toEqual([]);
+    for (const name of fromB) expect((await dash(s.url, session, `/outbox/${name}`)).status, name).toBe(404);
+    // B's own session sees it.
+    const sessionB = await signIn(s.url, (await createUser(s.store, ['mail-b'])).email);
+    expect((await dash(s.url, sessionB, '/outbox')).body.outbox.items.map((i: { subject: string }) => i.subject)).toContain('For B only');
   });
 
   it('a user of two workspaces switches between them', async () => {
@@ -198,7 +252,7 @@ describe('dashboard API security', () => {
     const r = await call(`${s.url}/nope`);
     expect(r.status).toBe(404);
     expect(r.body.code).toBe('NOT_FOUND');
-    for (const path of ['/live', '/segments/seg_x', '/workflows/wf_x', '/runs/run_x', '/deliveries', '/deliveries/dlv_x']) {
+    for (const path of ['/live', '/failed', '/segments/seg_x', '/workflows/wf_x', '/runs/run_x', '/deliveries', '/deliveries/dlv_x']) {
       const page = await fetch(`${s.url}${path}`);
       expect(page.status, path).toBe(200);
       expect(page.headers.get('content-type'), path).toContain('text/html');

@@ -76,6 +76,28 @@ describe('dashboard segments, workflows and deliveries', () => {
     expect((await dash(s.url, session, '/runs/run_nope')).status).toBe(404);
   });
 
+  it('workflow versions: every saved version newest first, the current one marked', async () => {
+    const v1 = { name: 'Versioned', trigger: { event: 'dash.v' }, steps: [{ id: 'a', type: 'webhook', url: `${base}/v1` }] };
+    const wf = (await pub('/v1/workflows', { body: v1 })).body.workflow;
+    const one = await dash(s.url, session, `/workflows/${wf.id}/versions`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual({ versions: [{ version: 1, savedAt: expect.any(String), current: true, definition: expect.objectContaining({ name: 'Versioned' }) }], total: 1 });
+    const v2 = { ...v1, name: 'Versioned 2', steps: [{ id: 'b', type: 'webhook', url: `${base}/v2` }] };
+    const put = await pub(`/v1/workflows/${wf.id}`, { method: 'PUT', body: v2 });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.workflow.version).toBe(2);
+    // A pause changes the workflow, not its versions.
+    expect((await dash(s.url, session, `/workflows/${wf.id}/pause`, { body: {} })).status).toBe(200);
+    const two = (await dash(s.url, session, `/workflows/${wf.id}/versions`)).body;
+    expect(two.total).toBe(2);
+    expect(two.versions.map((v: any) => [v.version, v.current, v.definition.name, v.definition.steps[0].id])).toEqual([
+      [2, true, 'Versioned 2', 'b'],
+      [1, false, 'Versioned', 'a'],
+    ]);
+    expect(Date.parse(two.versions[0].savedAt)).toBeGreaterThanOrEqual(Date.parse(two.versions[1].savedAt));
+    expect((await dash(s.url, session, '/workflows/wf_nope/versions')).status).toBe(404);
+  });
+
   it('webhook deliveries: filtered by status, one with its attempts, and a retry that succeeds', async () => {
     const failed = await eventually(async () => (await dash(s.url, session, '/webhook-deliveries?status=failed')).body.deliveries.items[0], { timeoutMs: 15_000 });
     expect((await dash(s.url, session, '/webhook-deliveries?status=failed')).body).toEqual((await pub('/v1/webhook-deliveries?status=failed')).body);

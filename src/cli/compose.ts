@@ -34,6 +34,7 @@ import { workflowsRoutes } from '../workflows/workflows.routes.js';
 import { DELIVERY_KIND, STEP_KIND, WorkflowRunner } from '../workflows/runner.js';
 import { WorkflowTriggers } from '../workflows/trigger.stage.js';
 import type { EngineDeps } from '../workflows/engine-context.js';
+import { OutboxReader } from '../workflows/transports/email.js';
 import { mailTransportFromConfig, messageIdDomainFromConfig, webhookSenderFromConfig } from '../workflows/transports/from-config.js';
 import type { SegmentMembership } from '../segments/segment-links.js';
 import { SEGMENT_JOB_KINDS } from '../segments/segment-jobs.js';
@@ -209,6 +210,10 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         segments: store.segments,
         workflows: store.workflows,
         deliveries: store.deliveries,
+        secrets: store.secrets,
+        jobs: store.jobs,
+        mail: { smtpConfigured: config.email.smtpUrl !== null, from: config.email.from, outboxDir: config.email.outboxDir },
+        outbox: new OutboxReader(config.email.outboxDir),
         limiter: ctx.limiter,
         clock: ctx.clock,
         routeTable: dashboardRoutes,

@@ -17,17 +17,24 @@ import { iso } from '../http/paging.js';
 import type { RateLimiter } from '../http/rate-limit/rate-limiter.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
+import type { JobQueue } from '../processing/job-queue.port.js';
+import { listDeadJobsView } from '../workflows/dead-jobs-view.js';
 import { mintKeyIn } from '../keys/mint-key.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
 import { liveRoutes } from './live.routes.js';
+import { contactTimeline } from './contact-timeline.js';
 import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
 import { hashToken, newToken } from '../users/tokens.js';
 import type { UserRecord, UserStore } from '../users/user-store.port.js';
 import type { SegmentStore } from '../segments/segment-store.port.js';
 import { getSegmentView, listSegmentMembersPage, listSegmentsPage, listSegmentTransitionsPage } from '../segments/segments.routes.js';
 import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.port.js';
-import { getDeliveryView, getRunView, getWorkflowView, listDeliveriesPage, listRunsPage, listWorkflowsPage, retryDelivery, setWorkflowStatus } from '../workflows/workflows.routes.js';
+import { getDeliveryView, getRunView, getWorkflowView, listDeliveriesPage, listRunsPage, listWorkflowsPage, listWorkflowVersions, retryDelivery, setWorkflowStatus } from '../workflows/workflows.routes.js';
+import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.js';
+import { rotateWebhookSecret, webhookSecretView } from '../workflows/workspace-secrets.routes.js';
+import type { OutboxReader } from '../workflows/transports/email.js';
+import { getOutboxMessage, listOutboxView, mailSettingsView, type MailSettings } from '../workflows/outbox-view.js';
 import { csrfTokenOf, SESSION_TTL_MS, sessionHook, setSessionCookie } from './session.hook.js';
 
 export interface DashboardApiOptions {
@@ -45,6 +52,13 @@ export interface DashboardApiOptions {
   segments: SegmentStore;
   workflows: WorkflowStore;
   deliveries: DeliveryStore;
+  /** The webhook signing secret: the port GET / rotate /v1/settings/webhook-secret use. */
+  secrets: WorkspaceSecretStore;
+  /** Mail settings (SMTP_URL set or not, never its value; EMAIL_FROM) and the outbox the email transport writes. */
+  mail: MailSettings;
+  outbox: OutboxReader;
+  /** The job queue: its dead workflow jobs of this workspace, on the Failed page (dead-jobs-view.ts). */
+  jobs: JobQueue;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -201,10 +215,12 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get<{ Params: { id: string } }>('/dashboard/api/contacts/:id', priv(), async (req) => {
     const c = await contacts.get(req.workspaceId, req.params.id);
     if (!c) throw Errors.contactNotFound();
-    const [timeline, provenance] = await Promise.all([events.list({ workspaceId: req.workspaceId, email: c.email, limit: 100 }), contacts.provenance(req.workspaceId, c.id)]);
+    // Events, segment enters / exits and workflow runs, merged by time (contact-timeline.ts).
+    const [timeline, provenance] = await Promise.all([contactTimeline({ events, segments: o.segments, workflows: o.workflows }, req.workspaceId, c), contacts.provenance(req.workspaceId, c.id)]);
     return {
       contact: presentContact(c),
-      events: timeline.items.map(presentEvent),
+      events: timeline.events,
+      timeline: timeline.timeline,
       provenance: (provenance ?? []).map((p) => ({ property: p.property, setAt: iso(p.setAt), messageId: p.messageId })),
     };
   });
@@ -234,12 +250,25 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.get<Id>('/dashboard/api/workflows/:id', priv(), async (req) => getWorkflowView(o.workflows, req.workspaceId, req.params.id));
   app.post<Id>('/dashboard/api/workflows/:id/pause', priv(), async (req) => setWorkflowStatus(o.workflows, req.workspaceId, req.params.id, 'paused', clock()));
   app.post<Id>('/dashboard/api/workflows/:id/activate', priv(), async (req) => setWorkflowStatus(o.workflows, req.workspaceId, req.params.id, 'active', clock()));
+  app.get<Id>('/dashboard/api/workflows/:id/versions', priv(), async (req) => listWorkflowVersions(o.workflows, req.workspaceId, req.params.id));
   app.get<Id>('/dashboard/api/workflows/:id/runs', priv(), async (req) => listRunsPage(o.workflows, req.workspaceId, req.params.id, req.query));
   app.get<Id>('/dashboard/api/runs/:id', priv(), async (req) => getRunView(o.workflows, req.workspaceId, req.params.id));
 
   app.get('/dashboard/api/webhook-deliveries', priv(), async (req) => listDeliveriesPage(o.deliveries, req.workspaceId, req.query));
   app.get<Id>('/dashboard/api/webhook-deliveries/:id', priv(), async (req) => getDeliveryView(o.deliveries, req.workspaceId, req.params.id));
   app.post<Id>('/dashboard/api/webhook-deliveries/:id/retry', priv(), async (req) => retryDelivery(o.deliveries, req.workspaceId, req.params.id, clock()));
+
+  // Failed page: failed events and deliveries come from /events?status=failed and
+  // /webhook-deliveries?status=failed (the public list functions); dead jobs from here.
+  app.get('/dashboard/api/dead-jobs', priv(), async (req) => listDeadJobsView({ jobs: o.jobs, workflows: o.workflows, deliveries: o.deliveries }, req.workspaceId, req.query));
+
+  // Settings: the webhook signing secret (the functions of workspace-secrets.routes.ts), mail
+  // settings and this workspace's messages in the outbox (outbox-view.ts).
+  app.get('/dashboard/api/settings/webhook-secret', priv(), async (req) => webhookSecretView(o.secrets, req.workspaceId, clock()));
+  app.post('/dashboard/api/settings/webhook-secret/rotate', priv(), async (req) => rotateWebhookSecret(o.secrets, req.workspaceId, clock()));
+  app.get('/dashboard/api/settings/mail', priv(), async () => mailSettingsView(o.mail));
+  app.get('/dashboard/api/outbox', priv(), async (req) => listOutboxView(o.outbox, o.workflows, req.workspaceId, req.query));
+  app.get<{ Params: { name: string } }>('/dashboard/api/outbox/:name', priv(), async (req) => getOutboxMessage(o.outbox, o.workflows, req.workspaceId, req.params.name));
 
   // Registered inside this plugin: the session hook and the route table cover it.
   await app.register(liveRoutes(o.activity));

@@ -72,6 +72,15 @@ export interface SegmentTransitionRecord {
   at: number;
 }
 
+/** One recorded enter or exit of a contact (its timeline), with the segment's name while it exists. */
+export interface ContactTransitionRecord {
+  id: number;
+  segmentId: string;
+  segmentName: string | null;
+  on: 'enter' | 'exit';
+  at: number;
+}
+
 /** A segment's build that nothing is running (see stalledBuilds). */
 export interface StalledBuild {
   workspaceId: string;
@@ -97,6 +106,8 @@ export interface SegmentStore {
   listMembers(segmentId: string, input: { limit: number; after?: string }): Promise<{ contactId: string; enteredAt: number }[]>;
   /** The segment's recorded transitions newest first, with id below `before` (one index range). */
   listTransitions(segmentId: string, input: { limit: number; before?: number }): Promise<SegmentTransitionRecord[]>;
+  /** The contact's recorded transitions of every segment of the workspace, newest first, at most `limit` (one index range). */
+  contactTransitions(workspaceId: string, contactId: string, limit: number): Promise<ContactTransitionRecord[]>;
   contactMembership(contactId: string): Promise<ContactMembership>;
   /** Idempotent per (contact, node, seq). */
   recordHits(hits: SegmentHit[]): Promise<void>;

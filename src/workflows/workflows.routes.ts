@@ -102,6 +102,25 @@ export async function getWorkflowView(workflows: WorkflowStore, workspaceId: str
   return { workflow: presentWorkflow(wf) };
 }
 
+/** The newest versions of a workflow the dashboard lists (each one a primary-key read of workflow_versions). */
+export const WORKFLOW_VERSIONS_SHOWN = 50;
+
+/**
+ * A workflow's versions, newest first: the store keeps every version (runs finish on the one
+ * they started on), numbered 1 to the current one; at most WORKFLOW_VERSIONS_SHOWN of them.
+ */
+export async function listWorkflowVersions(workflows: WorkflowStore, workspaceId: string, id: string) {
+  const current = await workflows.get(workspaceId, id);
+  if (!current) throw workflowNotFound();
+  const versions = [];
+  for (let v = current.version; v >= 1 && v > current.version - WORKFLOW_VERSIONS_SHOWN; v--) {
+    // Read by version even for the current one: its updatedAt is then when the version was saved (not a later pause).
+    const w = await workflows.get(workspaceId, id, v);
+    if (w) versions.push({ version: w.version, savedAt: iso(w.updatedAt), current: v === current.version, definition: w.definition.source });
+  }
+  return { versions, total: current.version };
+}
+
 export async function setWorkflowStatus(workflows: WorkflowStore, workspaceId: string, id: string, status: WorkflowStatus, now: number) {
   const wf = await workflows.setStatus(workspaceId, id, status, now);
   if (!wf) throw workflowNotFound();

@@ -35,14 +35,20 @@ const ROTATE_SECRET: RouteContract = {
   },
 };
 
+/** GET /v1/settings/webhook-secret's answer (also the dashboard's). */
+export async function webhookSecretView(secrets: WorkspaceSecretStore, workspaceId: string, now: number) {
+  return { secret: await secrets.webhookSecret(workspaceId, now) };
+}
+
+/** POST /v1/settings/webhook-secret/rotate's answer (also the dashboard's Rotate). */
+export async function rotateWebhookSecret(secrets: WorkspaceSecretStore, workspaceId: string, now: number) {
+  const r = await secrets.rotateWebhookSecret(workspaceId, now);
+  return { secret: r.secret, previousValidUntil: new Date(r.previousValidUntil).toISOString() };
+}
+
 export const workspaceSecretsRoutes: FastifyPluginAsync<WorkspaceSecretsRoutesOptions> = async (app, { secrets, guard, clock }) => {
-  app.get('/v1/settings/webhook-secret', { onRequest: guard('api'), config: { contract: GET_SECRET } }, async (req) => ({
-    secret: await secrets.webhookSecret(req.workspaceId, clock()),
-  }));
+  app.get('/v1/settings/webhook-secret', { onRequest: guard('api'), config: { contract: GET_SECRET } }, async (req) => webhookSecretView(secrets, req.workspaceId, clock()));
 
   // No body needed; a JSON one is read and ignored (a client sending `{}` is not refused).
-  app.post('/v1/settings/webhook-secret/rotate', { onRequest: guard('api'), bodyLimit: 1024, config: { contract: ROTATE_SECRET } }, async (req) => {
-    const r = await secrets.rotateWebhookSecret(req.workspaceId, clock());
-    return { secret: r.secret, previousValidUntil: new Date(r.previousValidUntil).toISOString() };
-  });
+  app.post('/v1/settings/webhook-secret/rotate', { onRequest: guard('api'), bodyLimit: 1024, config: { contract: ROTATE_SECRET } }, async (req) => rotateWebhookSecret(secrets, req.workspaceId, clock()));
 };

@@ -4,7 +4,10 @@
  * sees them in the live view (a rejected one with its error), opens the contact, and sees the
  * overview chart draw. Then a workflow whose webhook fails (a local receiver answering 500): its
  * failed delivery is opened and retried from the dashboard (the receiver answers 200 by then)
- * and seen to succeed; the segments and workflows pages show theirs. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
+ * and seen to succeed; the segments and workflows pages show theirs. Then a second failed
+ * delivery is retried from the Failed page, the contact's timeline shows its event, segment
+ * enter and run, the workflow page its two versions, and Settings reveals and rotates the
+ * webhook signing secret. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
  * README, when SMASHSEND_UPDATE_SCREENSHOT=1).
  */
 import { createServer, type Server } from 'node:http';
@@ -213,5 +216,76 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     await page.getByRole('link', { name: '← Workflow' }).click();
     await page.getByTestId('runs').getByRole('link', { name: /^run_/ }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'workflow.png') });
+  });
+
+  it('Failed page Retry from the keyboard; the contact timeline; workflow versions; the webhook secret revealed and rotated', async () => {
+    // Signed in by the test before: the session cookie is still there.
+    await page.goto(`${s.url}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    hookAnswer = 500;
+    const wf = (await call(`${s.url}/v1/workflows`, { key: s.key, body: { name: 'Failing hook', trigger: { event: 'fail.sync' }, steps: [{ id: 'notify', type: 'webhook', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fail` }] } })).body.workflow;
+    expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: 'fail.sync', identify: { email: 'fail@example.com', traits: { plan: 'hook' } } }) })).status).toBe(200);
+    const wsId = (await s.store.keys.ensureWorkspace('default', 0)).id;
+    await expect.poll(async () => (await s.store.deliveries.list({ workspaceId: wsId, status: 'failed', workflowId: wf.id, limit: 1 })).length, { timeout: 15_000 }).toBe(1);
+
+    // Failed: the delivery with Retry; the row is updated in place and the button keeps the focus.
+    await nav.getByRole('link', { name: 'Failed' }).click();
+    await page.getByRole('heading', { name: 'Failed', exact: true }).waitFor();
+    const row = page.getByTestId('failed-deliveries').locator('tr').filter({ hasText: '/fail' });
+    await row.waitFor();
+    hookAnswer = 200;
+    await row.getByRole('button', { name: /^Retry delivery/ }).focus();
+    await page.keyboard.press('Enter');
+    await row.getByText('pending').waitFor();
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toMatch(/^Retried delivery dlv_/);
+    await page.screenshot({ path: join(ARTIFACTS, 'failed.png') });
+
+    // The contact's timeline: its event, its segment enter, its run with the step.
+    await expect.poll(async () => (await s.store.deliveries.list({ workspaceId: wsId, status: 'succeeded', workflowId: wf.id, limit: 1 })).length, { timeout: 15_000 }).toBe(1);
+    await nav.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('link', { name: 'fail@example.com' }).click();
+    const timeline = page.getByTestId('timeline');
+    await timeline.waitFor();
+    await expect.poll(async () => {
+      await page.reload();
+      await timeline.waitFor();
+      return timeline.textContent();
+    }, { timeout: 10_000 }).toMatch(/segment\s*entered\s*Hooked/);
+    const text = (await timeline.textContent())!;
+    expect(text).toContain('fail.sync');
+    expect(text).toMatch(/workflow\s*Failing hook/);
+    expect(text).toMatch(/notify\s*completed/);
+    await page.getByLabel('Segments').uncheck();
+    expect(await timeline.textContent()).not.toContain('Hooked');
+    await page.screenshot({ path: join(ARTIFACTS, 'contact-timeline.png') });
+
+    // Workflow versions: a second version, both listed, each definition behind a disclosure.
+    expect((await call(`${s.url}/v1/workflows/${wf.id}`, { key: s.key, method: 'PUT', body: { name: 'Failing hook v2', trigger: { event: 'fail.sync' }, steps: [{ id: 'notify2', type: 'webhook', url: 'https://example.com/x' }] } })).status).toBe(200);
+    await page.goto(`${s.url}/workflows/${wf.id}`);
+    const versions = page.getByTestId('versions');
+    await versions.waitFor();
+    expect(await versions.locator('summary').allTextContents()).toEqual([expect.stringMatching(/^Version 2 \(current\)/), expect.stringMatching(/^Version 1 ·/)]);
+    await versions.locator('summary').nth(1).focus();
+    await page.keyboard.press('Enter');
+    expect(await versions.locator('details').nth(1).textContent()).toContain('"notify"');
+
+    // Settings: the webhook secret masked, revealed, then rotated (the public API sees the new one).
+    await nav.getByRole('link', { name: 'Settings → API' }).click();
+    const secret = page.getByTestId('webhook-secret');
+    await secret.waitFor();
+    const before = (await call(`${s.url}/v1/settings/webhook-secret`, { key: s.key })).body.secret;
+    expect(await secret.textContent()).not.toBe(before);
+    expect(await secret.textContent()).toMatch(/^whsec_•+/);
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    expect(await secret.textContent()).toBe(before);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Rotate' }).click();
+    await page.getByText(/Rotated\. Webhooks carry both signatures/).waitFor();
+    const after = (await call(`${s.url}/v1/settings/webhook-secret`, { key: s.key })).body.secret;
+    expect(after).not.toBe(before);
+    expect(await secret.textContent()).toBe(after);
+    expect(await page.getByTestId('mail-settings').textContent()).toContain('SMTP_URL is not set');
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-secret.png'), fullPage: true });
   });
 });

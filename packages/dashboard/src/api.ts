@@ -124,3 +124,16 @@ export interface ApiDelivery {
   createdAt: string;
   updatedAt: string;
 }
+export interface ApiOutboxEntry {
+  name: string;
+  size: number;
+  writtenAt: string;
+  messageId: string | null;
+  from: string | null;
+  to: string | null;
+  subject: string | null;
+}
+export interface ApiOutboxMessage extends ApiOutboxEntry {
+  text: string;
+  truncated: boolean;
+}

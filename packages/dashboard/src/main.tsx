@@ -4,6 +4,7 @@ import { api, ApiFailure, setCsrf, type SessionInfo } from './api';
 import { ContactPage, ContactsPage } from './pages/contacts';
 import { DeliveriesPage, DeliveryPage } from './pages/deliveries';
 import { EventPage } from './pages/event';
+import { FailedPage } from './pages/failed';
 import { LivePage } from './pages/live';
 import { OverviewPage } from './pages/overview';
 import { SegmentPage, SegmentsPage } from './pages/segments';
@@ -21,6 +22,7 @@ const NAV = [
   ['/segments', 'Segments'],
   ['/workflows', 'Workflows'],
   ['/deliveries', 'Webhook deliveries'],
+  ['/failed', 'Failed'],
   ['/settings/api', 'Settings → API'],
 ] as const;
 
@@ -39,6 +41,7 @@ function Page({ path }: { path: string }) {
   if ((m = p.match(/^\/runs\/([^/]+)$/))) return <RunPage id={decodeURIComponent(m[1]!)} />;
   if (p === '/deliveries') return <DeliveriesPage search={path.slice(p.length)} />;
   if ((m = p.match(/^\/deliveries\/([^/]+)$/))) return <DeliveryPage id={decodeURIComponent(m[1]!)} />;
+  if (p === '/failed') return <FailedPage />;
   if (p === '/settings/api') return <SettingsApiPage />;
   return <p>Page not found. <Link href="/">Back to the overview</Link></p>;
 }

@@ -122,6 +122,31 @@ export const segmentsContract: ContractSuite = {
         expect(await store.segments.listTransitions('seg_none', { limit: 10 })).toEqual([]);
       });
 
+      it("contactTransitions: the contact's enters and exits of every segment, newest first, bounded, only in its workspace", async () => {
+        await store.segments.createSegment(seg('seg_ct1', wsA));
+        await store.segments.createSegment(seg('seg_ct2', wsA));
+        const contact = await store.contacts.upsert(wsA, { email: 'tim@x.test' }, T0);
+        if (contact.kind !== 'ok') throw new Error(contact.kind);
+        const cid = contact.contact.id;
+        await store.segments.applyMembership({ workspaceId: wsA, contactId: cid, expectedVersion: 0, enter: ['seg_ct1'], exit: [], now: T0 });
+        await store.segments.applyMembership({ workspaceId: wsA, contactId: cid, expectedVersion: 1, enter: ['seg_ct2'], exit: ['seg_ct1'], now: T0 + 5 });
+        await store.segments.applyMembership({ workspaceId: wsA, contactId: 'someone-else', expectedVersion: 0, enter: ['seg_ct1'], exit: [], now: T0 + 6 });
+        const all = await store.segments.contactTransitions(wsA, cid, 10);
+        expect(all.map((t) => [t.segmentId, t.segmentName, t.on, t.at])).toEqual([
+          ['seg_ct1', 'seg_ct1', 'exit', T0 + 5],
+          ['seg_ct2', 'seg_ct2', 'enter', T0 + 5],
+          ['seg_ct1', 'seg_ct1', 'enter', T0],
+        ]);
+        expect(all[0]!.id).toBeGreaterThan(all[1]!.id);
+        expect(await store.segments.contactTransitions(wsA, cid, 1)).toEqual(all.slice(0, 1));
+        expect(await store.segments.contactTransitions(wsB, cid, 10)).toEqual([]);
+        await store.segments.deleteSegment(wsA, 'seg_ct2');
+        // A deleted segment's transitions are gone or nameless, never another segment's name.
+        const after = await store.segments.contactTransitions(wsA, cid, 10);
+        expect(after.filter((t) => t.segmentId === 'seg_ct2').every((t) => t.segmentName === null)).toBe(true);
+        expect(after.filter((t) => t.segmentId === 'seg_ct1')).toHaveLength(2);
+      });
+
       it('stalledBuilds: building, not touched since `before`, and no queued backfill job of its version', async () => {
         const kind = 'test.backfill';
         await store.segments.createSegment(seg('seg_live', wsA, { updatedAt: T0 }));

@@ -5,7 +5,7 @@
  * the version moved and evaluates again on what the first committed.
  */
 import type { SegmentTransition } from '../../segments/segment-links.js';
-import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore, SegmentTransitionRecord, StalledBuild } from '../../segments/segment-store.port.js';
+import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore, SegmentTransitionRecord, ContactTransitionRecord, StalledBuild } from '../../segments/segment-store.port.js';
 import type { JobInput } from '../../processing/job-queue.port.js';
 import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { hasNul, type PgDatabase } from './database.postgres.js';
@@ -148,6 +148,18 @@ export class PostgresSegmentStore implements SegmentStore {
       'segments_list_transitions',
     );
     return rows.map((r) => ({ id: Number(r.id), contactId: r.contact_id, email: r.email, on: r.kind as 'enter' | 'exit', at: Number(r.at) }));
+  }
+
+  async contactTransitions(workspaceId: string, contactId: string, limit: number): Promise<ContactTransitionRecord[]> {
+    if (hasNul(contactId) || hasNul(workspaceId)) return [];
+    // segment_transitions_by_contact (contact_id, id) read backwards, `limit` rows; a deleted segment's stay listed, nameless.
+    const { rows } = await this.db.query<{ id: string; segment_id: string; name: string | null; kind: string; at: string }>(
+      `SELECT t.id, t.segment_id, s.name, t.kind, t.at FROM segment_transitions t LEFT JOIN segments s ON s.id = t.segment_id
+       WHERE t.contact_id = $1 AND t.workspace_id = $2 ORDER BY t.id DESC LIMIT $3`,
+      [contactId, workspaceId, limit],
+      'segments_contact_transitions',
+    );
+    return rows.map((r) => ({ id: Number(r.id), segmentId: r.segment_id, segmentName: r.name, on: r.kind as 'enter' | 'exit', at: Number(r.at) }));
   }
 
   async contactMembership(contactId: string): Promise<ContactMembership> {

@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type SqliteTestDatabase } from '../../testing/test-database.js';
-import { HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL, STALLED_BUILDS_SQL } from './segment-store.sqlite.js';
+import { CONTACT_TRANSITIONS_SQL, HIT_KEYS_SQL, LIST_TRANSITIONS_SQL, PRUNE_HITS_SQL, STALLED_BUILDS_SQL } from './segment-store.sqlite.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
@@ -106,6 +106,16 @@ describe('SQLite segment query plans', () => {
     db.exec('BEGIN; DROP INDEX segment_transitions_by_segment');
     expect(transitionViolations(db).length).toBeGreaterThan(0);
     db.exec('ROLLBACK');
+    db.close();
+  });
+
+  it("a contact's timeline transitions are a backwards read of segment_transitions_by_contact, without a sort", () => {
+    const db = new Database(path, { readonly: true });
+    const details = plan(db, CONTACT_TRANSITIONS_SQL, ['c-7', 'ws', 100]);
+    const all = details.join(' | ');
+    expect(details.some((d) => d.startsWith('SEARCH t USING INDEX segment_transitions_by_contact (contact_id=?)')), all).toBe(true);
+    expect(details.some((d) => d.startsWith('SCAN')), all).toBe(false);
+    expect(all).not.toContain('TEMP B-TREE');
     db.close();
   });
 

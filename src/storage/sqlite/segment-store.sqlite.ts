@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { SegmentTransition } from '../../segments/segment-links.js';
-import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore, SegmentTransitionRecord, StalledBuild } from '../../segments/segment-store.port.js';
+import type { ContactMembership, HitQuery, MembershipChange, SegmentHit, SegmentRecord, SegmentStatus, SegmentStore, SegmentTransitionRecord, ContactTransitionRecord, StalledBuild } from '../../segments/segment-store.port.js';
 import type { JobInput } from '../../processing/job-queue.port.js';
 import { DEFAULT_MAX_ATTEMPTS, JOB_STATUS } from '../shared/job-rows.js';
 import { sqliteFailure } from './errors.sqlite.js';
@@ -51,6 +51,14 @@ function toRecord(r: SegmentRow): SegmentRecord {
  */
 export const LIST_TRANSITIONS_SQL = `SELECT t.id, t.contact_id, c.email, t.kind, t.at FROM segment_transitions t LEFT JOIN contacts c ON c.id = t.contact_id
     WHERE t.segment_id = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`;
+
+/**
+ * A contact's transitions for its timeline: segment_transitions_by_contact (contact_id, id)
+ * read backwards, `limit` rows; the segment's name by primary key (LEFT JOIN: a deleted
+ * segment's transitions stay listed, nameless).
+ */
+export const CONTACT_TRANSITIONS_SQL = `SELECT t.id, t.segment_id, s.name, t.kind, t.at FROM segment_transitions t LEFT JOIN segments s ON s.id = t.segment_id
+    WHERE t.contact_id = ? AND t.workspace_id = ? ORDER BY t.id DESC LIMIT ?`;
 
 /**
  * Builds nothing is running: `building` segments (a partial index, so a scan of the few that
@@ -156,6 +164,11 @@ export class SqliteSegmentStore implements SegmentStore {
   async listTransitions(segmentId: string, input: { limit: number; before?: number }): Promise<SegmentTransitionRecord[]> {
     const rows = this.stmt(LIST_TRANSITIONS_SQL).all(segmentId, input.before ?? Number.MAX_SAFE_INTEGER, input.limit) as { id: number; contact_id: string; email: string | null; kind: string; at: number }[];
     return rows.map((r) => ({ id: r.id, contactId: r.contact_id, email: r.email, on: r.kind as 'enter' | 'exit', at: r.at }));
+  }
+
+  async contactTransitions(workspaceId: string, contactId: string, limit: number): Promise<ContactTransitionRecord[]> {
+    const rows = this.stmt(CONTACT_TRANSITIONS_SQL).all(contactId, workspaceId, limit) as { id: number; segment_id: string; name: string | null; kind: string; at: number }[];
+    return rows.map((r) => ({ id: r.id, segmentId: r.segment_id, segmentName: r.name, on: r.kind as 'enter' | 'exit', at: r.at }));
   }
 
   async contactMembership(contactId: string): Promise<ContactMembership> {

@@ -217,6 +217,7 @@ export class SqliteStore implements Store {
       countContacts: async (ws) => (await r()).segments.countContacts(ws),
       listMembers: async (id, q) => (await r()).segments.listMembers(id, q),
       listTransitions: async (id, q) => (await r()).segments.listTransitions(id, q),
+      contactTransitions: async (ws, id, n) => (await r()).segments.contactTransitions(ws, id, n),
       stalledBuilds: async (q) => (await r()).segments.stalledBuilds(q),
       hitKeys: async () => (await r()).segments.hitKeys(),
       contactMembership: async (id) => (await r()).segments.contactMembership(id),

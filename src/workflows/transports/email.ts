@@ -7,7 +7,7 @@
  * outbox goes further and keeps one file per Message-ID (a rewrite replaces it).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 
@@ -77,6 +77,9 @@ function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '');
 }
 
+/** An outbox file's name: `<UTC stamp>-<sha256(Message-ID) prefix>.eml` (nothing else in the directory is one). */
+export const OUTBOX_FILE = /^\d{8}T\d{9}Z-([0-9a-f]{32})\.eml$/;
+
 /**
  * `.eml` files named `<UTC time of first write>-<sha256(Message-ID) prefix>.eml`: they sort
  * by time, and the hash makes the name unique per Message-ID. A second write of one
@@ -100,7 +103,7 @@ class OutboxTransport implements MailTransport {
     mkdirSync(this.dir, { recursive: true });
     const index = new Map<string, string>();
     for (const f of readdirSync(this.dir)) {
-      const m = /^\d{8}T\d{9}Z-([0-9a-f]{32})\.eml$/.exec(f);
+      const m = OUTBOX_FILE.exec(f);
       if (m) index.set(m[1]!, f);
     }
     return (this.index = index);
@@ -120,6 +123,99 @@ class OutboxTransport implements MailTransport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** One outbox file as listed: its name, size, when written, and the headers a list shows. */
+export interface OutboxEntry {
+  name: string;
+  size: number;
+  writtenAt: number;
+  messageId: string | null;
+  from: string | null;
+  to: string | null;
+  subject: string | null;
+}
+
+/** The header block is read from at most this many bytes of a file (ours are a few hundred). */
+const HEADER_BYTES = 16 * 1024;
+
+/** The unfolded header fields of a message's header block (first occurrence of each, lower-cased names). */
+function headerFields(head: string): Map<string, string> {
+  const end = head.search(/\r?\n\r?\n/);
+  const lines = (end === -1 ? head : head.slice(0, end)).split(/\r?\n/);
+  const fields = new Map<string, string>();
+  let last: string | null = null;
+  for (const line of lines) {
+    if (/^[ \t]/.test(line) && last) fields.set(last, `${fields.get(last)} ${line.trim()}`);
+    else {
+      const i = line.indexOf(':');
+      if (i <= 0) continue;
+      const name = line.slice(0, i).trim().toLowerCase();
+      last = fields.has(name) ? null : name;
+      if (last) fields.set(last, line.slice(i + 1).trim());
+    }
+  }
+  return fields;
+}
+
+/**
+ * Reading the outbox the OutboxTransport writes (the dashboard's Settings → mail): names by
+ * OUTBOX_FILE only (no path from a caller is ever joined unchecked), newest first by the
+ * stamp in the name, and a bounded read of each.
+ */
+export class OutboxReader {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  /** Names of the outbox files, newest first (a missing directory: none). */
+  names(): string[] {
+    let all: string[];
+    try {
+      all = readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return all.filter((f) => OUTBOX_FILE.test(f)).sort().reverse();
+  }
+
+  /** The file's headers (from its first 16 KB); null when the name is not an outbox file's or it is gone. */
+  entry(name: string): OutboxEntry | null {
+    const head = this.read(name, HEADER_BYTES);
+    if (head === null) return null;
+    const f = headerFields(head.text);
+    return { name, size: head.size, writtenAt: head.mtimeMs, messageId: f.get('message-id') ?? null, from: f.get('from') ?? null, to: f.get('to') ?? null, subject: f.get('subject') ?? null };
+  }
+
+  /** The file as text, at most `maxBytes` of it; null when the name is not an outbox file's or it is gone. */
+  read(name: string, maxBytes: number): { text: string; size: number; mtimeMs: number; truncated: boolean } | null {
+    if (!OUTBOX_FILE.test(name)) return null;
+    const path = join(this.dir, name);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const st = statSync(path);
+      const buf = Buffer.alloc(Math.min(st.size, maxBytes));
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return { text: buf.subarray(0, n).toString('utf8'), size: st.size, mtimeMs: st.mtimeMs, truncated: st.size > n };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** The run a workflow email's Message-ID was minted for (messageIdFor: `<run_….stepId@domain>`), or null. */
+export function runIdOfMessageId(messageId: string): string | null {
+  const m = /^<(run_[A-Za-z0-9_-]+)\./.exec(messageId.trim());
+  return m ? m[1]! : null;
 }
 
 /** nodemailer over SMTP_URL (smtp:// or smtps://, user and password in the URL); without it, `.eml` files under outboxDir. */

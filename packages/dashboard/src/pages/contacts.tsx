@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, query, type ApiContact, type ApiEvent, type Page } from '../api';
+import { api, query, type ApiContact, type ApiEvent, type ApiRun, type Page } from '../api';
 import { FirstEventHelp, Link, Show, Time, useLoad } from '../ui';
 
 export function ContactsPage() {
@@ -75,11 +75,64 @@ interface Provenance {
   messageId: string | null;
 }
 
+type TimelineEntry =
+  | { kind: 'event'; at: string; event: ApiEvent }
+  | { kind: 'segment'; at: string; segmentId: string; segmentName: string | null; on: 'enter' | 'exit' }
+  | { kind: 'run'; at: string; workflowName: string; run: ApiRun };
+
+function TimelineItem({ t }: { t: TimelineEntry }) {
+  if (t.kind === 'event') {
+    const e = t.event;
+    return (
+      <li class="t-event">
+        <Time iso={t.at} /> <span class="muted">event</span> <Link href={`/events/${encodeURIComponent(e.messageId)}`}>{e.event}</Link> <span class={`badge ${e.status}`}>{e.status}</span>
+      </li>
+    );
+  }
+  if (t.kind === 'segment') {
+    return (
+      <li class="t-segment">
+        <Time iso={t.at} /> <span class="muted">segment</span> <span class={`badge ${t.on}`}>{t.on === 'enter' ? 'entered' : 'exited'}</span>{' '}
+        <Link href={`/segments/${encodeURIComponent(t.segmentId)}`}>{t.segmentName ?? t.segmentId}</Link>
+      </li>
+    );
+  }
+  const r = t.run;
+  return (
+    <li class="t-run">
+      <Time iso={t.at} /> <span class="muted">workflow</span> <Link href={`/workflows/${encodeURIComponent(r.workflowId)}`}>{t.workflowName}</Link>{' '}
+      <Link href={`/runs/${encodeURIComponent(r.id)}`}>run</Link> <span class={`badge ${r.status}`}>{r.status}</span>
+      {r.steps.length > 0 && (
+        <ul class="steps" aria-label="Steps">
+          {r.steps.map((s) => (
+            <li>
+              {s.id} <span class={`badge ${s.status}`}>{s.status}</span>
+              {s.attempts > 1 ? <span class="muted"> · {s.attempts} attempts</span> : ''}
+              {s.error ? <span class="error"> · {s.error}</span> : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+const KINDS = [
+  ['event', 'Events'],
+  ['segment', 'Segments'],
+  ['run', 'Workflows'],
+] as const;
+
 export function ContactPage({ id }: { id: string }) {
-  const [data] = useLoad(() => api<{ contact: ApiContact; events: ApiEvent[]; provenance?: Provenance[] }>(`/contacts/${encodeURIComponent(id)}`), [id]);
+  const [data] = useLoad(
+    () => api<{ contact: ApiContact; events: ApiEvent[]; timeline?: TimelineEntry[]; provenance?: Provenance[] }>(`/contacts/${encodeURIComponent(id)}`),
+    [id],
+  );
+  const [hidden, setHidden] = useState<Record<string, boolean>>({});
   return (
     <Show data={data}>
-      {({ contact, events, provenance }) => {
+      {({ contact, events, timeline: merged, provenance }) => {
+        const timeline = (merged ?? events.map((e): TimelineEntry => ({ kind: 'event', at: e.timestamp, event: e }))).filter((t) => !hidden[t.kind]);
         const by = new Map((provenance ?? []).map((p) => [p.property, p]));
         return (
           <section>
@@ -119,14 +172,21 @@ export function ContactPage({ id }: { id: string }) {
               </table>
             </div>
             <h2>Timeline</h2>
-            {events.length === 0 ? (
-              <p class="empty">No events for this contact.</p>
+            <p class="muted">Events, segment enters and exits, and workflow runs with their steps, newest first (the latest 100 of each).</p>
+            <fieldset class="row filters">
+              <legend class="sr">Show</legend>
+              {KINDS.map(([k, label]) => (
+                <label class="check">
+                  <input type="checkbox" checked={!hidden[k]} onChange={() => setHidden((h) => ({ ...h, [k]: !h[k] }))} /> {label}
+                </label>
+              ))}
+            </fieldset>
+            {timeline.length === 0 ? (
+              <p class="empty">Nothing for this contact yet.</p>
             ) : (
               <ol class="timeline" data-testid="timeline">
-                {events.map((e) => (
-                  <li>
-                    <Time iso={e.timestamp} /> <Link href={`/events/${encodeURIComponent(e.messageId)}`}>{e.event}</Link> <span class={`badge ${e.status}`}>{e.status}</span>
-                  </li>
+                {timeline.map((t) => (
+                  <TimelineItem t={t} />
                 ))}
               </ol>
             )}

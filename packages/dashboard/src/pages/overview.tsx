@@ -64,6 +64,9 @@ function ProcessingPanel() {
               </ul>
             </>
           )}
+          <p>
+            <Link href="/failed">Failed events, webhook deliveries and workflow jobs</Link>
+          </p>
         </>
       )}
     </Show>

@@ -136,6 +136,7 @@ export function WorkflowPage({ id }: { id: string }) {
           );
         }}
       </Show>
+      <Versions id={id} />
       <h2>Runs</h2>
       <Show data={runs}>
         {(v) =>
@@ -178,6 +179,47 @@ export function WorkflowPage({ id }: { id: string }) {
         }
       </Show>
     </section>
+  );
+}
+
+interface WorkflowVersion {
+  version: number;
+  savedAt: string;
+  current: boolean;
+  definition: unknown;
+}
+
+/** Every saved version, newest first (runs finish on the version they started on). */
+function Versions({ id }: { id: string }) {
+  const [data] = useLoad(() => api<{ versions: WorkflowVersion[]; total: number }>(`/workflows/${encodeURIComponent(id)}/versions`), [id]);
+  return (
+    <>
+      <h2>Versions</h2>
+      <Show data={data}>
+        {(v) =>
+          v.versions.length <= 1 ? (
+            <p class="empty">Only one version: the definition above. Saving the workflow again (PUT /v1/workflows/:id) makes a new one; runs finish on the version they started on.</p>
+          ) : (
+            <>
+              <ul class="versions" data-testid="versions">
+                {v.versions.map((ver) => (
+                  <li key={ver.version}>
+                    <details>
+                      <summary>
+                        Version {ver.version}
+                        {ver.current ? ' (current)' : ''} · saved <Time iso={ver.savedAt} />
+                      </summary>
+                      <Json value={ver.definition} />
+                    </details>
+                  </li>
+                ))}
+              </ul>
+              {v.total > v.versions.length && <p class="muted">The newest {v.versions.length} of {v.total} versions.</p>}
+            </>
+          )
+        }
+      </Show>
+    </>
   );
 }
 
