@@ -29,7 +29,7 @@ function presentEntry(e: OutboxEntry) {
 }
 
 async function ownEntry(reader: OutboxReader, workflows: Pick<WorkflowStore, 'getRun'>, workspaceId: string, name: string, runs: Map<string, boolean>): Promise<OutboxEntry | null> {
-  const e = reader.entry(name);
+  const e = await reader.entry(name);
   const runId = e?.messageId ? runIdOfMessageId(e.messageId) : null;
   if (!e || !runId) return null;
   let mine = runs.get(runId);
@@ -53,7 +53,7 @@ export async function listOutboxView(reader: OutboxReader, workflows: Pick<Workf
   const q = singleQuery(query);
   for (const k of Object.keys(q)) if (k !== 'limit') throw Errors.unknownQuery(k, ['limit']);
   const limit = q.limit === undefined ? 50 : queryLimit(q.limit, 100);
-  const names = reader.names();
+  const names = await reader.names();
   const scanned = names.slice(0, OUTBOX_SCAN_LIMIT);
   const runs = new Map<string, boolean>();
   const items: OutboxEntry[] = [];
@@ -73,7 +73,7 @@ export async function listOutboxView(reader: OutboxReader, workflows: Pick<Workf
 /** One message of the workspace as text (its first OUTBOX_VIEW_BYTES). */
 export async function getOutboxMessage(reader: OutboxReader, workflows: Pick<WorkflowStore, 'getRun'>, workspaceId: string, name: string) {
   const e = await ownEntry(reader, workflows, workspaceId, name, new Map());
-  const body = e ? reader.read(name, OUTBOX_VIEW_BYTES) : null;
+  const body = e ? await reader.read(name, OUTBOX_VIEW_BYTES) : null;
   if (!e || !body) throw messageNotFound();
   return { message: { ...presentEntry(e), text: body.text, truncated: body.truncated } };
 }

@@ -7,7 +7,9 @@
  * outbox goes further and keeps one file per Message-ID (a rewrite replaces it).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// Async file calls only: the outbox is written by the worker and read by dashboard requests,
+// both on the HTTP process's event loop in `npm start`.
+import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 
@@ -98,11 +100,11 @@ class OutboxTransport implements MailTransport {
     this.dir = resolve(dir);
   }
 
-  private names(): Map<string, string> {
+  private async names(): Promise<Map<string, string>> {
     if (this.index) return this.index;
-    mkdirSync(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true });
     const index = new Map<string, string>();
-    for (const f of readdirSync(this.dir)) {
+    for (const f of await readdir(this.dir)) {
       const m = OUTBOX_FILE.exec(f);
       if (m) index.set(m[1]!, f);
     }
@@ -112,12 +114,12 @@ class OutboxTransport implements MailTransport {
   async send(msg: EmailMessage): Promise<{ messageId: string; response: string; path: string }> {
     const info = (await this.builder.sendMail(mailOptions(msg))) as { message: Buffer };
     const hash = createHash('sha256').update(msg.messageId).digest('hex').slice(0, 32);
-    const names = this.names();
+    const names = await this.names();
     const name = names.get(hash) ?? `${stamp(Date.now())}-${hash}.eml`;
     const path = join(this.dir, name);
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, info.message);
-    renameSync(tmp, path);
+    await writeFile(tmp, info.message);
+    await rename(tmp, path);
     names.set(hash, name);
     return { messageId: msg.messageId, response: `written to ${path}`, path };
   }
@@ -171,10 +173,10 @@ export class OutboxReader {
   }
 
   /** Names of the outbox files, newest first (a missing directory: none). */
-  names(): string[] {
+  async names(): Promise<string[]> {
     let all: string[];
     try {
-      all = readdirSync(this.dir);
+      all = await readdir(this.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -183,31 +185,30 @@ export class OutboxReader {
   }
 
   /** The file's headers (from its first 16 KB); null when the name is not an outbox file's or it is gone. */
-  entry(name: string): OutboxEntry | null {
-    const head = this.read(name, HEADER_BYTES);
+  async entry(name: string): Promise<OutboxEntry | null> {
+    const head = await this.read(name, HEADER_BYTES);
     if (head === null) return null;
     const f = headerFields(head.text);
     return { name, size: head.size, writtenAt: head.mtimeMs, messageId: f.get('message-id') ?? null, from: f.get('from') ?? null, to: f.get('to') ?? null, subject: f.get('subject') ?? null };
   }
 
   /** The file as text, at most `maxBytes` of it; null when the name is not an outbox file's or it is gone. */
-  read(name: string, maxBytes: number): { text: string; size: number; mtimeMs: number; truncated: boolean } | null {
+  async read(name: string, maxBytes: number): Promise<{ text: string; size: number; mtimeMs: number; truncated: boolean } | null> {
     if (!OUTBOX_FILE.test(name)) return null;
-    const path = join(this.dir, name);
-    let fd: number;
+    let fh;
     try {
-      fd = openSync(path, 'r');
+      fh = await open(join(this.dir, name), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
     try {
-      const st = statSync(path);
+      const st = await fh.stat();
       const buf = Buffer.alloc(Math.min(st.size, maxBytes));
-      const n = readSync(fd, buf, 0, buf.length, 0);
-      return { text: buf.subarray(0, n).toString('utf8'), size: st.size, mtimeMs: st.mtimeMs, truncated: st.size > n };
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      return { text: buf.subarray(0, bytesRead).toString('utf8'), size: st.size, mtimeMs: st.mtimeMs, truncated: st.size > bytesRead };
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
   }
 }
