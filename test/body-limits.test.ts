@@ -6,9 +6,9 @@
  * the benchmark's backpressure phase, not here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ev } from './support/http.js';
-import { openRaw } from './support/raw-http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { ev } from '../src/testing/http.js';
+import { openRaw } from '../src/testing/raw-http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 let host: string;

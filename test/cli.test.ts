@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmashSend } from '../packages/sdk/src/index.js';
 import { tempDirs } from '../src/testing/temp-dirs.js';
 import { BACKEND } from '../src/testing/test-database.js';
-import { lines, ROOT, runCli, until } from './support/cli.js';
-import { call, ev } from './support/http.js';
+import { lines, ROOT, runCli, until } from '../src/testing/cli.js';
+import { call, ev } from '../src/testing/http.js';
 import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 const tempDir = tempDirs('smashsend-cli');
@@ -67,7 +67,7 @@ describe.runIf(BACKEND === 'sqlite')('one serve per SQLite file', () => {
   it('a standalone worker runs beside it and processes what it accepted', async () => {
     expect((await call(`${sp.url}/v1/events`, { key: sp.key, body: ev({ messageId: 'beside-1' }) })).status).toBe(200);
     const { spawn } = await import('node:child_process');
-    const { BIN, cleanEnv } = await import('./support/cli.js');
+    const { BIN, cleanEnv } = await import('../src/testing/cli.js');
     const worker = spawn(process.execPath, [BIN, 'worker'], { env: cleanEnv({ DATABASE_URL: sp.databaseUrl, WORKER_POLL_MS: '20' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     worker.stdout!.on('data', (d) => (out += d));

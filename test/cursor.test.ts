@@ -3,8 +3,8 @@
  * PostgreSQL a float or 1e300 used to reach a bigint parameter (22P02 / 22003).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 const api = (path: string) => call(`${s.url}${path}`, { key: s.key });

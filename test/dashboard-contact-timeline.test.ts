@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, dash, signIn, type Session } from './support/dashboard.js';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { createUser, dash, signIn, type Session } from '../src/testing/dashboard.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 let outbox: string;

@@ -1,9 +1,9 @@
 /** GET /dashboard/api/events/:messageId: the event, its contact, and the workflows it started or why not. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
-import { createUser, dash, signIn } from './support/dashboard.js';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { createUser, dash, signIn } from '../src/testing/dashboard.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 beforeAll(async () => {

@@ -8,9 +8,9 @@ import { composeServer, type ComposedServer } from '../src/cli/compose.js';
 import { openStore, storeOptionsOf } from '../src/storage/open-store.js';
 import type { Store } from '../src/storage/ports.js';
 import { BACKEND } from '../src/testing/test-database.js';
-import { createUser, signIn, type Session } from './support/dashboard.js';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { createUser, signIn, type Session } from '../src/testing/dashboard.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 beforeAll(async () => {

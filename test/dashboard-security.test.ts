@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSetupLink } from '../src/users/setup-link.js';
 import { SIGN_IN_LIMITS } from '../src/dashboard/dashboard-api.routes.js';
 import { STEP_KIND } from '../src/workflows/runner.js';
-import { createUser, dash, signIn, PASSWORD } from './support/dashboard.js';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { createUser, dash, signIn, PASSWORD } from '../src/testing/dashboard.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 /** A webhook destination that answers 410: workspace B's delivery fails at once. */

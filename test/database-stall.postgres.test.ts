@@ -3,14 +3,14 @@
  * locked must not make requests hang for the whole stall: they get a JSON 503 within the
  * configured timeouts, /health answers 503 from its own shorter probe, and service resumes
  * by itself when the stall ends. The server reaches PostgreSQL through a TCP proxy that can
- * freeze (test/support/tcp-proxy.ts).
+ * freeze (src/testing/tcp-proxy.ts).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND } from '../src/testing/test-database.js';
-import { call, ev } from './support/http.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTcpProxy, type TcpProxy } from '../src/testing/tcp-proxy.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 const STATEMENT_TIMEOUT_MS = 1000;
 const CONNECT_TIMEOUT_MS = 1000;

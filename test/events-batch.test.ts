@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 const batch = (events: unknown, key: string | null = s.key) => call(`${s.url}/v1/events/batch`, { key, body: { events } });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../src/testing/temp-dirs.js';
 import { BACKEND } from '../src/testing/test-database.js';
-import { lines, runCli, type CliResult } from './support/cli.js';
+import { lines, runCli, type CliResult } from '../src/testing/cli.js';
 import { startServerProcess } from '../src/testing/server-process.js';
 
 const tempDir = tempDirs('smashsend-failed-start');

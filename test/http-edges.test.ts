@@ -5,9 +5,9 @@
  */
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
-import { openRaw, rawRequest, type RawResponse } from './support/raw-http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call, ev } from '../src/testing/http.js';
+import { openRaw, rawRequest, type RawResponse } from '../src/testing/raw-http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 let host: string;
@@ -102,7 +102,7 @@ describe('responses node:http and Fastify would write themselves', () => {
     await closing;
     const second = res.text.slice(res.text.indexOf('HTTP/1.1', 10));
     expect(res.status).toBe(200);
-    const { parseRaw } = await import('./support/raw-http.js');
+    const { parseRaw } = await import('../src/testing/raw-http.js');
     const r2 = parseRaw(second);
     expect(r2.status, res.text).toBe(503);
     expect(r2.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: 'Server is shutting down, please retry' });

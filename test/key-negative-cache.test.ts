@@ -14,7 +14,7 @@ import type { KeyStore } from '../src/keys/key-store.port.js';
 import { openStore } from '../src/storage/open-store.js';
 import type { Store } from '../src/storage/ports.js';
 import { createTestDatabase, REDIS_URL, USES_REDIS, type TestDatabase } from '../src/testing/test-database.js';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 
 let db: TestDatabase;
 let store: Store;

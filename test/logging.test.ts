@@ -3,7 +3,7 @@
  * for successes), a traffic summary while there is traffic, JSON or human-readable output.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 let sp: ServerProcess | null = null;

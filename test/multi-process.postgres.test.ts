@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSmashsend, startSmashsend, type Child } from '../src/testing/server-process.js';
 import { BACKEND, createTestDatabase, REDIS_URL, type PostgresTestDatabase } from '../src/testing/test-database.js';
 import { eventually } from '../src/testing/eventually.js';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 
 describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreSQL + Redis', () => {
   let db: PostgresTestDatabase;

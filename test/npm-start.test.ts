@@ -11,8 +11,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../src/testing/temp-dirs.js';
-import { cleanEnv, ROOT, until } from './support/cli.js';
-import { call } from './support/http.js';
+import { cleanEnv, ROOT, until } from '../src/testing/cli.js';
+import { call } from '../src/testing/http.js';
 
 const tempDir = tempDirs('smashsend-npm-start');
 

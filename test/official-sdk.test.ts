@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_IMPLEMENTED_CALLS } from '../src/http/plugins/not-implemented.routes.js';
-import { call } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 import { runSmashsend, startServerProcess, startSmashsend, type Child, type ServerProcess } from '../src/testing/server-process.js';
 
 let sp: ServerProcess;

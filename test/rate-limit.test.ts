@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 import { USES_REDIS } from '../src/testing/test-database.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 

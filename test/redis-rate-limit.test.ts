@@ -7,9 +7,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeServer } from '../src/cli/compose.js';
 import type { BuiltServer } from '../src/http/build-server.js';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 import { REDIS_URL } from '../src/testing/test-database.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 describe('rate limits in Redis', () => {
   let a: TestServer;

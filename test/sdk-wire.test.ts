@@ -4,9 +4,9 @@
  * exponential backoff without adding a messageId) gets what the source document promises.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ev } from './support/http.js';
+import { ev } from '../src/testing/http.js';
 import { BACKEND, USES_REDIS } from '../src/testing/test-database.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 class OfficialLikeClient {
   requests = 0;

@@ -13,8 +13,8 @@ import { mintKey } from '../src/cli/context.js';
 import { attachHeldKind } from '../src/processing/attach-held.job.js';
 import { ATTACH_HELD_KIND } from '../src/ingest/segment/identity-store.port.js';
 import { createTestDatabase } from '../src/testing/test-database.js';
-import { call } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 

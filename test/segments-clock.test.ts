@@ -3,8 +3,8 @@
  * the n-th newest counted event leaves the window, and a newer event moves it later.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 let now = Date.UTC(2026, 0, 10, 12, 0, 0);

@@ -8,8 +8,8 @@ import { eventually } from '../src/testing/eventually.js';
 import type { JobContext } from '../src/processing/job-kind.js';
 import type { SegmentTransition } from '../src/segments/segment-links.js';
 import { SegmentsModule } from '../src/segments/segments.module.js';
-import { call } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 const got: SegmentTransition[] = [];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
 import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
-import { call } from './support/http.js';
+import { call } from '../src/testing/http.js';
 
 let sp: ServerProcess;
 

@@ -4,8 +4,8 @@
  * slow requests are answered 503 and cut, requests already received are answered, exit 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
-import { openRaw } from './support/raw-http.js';
+import { call, ev } from '../src/testing/http.js';
+import { openRaw } from '../src/testing/raw-http.js';
 import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 let sp: ServerProcess;

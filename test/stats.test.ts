@@ -1,7 +1,7 @@
 /** GET /v1/stats/events: per-minute counters kept at ingest equal what was stored, duplicates and rejections included. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, ev } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call, ev } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 beforeAll(async () => {

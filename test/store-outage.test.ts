@@ -18,7 +18,7 @@ import { StoreStatus } from '../src/http/store-status.js';
 import { openStore } from '../src/storage/open-store.js';
 import { StoreUnavailableError, type Store } from '../src/storage/ports.js';
 import { BACKEND, createTestDatabase, POSTGRES_ADMIN_URL as PG_ADMIN_URL, REDIS_URL, USES_REDIS, type TestDatabase } from '../src/testing/test-database.js';
-import { call, ev } from './support/http.js';
+import { call, ev } from '../src/testing/http.js';
 
 interface LoggedServer {
   url: string;

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/storage/open-store.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.js';
 import { verifyPassword } from '../src/users/password.js';
-import { BIN, cleanEnv, ROOT } from './support/cli.js';
-import { call } from './support/http.js';
+import { BIN, cleanEnv, ROOT } from '../src/testing/cli.js';
+import { call } from '../src/testing/http.js';
 import { startServerProcess } from '../src/testing/server-process.js';
 
 let db: TestDatabase;

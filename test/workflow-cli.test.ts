@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
-import { call } from './support/http.js';
+import { call } from '../src/testing/http.js';
 
 let sp: ServerProcess;
 let dir: string;

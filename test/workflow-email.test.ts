@@ -12,8 +12,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
-import { call } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let smtp: SMTPServer;
 const mails: ParsedMail[] = [];

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
 import { runSmashsend, startServerProcess, startSmashsend, type Child } from '../src/testing/server-process.js';
 import { BACKEND, createTestDatabase, REDIS_URL, type PostgresTestDatabase } from '../src/testing/test-database.js';
-import { call } from './support/http.js';
+import { call } from '../src/testing/http.js';
 
 let receiver: Server;
 let base: string;

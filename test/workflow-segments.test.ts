@@ -10,7 +10,7 @@ import type { JobContext } from '../src/processing/job-kind.js';
 import { workflowSegmentReferrer } from '../src/workflows/segment-referrer.js';
 import { WorkflowTriggers } from '../src/workflows/trigger.stage.js';
 import { parseWorkflowBody } from '../src/workflows/workflow-definition.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 let ws: string;

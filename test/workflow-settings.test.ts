@@ -8,8 +8,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookSender } from '../src/workflows/transports/webhook-sender.js';
 import { signUnsubscribeToken } from '../src/workflows/unsubscribe-token.js';
-import { call } from './support/http.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { call } from '../src/testing/http.js';
+import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
 let otherKey: string;

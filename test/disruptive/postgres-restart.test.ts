@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../src/testing/eventually.js';
-import { call, ev } from '../support/http.js';
+import { call, ev } from '../../src/testing/http.js';
 import { startServerProcess, type ServerProcess } from '../../src/testing/server-process.js';
 import { REDIS_URL, createTestDatabase, type PostgresTestDatabase } from '../../src/testing/test-database.js';
 

@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, PASSWORD } from '../support/dashboard.js';
-import { call, ev } from '../support/http.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { ROOT } from '../support/cli.js';
+import { createUser, PASSWORD } from '../../src/testing/dashboard.js';
+import { call, ev } from '../../src/testing/http.js';
+import { startTestServer, type TestServer } from '../../src/testing/test-server.js';
+import { ROOT } from '../../src/testing/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test', 'e2e', 'artifacts');

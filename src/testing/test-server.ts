@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadConfig, type Config } from '../../src/config/load-config.js';
-import { mintKey } from '../../src/cli/context.js';
-import { composeServer, composeWorker, type SegmentLinks } from '../../src/cli/compose.js';
-import type { BuiltServer } from '../../src/http/build-server.js';
-import { openStore, storeOptionsOf } from '../../src/storage/open-store.js';
-import type { Store } from '../../src/storage/ports.js';
-import type { Worker } from '../../src/processing/worker.js';
-import { createTestDatabase, REDIS_URL, USES_REDIS } from '../../src/testing/test-database.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { mintKey } from '../cli/context.js';
+import { composeServer, composeWorker, type SegmentLinks } from '../cli/compose.js';
+import type { BuiltServer } from '../http/build-server.js';
+import { openStore, storeOptionsOf } from '../storage/open-store.js';
+import type { Store } from '../storage/ports.js';
+import type { Worker } from '../processing/worker.js';
+import { createTestDatabase, REDIS_URL, USES_REDIS } from './test-database.js';
 
 export interface TestServer {
   url: string;

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { eventually } from './eventually.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'smashsend.js');
@@ -52,13 +53,16 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 /** The lines of `text`, without empty ones. */
 export const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
-/** Polls `fn` until `ok` or the deadline; returns the last value. */
+/**
+ * Polls `fn` until `ok` or the deadline; returns the last value either way (the caller's
+ * `expect` then shows what was seen instead of a timeout message).
+ */
 export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await fn();
+  let last!: T;
+  try {
+    await eventually(async () => ok((last = await fn())), { timeoutMs: ms, intervalMs: 50 });
+  } catch {
+    // the deadline passed: `last` is what the caller asserts on
   }
-  return v;
+  return last;
 }

@@ -1,7 +1,7 @@
 /** Dashboard helpers for tests: a user made through the port, a signed-in session over HTTP. */
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '../../src/users/password.js';
-import type { Store } from '../../src/storage/ports.js';
+import { hashPassword } from '../users/password.js';
+import type { Store } from '../storage/ports.js';
 import { call } from './http.js';
 
 export const PASSWORD = 'correct horse battery';
