@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       dedupWindowMs: 86_400_000,
     });
     expect(c.worker.batchSize).toBe(100);
-    expect(c).toMatchObject({ requestBodyTimeoutMs: 30_000, maxPendingBytes: 25_165_824, maxConcurrentBatches: 16, shutdownDrainMs: 5000 });
+    expect(c).toMatchObject({ requestBodyTimeoutMs: 30_000, maxPendingBytes: 16_777_216, maxConcurrentBatches: 16, shutdownDrainMs: 5000 });
     expect([c.databaseStatementTimeoutMs, c.databaseConnectTimeoutMs, c.healthCheckTimeoutMs]).toEqual([5000, 5000, 2000]);
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseStatementTimeoutMs).toBe(0);
     expect(loadConfig({ DATABASE_URL: 'postgres://x@h/db' }).worker.batchSize).toBe(500);

@@ -12,7 +12,7 @@
  *   the response is done. A request alone in flight is always admitted, so a budget smaller
  *   than one body never refuses everything. A body that declares its length and then stalls
  *   would hold its share until REQUEST_BODY_TIMEOUT_MS (in the benchmark's attack, 4 stalled
- *   6 MB bodies held the whole 24 MiB and every batch was refused): so when a request is
+ *   6 MB bodies held the whole 24 MiB budget of then and every batch was refused): so when a request is
  *   refused, bodies that have received nothing for STALL_MS are answered 408 and cut.
  * - `MAX_CONCURRENT_BATCHES`: batch requests between this hook and their response. A parsed
  *   6.4 MB batch costs several times its bytes while it is validated and appended, which
