@@ -67,6 +67,6 @@ export interface CatalogStore {
   record(input: { batchKey: string; events: CatalogEventDelta[]; properties: CatalogPropertyDelta[]; limits: CatalogLimits; now: number }): Promise<CatalogRecordResult>;
   /** The workspace's catalogue by name: at most `maxEvents` names, at most `maxProperties` paths each. */
   list(workspaceId: string, bounds: { maxEvents: number; maxProperties: number }): Promise<CatalogEntry[]>;
-  /** Forgets batch keys recorded before `before` (their jobs are done for good); returns how many. */
-  purgeBatches(before: number): Promise<number>;
+  /** Forgets up to `limit` batch keys recorded before `before` (their jobs are done for good), oldest first; returns how many. */
+  purgeBatches(before: number, limit: number): Promise<number>;
 }

@@ -15,6 +15,8 @@ import type { CatalogStore } from './catalog-store.port.js';
  * like the done jobs themselves (worker.ts), is far beyond that.
  */
 export const CATALOG_BATCH_RETENTION_MS = 7 * 86_400_000;
+/** Keys one purge statement deletes: a short turn of the SQLite writer thread, repeated until none is left. */
+const PURGE_CHUNK = 5_000;
 
 export class CatalogModule {
   constructor(private readonly deps: { catalog: CatalogStore }) {}
@@ -24,7 +26,11 @@ export class CatalogModule {
   }
 
   upkeep(): (now: number) => Promise<number> {
-    return (now) => this.deps.catalog.purgeBatches(now - CATALOG_BATCH_RETENTION_MS);
+    return async (now) => {
+      let total = 0;
+      for (let n = PURGE_CHUNK; n === PURGE_CHUNK; total += n) n = await this.deps.catalog.purgeBatches(now - CATALOG_BATCH_RETENTION_MS, PURGE_CHUNK);
+      return total;
+    };
   }
 
   mount(app: FastifyInstance, ctx: { guard: Guard }) {

@@ -74,10 +74,13 @@ export const catalogContract: ContractSuite = {
         expect((await store.catalog.list(wsA, { maxEvents: 1, maxProperties: 1 })).map((e) => [e.name, e.properties.length])).toEqual([['a', 1]]);
       });
 
-      it('purgeBatches forgets keys recorded before the cutoff', async () => {
+      it('purgeBatches forgets keys recorded before the cutoff, oldest first, up to its limit', async () => {
+        await store.catalog.record({ batchKey: 'older', events: [ev(wsA, 'a', 1, T0)], properties: [], limits: LIMITS, now: T0 - 1 });
         await store.catalog.record({ batchKey: 'old', events: [ev(wsA, 'a', 1, T0)], properties: [], limits: LIMITS, now: T0 });
         await store.catalog.record({ batchKey: 'new', events: [ev(wsA, 'a', 1, T0)], properties: [], limits: LIMITS, now: T0 + 1000 });
-        expect(await store.catalog.purgeBatches(T0 + 1)).toBe(1);
+        expect(await store.catalog.purgeBatches(T0 + 1, 1)).toBe(1);
+        expect((await store.catalog.record({ batchKey: 'older', events: [ev(wsA, 'a', 1, T0)], properties: [], limits: LIMITS, now: T0 + 2000 })).applied).toBe(true);
+        expect(await store.catalog.purgeBatches(T0 + 1, 10)).toBe(1);
         expect((await store.catalog.record({ batchKey: 'new', events: [ev(wsA, 'a', 1, T0)], properties: [], limits: LIMITS, now: T0 + 2000 })).applied).toBe(false);
         expect((await store.catalog.record({ batchKey: 'old', events: [ev(wsA, 'a', 1, T0)], properties: [], limits: LIMITS, now: T0 + 2000 })).applied).toBe(true);
       });

@@ -20,7 +20,12 @@ export const COUNT_NAMES_SQL = `SELECT w.ws, (SELECT COUNT(*) FROM (SELECT 1 FRO
   FROM unnest($1::text[]) AS w(ws)`;
 export const COUNT_PATHS_SQL = `SELECT k.ws, k.ev, (SELECT COUNT(*) FROM (SELECT 1 FROM catalog_properties WHERE workspace_id = k.ws AND event = k.ev LIMIT $3) x)::int AS n
   FROM unnest($1::text[], $2::text[]) AS k(ws, ev)`;
-export const PURGE_BATCHES_SQL = 'DELETE FROM catalog_batches WHERE applied_at < $1';
+/** record()'s lookups of the batch's names and paths: one primary-key probe each. */
+export const FIND_NAMES_SQL = 'SELECT workspace_id, name FROM catalog_events WHERE (workspace_id, name) IN (SELECT * FROM unnest($1::text[], $2::text[]))';
+export const FIND_PATHS_SQL = `SELECT workspace_id, event, path, types FROM catalog_properties
+  WHERE (workspace_id, event, path) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`;
+export const PURGE_BATCHES_SQL = `DELETE FROM catalog_batches WHERE batch_key IN
+  (SELECT batch_key FROM catalog_batches WHERE applied_at < $1 ORDER BY applied_at LIMIT $2)`;
 
 interface ListRow {
   name: string;
@@ -47,7 +52,7 @@ export class PostgresCatalogStore implements CatalogStore {
         'catalog_lock',
       );
       const found = await tx.query<{ workspace_id: string; name: string }>(
-        'SELECT workspace_id, name FROM catalog_events WHERE (workspace_id, name) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+        FIND_NAMES_SQL,
         [input.events.map((e) => e.workspaceId), input.events.map((e) => e.name)],
         'catalog_find_names',
       );
@@ -61,8 +66,7 @@ export class PostgresCatalogStore implements CatalogStore {
       if (input.properties.length) {
         const p = input.properties;
         const rows = await tx.query<{ workspace_id: string; event: string; path: string; types: number }>(
-          `SELECT workspace_id, event, path, types FROM catalog_properties
-           WHERE (workspace_id, event, path) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+          FIND_PATHS_SQL,
           [p.map((x) => x.workspaceId), p.map((x) => x.event), p.map((x) => x.path)],
           'catalog_find_paths',
         );
@@ -128,7 +132,7 @@ export class PostgresCatalogStore implements CatalogStore {
     return out;
   }
 
-  async purgeBatches(before: number): Promise<number> {
-    return (await this.db.query(PURGE_BATCHES_SQL, [before])).rowCount;
+  async purgeBatches(before: number, limit: number): Promise<number> {
+    return (await this.db.query(PURGE_BATCHES_SQL, [before, limit])).rowCount;
   }
 }

@@ -17,7 +17,11 @@ export const LIST_PROPERTIES_SQL = `SELECT path, types FROM catalog_properties W
 /** Names catalogued in a workspace, counted up to the limit (a bounded range of the primary key). */
 export const COUNT_NAMES_SQL = 'SELECT COUNT(*) FROM (SELECT 1 FROM catalog_events WHERE workspace_id = ? LIMIT ?)';
 export const COUNT_PATHS_SQL = 'SELECT COUNT(*) FROM (SELECT 1 FROM catalog_properties WHERE workspace_id = ? AND event = ? LIMIT ?)';
-export const PURGE_BATCHES_SQL = 'DELETE FROM catalog_batches WHERE applied_at < ?';
+export const PURGE_BATCHES_SQL = `DELETE FROM catalog_batches WHERE batch_key IN
+  (SELECT batch_key FROM catalog_batches WHERE applied_at < ? ORDER BY applied_at LIMIT ?)`;
+/** record()'s point lookups: a name, a path (primary keys). */
+export const FIND_NAME_SQL = 'SELECT 1 FROM catalog_events WHERE workspace_id = ? AND name = ?';
+export const FIND_PATH_SQL = 'SELECT types FROM catalog_properties WHERE workspace_id = ? AND event = ? AND path = ?';
 
 interface EventRow {
   name: string;
@@ -41,14 +45,14 @@ export class SqliteCatalogStore implements CatalogStore {
       if (s.prepare('INSERT INTO catalog_batches (batch_key, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(input.batchKey, input.now).changes === 0) {
         return { applied: false, stored: [] };
       }
-      const findName = s.prepare('SELECT 1 FROM catalog_events WHERE workspace_id = ? AND name = ?').pluck();
+      const findName = s.prepare(FIND_NAME_SQL).pluck();
       const names = new Set<string>();
       for (const e of input.events) if (findName.get(e.workspaceId, e.name) !== undefined) names.add(nameKey(e.workspaceId, e.name));
       const nameCounts = new Map<string, number>();
       for (const ws of workspacesWithNewNames(input.events, names)) {
         nameCounts.set(ws, s.prepare(COUNT_NAMES_SQL).pluck().get(ws, limits.maxEventNames) as number);
       }
-      const findPath = s.prepare('SELECT types FROM catalog_properties WHERE workspace_id = ? AND event = ? AND path = ?').pluck();
+      const findPath = s.prepare(FIND_PATH_SQL).pluck();
       const paths = new Map<string, number>();
       for (const p of input.properties) {
         const t = findPath.get(p.workspaceId, p.event, p.path) as number | undefined;
@@ -92,7 +96,7 @@ export class SqliteCatalogStore implements CatalogStore {
     })();
   }
 
-  async purgeBatches(before: number): Promise<number> {
-    return this.s.prepare(PURGE_BATCHES_SQL).run(before).changes;
+  async purgeBatches(before: number, limit: number): Promise<number> {
+    return this.s.prepare(PURGE_BATCHES_SQL).run(before, limit).changes;
   }
 }
