@@ -137,6 +137,9 @@ describe('event catalogue', () => {
     expect(r.status).toBe(200);
     expect(r.body).toEqual(await catalog(key));
     expect(r.body.events.map((e: { name: string }) => e.name)).toEqual(['seen.here']);
+    // A session of another workspace sees none of it.
+    const other = await signIn(s.url, (await createUser(s.store, ['dash-cat-other'])).email);
+    expect((await dash(s.url, other, '/catalog/events')).body).toEqual({ events: [] });
   });
 
   it('smashsend catalog export writes the JSON of the API to a file, or to stdout', async () => {
