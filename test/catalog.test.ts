@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStage } from '../src/catalog/catalog.stage.js';
+import { CATALOG_STAGE, CatalogStage } from '../src/catalog/catalog.stage.js';
+import { moduleProcessing } from '../src/cli/compose.js';
 import type { JobContext } from '../src/processing/job-kind.js';
 import type { Job } from '../src/processing/job-queue.port.js';
 import { PIPELINE_KIND, pipelineKind } from '../src/processing/stages.js';
@@ -118,6 +119,15 @@ describe('event catalogue', () => {
     // A batch the stage has not seen is counted (the key, not the events, is what is remembered).
     await kind.run({ ...job, key: 'merge:test-new' }, ctx);
     expect((await catalog(key)).events).toMatchObject([{ name: 'again', count: 4 }]);
+  });
+
+  it('runs as the last stage: once it has counted a batch, nothing after it can fail the job', async () => {
+    const p = moduleProcessing({ config: s.config, store: s.store, log: s.server.app.log as never });
+    try {
+      expect(p.stages.map((x) => x.name).at(-1)).toBe(CATALOG_STAGE);
+    } finally {
+      await p.close();
+    }
   });
 
   it('refuses unknown query parameters and answers 401 without a key', async () => {
