@@ -56,6 +56,7 @@ describe('dashboard API security', () => {
         'GET /dashboard/api/outbox/:name',
         'GET /dashboard/api/dead-jobs',
         'GET /dashboard/api/workflows/:id/versions',
+        'GET /dashboard/api/catalog/events',
       ]),
     );
     expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);

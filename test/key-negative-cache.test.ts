@@ -55,6 +55,7 @@ beforeAll(async () => {
     segments: store.segments,
     users: store.users,
     activity: store.activity,
+    catalog: store.catalog,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

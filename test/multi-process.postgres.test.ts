@@ -80,6 +80,16 @@ describe.skipIf(BACKEND !== 'postgres')('2 API processes + 2 workers on PostgreS
       { timeoutMs: 60_000, intervalMs: 100 },
     );
 
+    // The event catalogue counts every accepted event once, whichever worker's stage counted it.
+    await eventually(
+      async () => {
+        const counts = await Promise.all([key, raceKey].map(async (k) => (await call(`${urls[0]}/v1/catalog/events`, { key: k })).body.events.map((e: { name: string; count: number }) => [e.name, e.count])));
+        expect(counts).toEqual([[['user.signup', 1000]], [['user.signup', raced]]]);
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+
     // Newest event time wins for every property, whichever worker applied what.
     const contact = (await call(`${urls[1]}/v1/contacts/search?email=multi@example.com`, { key })).body.contact;
     for (let p = 0; p < 5; p++) {

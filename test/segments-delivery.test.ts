@@ -53,8 +53,8 @@ describe('segment transitions delivery', () => {
     const events = (await s.store.events.list({ workspaceId: ws, email: 'd@example.com', limit: 10 })).items.reverse();
     const stage = new SegmentsModule({ store: s.store }).stage();
     const ctx: JobContext = { now: Date.now(), log: s.server.app.log as never, enqueue: (j) => s.store.jobs.enqueue(j, Date.now()) };
-    await stage.handle(events, ctx);
-    await stage.handle(events, ctx);
+    await stage.handle(events, ctx, { key: 'retried' });
+    await stage.handle(events, ctx, { key: 'retried' });
     await s.drain();
     expect(got.filter((t) => t.segmentId === seg.id)).toHaveLength(1);
     const [count] = await s.store.segments.countHits(enters[0]!.contactId, [{ nodeKey: JSON.stringify({ performed: 'buy' }), since: -Infinity }]);

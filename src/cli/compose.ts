@@ -45,6 +45,7 @@ import type { DashboardRoute } from '../dashboard/dashboard-api.routes.js';
 import { mountDashboard } from '../dashboard/dashboard.plugin.js';
 import { ActivityRecorder } from '../activity/activity-recorder.js';
 import { statsRoutes } from '../activity/stats.routes.js';
+import { CatalogModule } from '../catalog/catalog.module.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -94,11 +95,13 @@ export function moduleProcessing(deps: { config: Config; store: Store; log: Logg
   close: () => Promise<void>;
 } {
   const { segments, engine, triggers } = linkedModules(deps);
-  // Segment membership first: the workflows stage after it sees the memberships this event made.
+  const catalog = new CatalogModule({ catalog: deps.store.catalog });
+  // Segment membership first: the workflows stage after it sees the memberships this event
+  // made. The catalogue last: once it has counted a batch, the job ends (catalog.module.ts).
   return {
     kinds: [...segments.kinds(), ...new WorkflowRunner(engine).kinds()],
-    stages: [segments.stage(), triggers],
-    upkeep: [segments.upkeep()],
+    stages: [segments.stage(), triggers, catalog.stage()],
+    upkeep: [segments.upkeep(), catalog.upkeep()],
     close: async () => {
       await engine.mail.close();
       await engine.sender.close();
@@ -173,6 +176,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     listeners: deps.segmentLinks?.listeners ?? [],
     referrers: [workflowSegmentReferrer(store.workflows), ...(deps.segmentLinks?.referrers ?? [])],
   });
+  const catalog = new CatalogModule({ catalog: store.catalog });
   const dashboardRoutes: DashboardRoute[] = [];
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
@@ -196,6 +200,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(workspaceSecretsRoutes, { secrets: store.secrets, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => app.register(unsubscribeRoutes, { contacts: store.contacts, secrets: store.secrets, clock: ctx.clock }),
     (app, ctx) => app.register(statsRoutes, { activity: store.activity, guard: ctx.guard, clock: ctx.clock }),
+    (app, ctx) => catalog.mount(app, ctx),
     (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
     (app, ctx) =>
@@ -212,6 +217,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         deliveries: store.deliveries,
         secrets: store.secrets,
         jobs: store.jobs,
+        catalog: store.catalog,
         mail: { smtpConfigured: config.email.smtpUrl !== null, from: config.email.from, outboxDir: config.email.outboxDir },
         outbox: new OutboxReader(config.email.outboxDir),
         limiter: ctx.limiter,

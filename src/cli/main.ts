@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, ENV_HELP } from '../config/load-config.js';
 import { EXIT, UsageError } from './args.js';
+import { catalog } from './commands/catalog.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { segments } from './commands/segments.js';
@@ -18,6 +19,8 @@ Commands:
   keys list [--json]                      list API keys, with when each was last used
   keys revoke KEY                         revoke a key by id or secret
   segments list|show ID|apply FILE.json   segments of a workspace [--workspace W]: list, one, create/update
+  catalog export [--workspace W] [--out F]
+                                          the event catalogue (names, volumes, property types) as JSON
   users create --email E [--workspace W]… [--password-stdin]
                                           create a dashboard user
   migrate                                 apply schema migrations
@@ -34,7 +37,7 @@ Exit status: 0 ok, 1 failure (store, network, listen address, key not found), 2 
 Environment:
 ${ENV_HELP.map(([k, v]) => `  ${k.padEnd(27)} ${v}`).join('\n')}`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, users, migrate, workflows, segments };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, users, migrate, workflows, segments, catalog };
 
 /** The version of package.json at the package root (two levels above dist/cli/ and src/cli/). */
 export function packageVersion(): string {

@@ -22,6 +22,8 @@ import { listDeadJobsView } from '../workflows/dead-jobs-view.js';
 import { mintKeyIn } from '../keys/mint-key.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
+import type { CatalogStore } from '../catalog/catalog-store.port.js';
+import { catalogView } from '../catalog/catalog.routes.js';
 import { liveRoutes } from './live.routes.js';
 import { contactTimeline } from './contact-timeline.js';
 import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
@@ -59,6 +61,8 @@ export interface DashboardApiOptions {
   outbox: OutboxReader;
   /** The job queue: its dead workflow jobs of this workspace, on the Failed page (dead-jobs-view.ts). */
   jobs: JobQueue;
+  /** The event catalogue: the view GET /v1/catalog/events answers with (catalog.routes.ts). */
+  catalog: CatalogStore;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -237,6 +241,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   });
 
   app.get('/dashboard/api/stats', priv(), async (req) => eventStats(o.activity, req.workspaceId, req.query, clock()));
+  app.get('/dashboard/api/catalog/events', priv(), async (req) => catalogView(o.catalog, req.workspaceId));
 
   // Segments, workflows and webhook deliveries: the functions the /v1 routes answer with
   // (segments.routes.ts, workflows.routes.ts), given the session's workspace.

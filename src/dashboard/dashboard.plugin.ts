@@ -15,7 +15,7 @@ import { dashboardApiRoutes, type DashboardApiOptions } from './dashboard-api.ro
 export const UI_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'dashboard', 'dist');
 
 /** The UI's client-side routes (packages/dashboard/src/app.tsx): each answers index.html. */
-export const UI_PATHS = ['/', '/sign-in', '/setup', '/live', '/events/:messageId', '/contacts', '/contacts/:id', '/segments', '/segments/:id', '/workflows', '/workflows/:id', '/runs/:id', '/deliveries', '/deliveries/:id', '/failed', '/settings/api'];
+export const UI_PATHS = ['/', '/sign-in', '/setup', '/live', '/events/:messageId', '/contacts', '/contacts/:id', '/segments', '/segments/:id', '/workflows', '/workflows/:id', '/runs/:id', '/deliveries', '/deliveries/:id', '/failed', '/settings/api', '/catalog'];
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>SMASHSEND</title>
 <p>The dashboard is not built. Run <code>npm run build</code> and reload.</p>`;

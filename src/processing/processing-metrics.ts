@@ -37,7 +37,7 @@ export class ProcessingMetrics implements ProcessingObserver {
     this.attempts = new Counter({ name: 'smashsend_jobs_attempts_total', help: 'Attempts started by workers of this process, by job kind', labelNames: ['kind'], registers: r });
     this.completions = new Counter({ name: 'smashsend_jobs_completed_total', help: 'Work finished by workers of this process, by job kind', labelNames: ['kind'], registers: r });
     this.failures = new Counter({ name: 'smashsend_jobs_failures_total', help: 'Failed attempts by job kind: retried later, or failed for good', labelNames: ['kind', 'outcome'], registers: r });
-    this.stageSeconds = new Counter({ name: 'smashsend_stage_seconds_total', help: 'Time spent in each stage after the contact merge (segments, workflows), this process', labelNames: ['stage'], registers: r });
+    this.stageSeconds = new Counter({ name: 'smashsend_stage_seconds_total', help: 'Time spent in each stage after the contact merge (segments, workflows, catalog), this process', labelNames: ['stage'], registers: r });
     this.stageEvents = new Counter({ name: 'smashsend_stage_events_total', help: 'Processed events handled by each stage after the contact merge, this process', labelNames: ['stage'], registers: r });
     for (const kind of opts.kinds) {
       this.attempts.inc({ kind }, 0);

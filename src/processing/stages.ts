@@ -23,9 +23,11 @@ export interface EventStage {
   readonly name: string;
   /**
    * The processed events of one merge commit, ascending by seq (events erased since are
-   * absent; each carries its contactId). Throw to have the whole job retried.
+   * absent; each carries its contactId). Throw to have the whole job retried. `batch.key`
+   * names the merge commit (the job's key, the same on every run of the job, whatever was
+   * erased since): a stage that adds up (the event catalogue) counts each key once.
    */
-  handle(events: StoredEvent[], ctx: JobContext): Promise<void>;
+  handle(events: StoredEvent[], ctx: JobContext, batch: { key: string }): Promise<void>;
 }
 
 export function pipelineKind(o: { queue: Pick<QueueStore, 'loadEvents'>; stages: EventStage[]; observer?: ProcessingObserver }): JobKind {
@@ -39,9 +41,10 @@ export function pipelineKind(o: { queue: Pick<QueueStore, 'loadEvents'>; stages:
       }
       const events = await o.queue.loadEvents(seqs as number[]);
       if (events.length === 0) return;
+      const batch = { key: job.key ?? `job:${job.id}` };
       for (const stage of o.stages) {
         const t0 = performance.now();
-        await stage.handle(events, ctx);
+        await stage.handle(events, ctx, batch);
         o.observer?.stageRan?.(stage.name, events.length, (performance.now() - t0) / 1000);
       }
     },

@@ -16,6 +16,7 @@ import type { DeliveryStore, WorkflowStore } from '../workflows/workflow-store.p
 import type { SegmentStore } from '../segments/segment-store.port.js';
 import type { UserStore } from '../users/user-store.port.js';
 import type { ActivityStore } from '../activity/activity.port.js';
+import type { CatalogStore } from '../catalog/catalog-store.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -43,6 +44,8 @@ export interface Store {
   readonly users: UserStore;
   /** Ingest counters and the duplicates/rejections log (stats, live view). */
   readonly activity: ActivityStore;
+  /** The event catalogue: names, volumes and property types per workspace. */
+  readonly catalog: CatalogStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

@@ -7,7 +7,7 @@
  * and seen to succeed; the segments and workflows pages show theirs. Then a second failed
  * delivery is retried from the Failed page, the contact's timeline shows its event, segment
  * enter and run, the workflow page its two versions, and Settings reveals and rotates the
- * webhook signing secret. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
+ * webhook signing secret; the event catalogue shows a drifting property. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
  * README, when SMASHSEND_UPDATE_SCREENSHOT=1).
  */
 import { createServer, type Server } from 'node:http';
@@ -287,5 +287,22 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     expect(await secret.textContent()).toBe(after);
     expect(await page.getByTestId('mail-settings').textContent()).toContain('SMTP_URL is not set');
     await page.screenshot({ path: join(ARTIFACTS, 'settings-secret.png'), fullPage: true });
+  });
+
+  it('the event catalogue lists what was sent and highlights a drifting property', async () => {
+    const send = (plan: unknown, id: string) => call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: 'plan.chosen', messageId: id, properties: { plan, cart: { items: 2 } } }) });
+    expect((await send('pro', 'cat-1')).status).toBe(200);
+    expect((await send(3, 'cat-2')).status).toBe(200);
+    await expect
+      .poll(async () => (await call(`${s.url}/v1/catalog/events`, { key: s.key })).body.events.find((e: { name: string }) => e.name === 'plan.chosen')?.count, { timeout: 10_000 })
+      .toBe(2);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event catalogue' }).click();
+    await page.getByRole('heading', { name: 'Event catalogue' }).waitFor();
+    const entry = page.getByTestId('catalog-event').filter({ hasText: 'plan.chosen' });
+    expect(await entry.locator('summary').textContent()).toMatch(/2 events.*1 with drifting types/);
+    await entry.locator('summary').click();
+    expect(await entry.locator('tr.drift').textContent()).toMatch(/^plan\s*string\s*number/);
+    expect(await entry.getByRole('row').filter({ hasText: 'cart.items' }).textContent()).toContain('number');
+    await page.screenshot({ path: join(ARTIFACTS, 'catalog.png'), fullPage: true });
   });
 });

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, setCsrf, type SessionInfo } from './api';
+import { CatalogPage } from './pages/catalog';
 import { ContactPage, ContactsPage } from './pages/contacts';
 import { DeliveriesPage, DeliveryPage } from './pages/deliveries';
 import { EventPage } from './pages/event';
@@ -18,6 +19,7 @@ import './style.css';
 const NAV = [
   ['/', 'Overview'],
   ['/live', 'Live events'],
+  ['/catalog', 'Event catalogue'],
   ['/contacts', 'Contacts'],
   ['/segments', 'Segments'],
   ['/workflows', 'Workflows'],
@@ -31,6 +33,7 @@ function Page({ path }: { path: string }) {
   let m: RegExpMatchArray | null;
   if (p === '/') return <OverviewPage />;
   if (p === '/live') return <LivePage />;
+  if (p === '/catalog') return <CatalogPage />;
   if (p === '/contacts') return <ContactsPage />;
   if ((m = p.match(/^\/contacts\/([^/]+)$/))) return <ContactPage id={decodeURIComponent(m[1]!)} />;
   if ((m = p.match(/^\/events\/([^/]+)$/))) return <EventPage messageId={decodeURIComponent(m[1]!)} />;

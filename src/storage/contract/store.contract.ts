@@ -21,6 +21,7 @@ import { workspaceSecretsContract } from './workspace-secrets.contract.js';
 import { workflowsContract } from './workflows.contract.js';
 import { usersContract } from './users.contract.js';
 import { activityContract } from './activity.contract.js';
+import { catalogContract } from './catalog.contract.js';
 
 export type { OpenedStore } from './contract-fixture.js';
 
@@ -62,6 +63,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   segmentsContract,
   usersContract,
   activityContract,
+  catalogContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

@@ -14,6 +14,7 @@ import { PostgresDeliveryStore, PostgresWorkflowStore } from './workflow-store.p
 import { PostgresSegmentStore } from './segment-store.postgres.js';
 import { PostgresUserStore } from './user-store.postgres.js';
 import { PostgresActivityStore } from './activity-store.postgres.js';
+import { PostgresCatalogStore } from './catalog-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -51,6 +52,7 @@ export class PostgresStore implements Store {
   readonly segments: PostgresSegmentStore;
   readonly users: PostgresUserStore;
   readonly activity: PostgresActivityStore;
+  readonly catalog: PostgresCatalogStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -68,6 +70,7 @@ export class PostgresStore implements Store {
     this.segments = new PostgresSegmentStore(this.db);
     this.users = new PostgresUserStore(this.db);
     this.activity = new PostgresActivityStore(this.db);
+    this.catalog = new PostgresCatalogStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

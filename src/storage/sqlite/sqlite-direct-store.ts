@@ -9,6 +9,7 @@ import { SqliteJobQueue } from './job-queue.sqlite.js';
 import { SqliteKeyStore } from './key-store.sqlite.js';
 import { SqliteUserStore } from './user-store.sqlite.js';
 import { SqliteActivityStore } from './activity-store.sqlite.js';
+import { SqliteCatalogStore } from './catalog-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { SqliteSegmentStore } from './segment-store.sqlite.js';
@@ -56,6 +57,7 @@ export class SqliteDirectStore implements Store {
   private _segments?: SqliteSegmentStore;
   private _users?: SqliteUserStore;
   private _activity?: SqliteActivityStore;
+  private _catalog?: SqliteCatalogStore;
   private closed = false;
   private sync?: SyncMode;
   private readonly walPath: string | null;
@@ -123,6 +125,10 @@ export class SqliteDirectStore implements Store {
 
   get activity(): SqliteActivityStore {
     return (this._activity ??= new SqliteActivityStore(this.db));
+  }
+
+  get catalog(): SqliteCatalogStore {
+    return (this._catalog ??= new SqliteCatalogStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

@@ -13,6 +13,7 @@ import type { IdentityStore } from '../../ingest/segment/identity-store.port.js'
 import type { SegmentStore } from '../../segments/segment-store.port.js';
 import type { UserStore } from '../../users/user-store.port.js';
 import type { ActivityStore } from '../../activity/activity.port.js';
+import type { CatalogStore } from '../../catalog/catalog-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -69,6 +70,7 @@ export class SqliteStore implements Store {
   readonly segments: SegmentStore;
   readonly users: UserStore;
   readonly activity: ActivityStore;
+  readonly catalog: CatalogStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -245,6 +247,11 @@ export class SqliteStore implements Store {
       acceptedAfter: async (...a) => (await r()).activity.acceptedAfter(...a),
       activityAfter: async (...a) => (await r()).activity.activityAfter(...a),
       stats: async (q) => (await r()).activity.stats(q),
+    };
+    this.catalog = {
+      record: (...a) => call('catalog.record', a),
+      purgeBatches: (...a) => call('catalog.purgeBatches', a),
+      list: async (ws, b) => (await r()).catalog.list(ws, b),
     };
   }
 

@@ -22,7 +22,7 @@ try {
   process.exit(1);
 }
 
-type Target = 'keys' | 'events' | 'queue' | 'contacts' | 'jobs' | 'secrets' | 'identity' | 'workflows' | 'deliveries' | 'segments' | 'users' | 'activity';
+type Target = 'keys' | 'events' | 'queue' | 'contacts' | 'jobs' | 'secrets' | 'identity' | 'workflows' | 'deliveries' | 'segments' | 'users' | 'activity' | 'catalog';
 
 async function handle(msg: WriterRequest): Promise<unknown> {
   switch (msg.op) {
@@ -63,6 +63,7 @@ const BATCHED = new Set([
   'segments.recordHits',
   'segments.scheduleTimers',
   'segments.applyMembership',
+  'catalog.record',
 ]);
 /** Ops per shared commit: bounds how long one commit holds the thread from an append. */
 const MAX_BATCH = 128;
