@@ -92,7 +92,7 @@ export async function mintKey(
   store: Store,
   workspaceName: string,
   name: string,
-  opts: { publishable?: boolean } = {},
+  opts: { publishable?: boolean; test?: boolean } = {},
 ): Promise<{ secret: string; record: ApiKeyRecord; workspaceCreated: boolean }> {
   const ws = await store.keys.ensureWorkspace(workspaceName, Date.now());
   const { secret, record } = await mintKeyIn(store.keys, ws.id, name, Date.now(), opts);

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApiKeyRecord, KeyStore } from './key-store.port.js';
+import { isTestKey } from './workspace-modes.js';
 
 export interface AuthenticatedKey {
   keyId: string;
@@ -15,6 +16,11 @@ export interface AuthenticatedKey {
    * stored prefix, so it needs no column of its own.
    */
   publishable: boolean;
+  /**
+   * A test key (`sk_test_…`, `pk_test_…`): `workspaceId` is then the live workspace's test
+   * sibling (the key is stored on it), so everything it sends or reads is test mode's.
+   */
+  test: boolean;
 }
 
 /** Whether a secret (or its stored prefix) is a publishable key. */
@@ -40,6 +46,8 @@ function entryOf(k: ApiKeyRecord): Entry {
       workspaceId: k.workspaceId,
       workspaceName: k.workspaceName,
       publishable: isPublishable(k.prefix),
+      // Both must agree: a test prefix on a live workspace (or the reverse) would mix the modes.
+      test: isTestKey(k.prefix) && k.liveWorkspaceId !== undefined,
     }),
     hash: Buffer.from(k.hash, 'hex'),
   };

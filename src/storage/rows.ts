@@ -66,6 +66,7 @@ export interface KeyRow {
   id: string;
   workspace_id: string;
   workspace_name: string;
+  live_workspace_id: string | null;
   name: string;
   key_prefix: string;
   key_hash: string;
@@ -74,15 +75,28 @@ export interface KeyRow {
   last_used_at: number | null;
 }
 
-export const KEY_COLUMNS = `k.id, k.workspace_id, w.name AS workspace_name, k.name, k.key_prefix, k.key_hash,
-  k.created_at, k.revoked_at, k.last_used_at`;
-export const SELECT_KEY = `SELECT ${KEY_COLUMNS} FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id`;
+// A test key's workspace is a test sibling: its name is the live workspace's (`lw`).
+export const KEY_COLUMNS = `k.id, k.workspace_id, COALESCE(lw.name, w.name) AS workspace_name, w.live_workspace_id, k.name,
+  k.key_prefix, k.key_hash, k.created_at, k.revoked_at, k.last_used_at`;
+/** The joins KEY_COLUMNS reads, after `FROM api_keys k` (or a CTE named k). */
+export const KEY_JOINS = 'JOIN workspaces w ON w.id = k.workspace_id LEFT JOIN workspaces lw ON lw.id = w.live_workspace_id';
+export const SELECT_KEY = `SELECT ${KEY_COLUMNS} FROM api_keys k ${KEY_JOINS}`;
+
+/**
+ * The name of a live workspace's test sibling. Workspace names are unique, and a sibling
+ * needs one: this one names the live workspace by id (stable, unlike its name), and is never
+ * found by name (ensureWorkspace looks among live workspaces only).
+ */
+export function testWorkspaceName(liveWorkspaceId: string): string {
+  return `${liveWorkspaceId}:test`;
+}
 
 export function toKeyRecord(r: KeyRow): ApiKeyRecord {
   return {
     id: r.id,
     workspaceId: r.workspace_id,
     workspaceName: r.workspace_name,
+    ...(r.live_workspace_id !== null ? { liveWorkspaceId: r.live_workspace_id } : {}),
     name: r.name,
     prefix: r.key_prefix,
     hash: r.key_hash,

@@ -22,6 +22,8 @@ export interface SessionRecord {
   workspaceId: string;
   createdAt: number;
   expiresAt: number;
+  /** The dashboard's "Test mode" switch is on: every page shows the workspace's test sibling. Absent when off. */
+  testMode?: true;
 }
 
 /**
@@ -48,6 +50,8 @@ export interface UserStore {
   findSession(tokenHash: string, now: number): Promise<{ session: SessionRecord; user: UserRecord } | null>;
   /** Points the session at another workspace of its user; false if the user does not belong to it. */
   switchWorkspace(tokenHash: string, workspaceId: string): Promise<boolean>;
+  /** Turns the session's "Test mode" switch on or off; false if there is no such session. */
+  setTestMode(tokenHash: string, on: boolean): Promise<boolean>;
   deleteSession(tokenHash: string): Promise<void>;
   /**
    * Deletes up to PURGE_BATCH sessions that expired at or before `now`, and the setup tokens

@@ -1,3 +1,4 @@
+import { liveWorkspaceIdOf } from '../../keys/workspace-modes.js';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { catalogView } from '../../catalog/catalog.routes.js';
@@ -33,7 +34,7 @@ export async function catalog(argv: string[]): Promise<number> {
   try {
     const found = (await store.keys.listKeys()).find((k) => k.workspaceName === wsName);
     if (!found) throw new Error(`no workspace "${wsName}" (it has no keys)`);
-    const json = `${JSON.stringify(await catalogView(store.catalog, found.workspaceId), null, 2)}\n`;
+    const json = `${JSON.stringify(await catalogView(store.catalog, liveWorkspaceIdOf(found)), null, 2)}\n`;
     if (values.out === undefined) {
       process.stdout.write(json);
     } else {

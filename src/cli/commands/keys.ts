@@ -2,20 +2,24 @@ import { hashKey, isPublishable } from '../../keys/key-cache.js';
 import type { ApiKeyRecord } from '../../keys/key-store.port.js';
 import { parseCommandArgs, requireName, UsageError } from '../args.js';
 import { configFromEnv, mintKey, openCliStore } from '../context.js';
+import { liveWorkspaceIdOf } from '../../keys/workspace-modes.js';
 
 export const KEYS_HELP = `Usage:
-  smashsend keys create [--workspace NAME] [--name LABEL] [--publishable]
+  smashsend keys create [--workspace NAME] [--name LABEL] [--publishable] [--test]
       Creates a key (default workspace and label: "default"; the workspace is created if
       missing, and stderr says so). The secret is printed alone on the last stdout line; the
       key id goes to stderr. Creates the store if there is none. --publishable makes a
       pk_live_… key, safe in a browser: it may only send events (the Segment-compatible
-      paths and POST /v1/events[/batch]); every other endpoint answers it 401.
+      paths and POST /v1/events[/batch]); every other endpoint answers it 401. --test makes
+      a test key (sk_test_…, or pk_test_… with --publishable): everything it sends or reads
+      lives in the workspace's test mode, which no live key sees (and the reverse).
   smashsend keys list [--json]
-      Lists keys: id, workspace, name, prefix, created, last used, revoked. Last use is
+      Lists keys: id, workspace, name, prefix, created, last used, revoked; a test key's
+      workspace reads "NAME (test)" (with --json: "mode": "test"). Last use is
       recorded by the servers at most once a minute per key, so it may lag by that much.
       --json prints a JSON array instead (times as ISO 8601, null when unset).
   smashsend keys revoke KEY
-      Revokes by key id (key_…) or by the secret itself (sk_live_… or pk_live_…). Every running server
+      Revokes by key id (key_…) or by the secret itself (sk_live_…, pk_live_…, sk_test_…, pk_test_…). Every running server
       refuses it within KEY_REFRESH_MS (2 s by default). Revoking a key that is already
       revoked changes nothing, says so, and exits 0; a key that does not exist exits 1.
 
@@ -31,6 +35,9 @@ function keyJson(k: ApiKeyRecord) {
     workspaceId: k.workspaceId,
     name: k.name,
     kind: isPublishable(k.prefix) ? 'publishable' : 'secret',
+    // Present on test keys only: a live key's fields are as they were before test mode.
+    // workspaceId is where the key's data lives: for a test key, the test sibling of liveWorkspaceId.
+    ...(k.liveWorkspaceId !== undefined ? { mode: 'test' as const, liveWorkspaceId: k.liveWorkspaceId } : {}),
     prefix: k.prefix,
     createdAt: iso(k.createdAt),
     lastUsedAt: iso(k.lastUsedAt),
@@ -50,6 +57,7 @@ export async function keys(argv: string[]): Promise<number> {
         workspace: { type: 'string' },
         name: { type: 'string' },
         publishable: { type: 'boolean' },
+        test: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       });
       if (values.help) return help();
@@ -57,10 +65,13 @@ export async function keys(argv: string[]): Promise<number> {
       const name = requireName('name', values.name ?? 'default');
       const store = await openCliStore(configFromEnv(), 'write');
       try {
-        const { secret, record, workspaceCreated } = await mintKey(store, workspace, name, { publishable: values.publishable === true });
-        if (workspaceCreated) console.error(`Created workspace "${record.workspaceName}" (${record.workspaceId}).`);
-        const kind = values.publishable ? 'publishable key (events only)' : 'key';
-        console.error(`Created ${kind} ${record.id} "${record.name}" for workspace "${record.workspaceName}" (${record.workspaceId}).`);
+        const test = values.test === true;
+        const { secret, record, workspaceCreated } = await mintKey(store, workspace, name, { publishable: values.publishable === true, test });
+        const liveId = liveWorkspaceIdOf(record);
+        if (workspaceCreated) console.error(`Created workspace "${record.workspaceName}" (${liveId}).`);
+        const kind = `${test ? 'test ' : ''}${values.publishable ? 'publishable key (events only)' : 'key'}`;
+        const mode = test ? ` in test mode (${record.workspaceId})` : '';
+        console.error(`Created ${kind} ${record.id} "${record.name}" for workspace "${record.workspaceName}" (${liveId})${mode}.`);
         console.log(secret);
         return 0;
       } finally {
@@ -80,7 +91,7 @@ export async function keys(argv: string[]): Promise<number> {
         console.log(['ID', 'WORKSPACE', 'NAME', 'PREFIX', 'CREATED', 'LAST_USED', 'REVOKED'].join('\t'));
         for (const k of all) {
           const j = keyJson(k);
-          console.log([j.id, j.workspace, j.name, `${j.prefix}…`, j.createdAt, j.lastUsedAt ?? '-', j.revokedAt ?? '-'].join('\t'));
+          console.log([j.id, j.mode === 'test' ? `${j.workspace} (test)` : j.workspace, j.name, `${j.prefix}…`, j.createdAt, j.lastUsedAt ?? '-', j.revokedAt ?? '-'].join('\t'));
         }
         return 0;
       } finally {

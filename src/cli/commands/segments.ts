@@ -1,3 +1,4 @@
+import { liveWorkspaceIdOf } from '../../keys/workspace-modes.js';
 import { readFileSync } from 'node:fs';
 import { InvalidConditionError } from '../../core/conditions/condition.js';
 import { createSegment, MAX_SEGMENT_NAME, updateSegment } from '../../segments/segment-definitions.js';
@@ -23,7 +24,7 @@ async function workspaceId(store: Store, name: string, create: boolean): Promise
   if (create) return (await store.keys.ensureWorkspace(name, Date.now())).id;
   const found = (await store.keys.listKeys()).find((k) => k.workspaceName === name);
   if (!found) throw new Error(`no workspace "${name}" (it has no keys)`);
-  return found.workspaceId;
+  return liveWorkspaceIdOf(found); // a test key's workspace is the test sibling
 }
 
 export async function segments(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import { liveWorkspaceIdOf } from '../../keys/workspace-modes.js';
 import { readFileSync } from 'node:fs';
 import { newId } from '../../workflows/engine-context.js';
 import { InvalidWorkflowError, parseWorkflowBody } from '../../workflows/workflow-definition.js';
@@ -30,7 +31,7 @@ async function workspaceId(store: Store, name: string, create: boolean): Promise
   if (create) return (await store.keys.ensureWorkspace(name, Date.now())).id;
   const k = (await store.keys.listKeys()).find((x) => x.workspaceName === name);
   if (!k) throw new Error(`no workspace named "${name}" (it has no keys)`);
-  return k.workspaceId;
+  return liveWorkspaceIdOf(k); // a test key's workspace is the test sibling
 }
 
 function help(): number {

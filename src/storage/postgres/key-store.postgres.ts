@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, KeyStore, Workspace } from '../../keys/key-store.port.js';
-import { KEY_COLUMNS, SELECT_KEY, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
+import { KEY_COLUMNS, KEY_JOINS, SELECT_KEY, testWorkspaceName, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
 import type { PgDatabase } from './database.postgres.js';
 
 export class PostgresKeyStore implements KeyStore {
   constructor(private readonly db: PgDatabase) {}
 
   async ensureWorkspace(name: string, now: number): Promise<Workspace & { created: boolean }> {
-    const found = await this.db.query<Workspace>('SELECT id, name FROM workspaces WHERE name = $1', [name]);
+    // Live workspaces only: a name never finds a test sibling.
+    const byName = 'SELECT id, name FROM workspaces WHERE name = $1 AND live_workspace_id IS NULL';
+    const found = await this.db.query<Workspace>(byName, [name]);
     if (found.rows[0]) return { ...found.rows[0], created: false };
     // Two processes creating one workspace at once: the loser's insert does nothing and it
     // reads the winner's row (READ COMMITTED: the SELECT sees the committed insert).
@@ -17,8 +19,32 @@ export class PostgresKeyStore implements KeyStore {
       name,
       now,
     ]);
-    const { rows } = await this.db.query<Workspace>('SELECT id, name FROM workspaces WHERE name = $1', [name]);
+    const { rows } = await this.db.query<Workspace>(byName, [name]);
+    if (!rows[0]) throw new Error(`workspace name ${JSON.stringify(name)} is reserved`);
+    return { ...rows[0], created: inserted.rowCount === 1 };
+  }
+
+  async ensureTestWorkspace(liveWorkspaceId: string, now: number): Promise<Workspace & { created: boolean }> {
+    const bySibling = 'SELECT id, name FROM workspaces WHERE live_workspace_id = $1';
+    const found = await this.db.query<Workspace>(bySibling, [liveWorkspaceId]);
+    if (found.rows[0]) return { ...found.rows[0], created: false };
+    // Racing creators: the unique index on live_workspace_id (or the name) lets one insert win.
+    const id = `ws_${randomBytes(8).toString('hex')}`;
+    const inserted = await this.db.query(
+      'INSERT INTO workspaces (id, name, created_at, live_workspace_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [id, testWorkspaceName(liveWorkspaceId), now, liveWorkspaceId],
+    );
+    const { rows } = await this.db.query<Workspace>(bySibling, [liveWorkspaceId]);
     return { ...rows[0]!, created: inserted.rowCount === 1 };
+  }
+
+  async findWorkspace(id: string): Promise<(Workspace & { liveWorkspaceId: string | null }) | null> {
+    const { rows } = await this.db.query<{ id: string; name: string; live_workspace_id: string | null }>(
+      'SELECT id, name, live_workspace_id FROM workspaces WHERE id = $1',
+      [id],
+    );
+    const r = rows[0];
+    return r ? { id: r.id, name: r.name, liveWorkspaceId: r.live_workspace_id } : null;
   }
 
   async createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord> {
@@ -28,7 +54,7 @@ export class PostgresKeyStore implements KeyStore {
       `WITH k AS (
          INSERT INTO api_keys (id, workspace_id, name, key_prefix, key_hash, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)
-       SELECT ${KEY_COLUMNS} FROM k JOIN workspaces w ON w.id = k.workspace_id`,
+       SELECT ${KEY_COLUMNS} FROM k ${KEY_JOINS}`,
       [id, input.workspaceId, input.name, input.prefix, input.hash, input.now],
     );
     return toRecord(rows[0]!);
@@ -54,7 +80,7 @@ export class PostgresKeyStore implements KeyStore {
          UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2)
          WHERE id = (SELECT id FROM api_keys WHERE id = $1 OR key_hash = $1 LIMIT 1)
          RETURNING *)
-       SELECT ${KEY_COLUMNS} FROM k JOIN workspaces w ON w.id = k.workspace_id`,
+       SELECT ${KEY_COLUMNS} FROM k ${KEY_JOINS}`,
       [idOrHash, now],
     );
     return rows[0] ? toRecord(rows[0]) : null;

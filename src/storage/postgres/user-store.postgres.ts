@@ -85,8 +85,8 @@ export class PostgresUserStore implements UserStore {
 
   async findSession(tokenHash: string, now: number): Promise<{ session: SessionRecord; user: UserRecord } | null> {
     // A session whose workspace membership was removed is no session: the join requires it.
-    const { rows } = await this.db.query<{ user_id: string; workspace_id: string; created_at: string; expires_at: string }>(
-      `SELECT s.user_id, s.workspace_id, s.created_at, s.expires_at FROM sessions s
+    const { rows } = await this.db.query<{ user_id: string; workspace_id: string; created_at: string; expires_at: string; test_mode: boolean }>(
+      `SELECT s.user_id, s.workspace_id, s.created_at, s.expires_at, s.test_mode FROM sessions s
        JOIN user_workspaces uw ON uw.user_id = s.user_id AND uw.workspace_id = s.workspace_id
        WHERE s.token_hash = $1 AND s.expires_at > $2`,
       [tokenHash, now],
@@ -96,7 +96,9 @@ export class PostgresUserStore implements UserStore {
     if (!s) return null;
     const user = await this.one('id', s.user_id);
     if (!user) return null;
-    return { session: { userId: s.user_id, workspaceId: s.workspace_id, createdAt: Number(s.created_at), expiresAt: Number(s.expires_at) }, user };
+    const session: SessionRecord = { userId: s.user_id, workspaceId: s.workspace_id, createdAt: Number(s.created_at), expiresAt: Number(s.expires_at) };
+    if (s.test_mode) session.testMode = true;
+    return { session, user };
   }
 
   async switchWorkspace(tokenHash: string, workspaceId: string): Promise<boolean> {
@@ -106,6 +108,10 @@ export class PostgresUserStore implements UserStore {
       [tokenHash, workspaceId],
     );
     return r.rowCount === 1;
+  }
+
+  async setTestMode(tokenHash: string, on: boolean): Promise<boolean> {
+    return (await this.db.query('UPDATE sessions SET test_mode = $2 WHERE token_hash = $1', [tokenHash, on])).rowCount === 1;
   }
 
   async deleteSession(tokenHash: string): Promise<void> {

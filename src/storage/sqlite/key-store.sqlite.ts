@@ -1,17 +1,39 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, KeyStore, Workspace } from '../../keys/key-store.port.js';
-import { SELECT_KEY, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
+import { SELECT_KEY, testWorkspaceName, toKeyRecord as toRecord, type KeyRow } from '../rows.js';
 
 export class SqliteKeyStore implements KeyStore {
   constructor(private readonly db: Database.Database) {}
 
   async ensureWorkspace(name: string, now: number): Promise<Workspace & { created: boolean }> {
-    const found = this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace | undefined;
+    // Live workspaces only: a name never finds a test sibling.
+    const byName = 'SELECT id, name FROM workspaces WHERE name = ? AND live_workspace_id IS NULL';
+    const found = this.db.prepare(byName).get(name) as Workspace | undefined;
     if (found) return { ...found, created: false };
     const id = `ws_${randomBytes(8).toString('hex')}`;
     const { changes } = this.db.prepare('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(id, name, now);
-    return { ...(this.db.prepare('SELECT id, name FROM workspaces WHERE name = ?').get(name) as Workspace), created: changes === 1 };
+    const row = this.db.prepare(byName).get(name) as Workspace | undefined;
+    if (!row) throw new Error(`workspace name ${JSON.stringify(name)} is reserved`);
+    return { ...row, created: changes === 1 };
+  }
+
+  async ensureTestWorkspace(liveWorkspaceId: string, now: number): Promise<Workspace & { created: boolean }> {
+    const bySibling = 'SELECT id, name FROM workspaces WHERE live_workspace_id = ?';
+    const found = this.db.prepare(bySibling).get(liveWorkspaceId) as Workspace | undefined;
+    if (found) return { ...found, created: false };
+    const id = `ws_${randomBytes(8).toString('hex')}`;
+    const { changes } = this.db
+      .prepare('INSERT INTO workspaces (id, name, created_at, live_workspace_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(id, testWorkspaceName(liveWorkspaceId), now, liveWorkspaceId);
+    return { ...(this.db.prepare(bySibling).get(liveWorkspaceId) as Workspace), created: changes === 1 };
+  }
+
+  async findWorkspace(id: string): Promise<(Workspace & { liveWorkspaceId: string | null }) | null> {
+    const r = this.db.prepare('SELECT id, name, live_workspace_id FROM workspaces WHERE id = ?').get(id) as
+      | { id: string; name: string; live_workspace_id: string | null }
+      | undefined;
+    return r ? { id: r.id, name: r.name, liveWorkspaceId: r.live_workspace_id } : null;
   }
 
   async createKey(input: { workspaceId: string; name: string; hash: string; prefix: string; now: number }): Promise<ApiKeyRecord> {

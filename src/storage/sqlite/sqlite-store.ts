@@ -107,6 +107,8 @@ export class SqliteStore implements Store {
     const r = () => this.read();
     this.keys = {
       ensureWorkspace: (...a) => call('keys.ensureWorkspace', a),
+      ensureTestWorkspace: (...a) => call('keys.ensureTestWorkspace', a),
+      findWorkspace: async (id) => (await r()).keys.findWorkspace(id),
       createKey: (...a) => call('keys.createKey', a),
       revokeKey: (...a) => call('keys.revokeKey', a),
       listKeys: async () => (await r()).keys.listKeys(),
@@ -232,6 +234,7 @@ export class SqliteStore implements Store {
       setPassword: (...a) => call('users.setPassword', a),
       createSession: (...a) => call('users.createSession', a),
       switchWorkspace: (...a) => call('users.switchWorkspace', a),
+      setTestMode: (...a) => call('users.setTestMode', a),
       deleteSession: (...a) => call('users.deleteSession', a),
       purgeExpired: (...a) => call('users.purgeExpired', a),
       createSetupToken: (...a) => call('users.createSetupToken', a),

@@ -77,15 +77,17 @@ export class SqliteUserStore implements UserStore {
     // A session whose workspace membership was removed is no session: the join requires it.
     const s = this.db
       .prepare(
-        `SELECT s.user_id, s.workspace_id, s.created_at, s.expires_at FROM sessions s
+        `SELECT s.user_id, s.workspace_id, s.created_at, s.expires_at, s.test_mode FROM sessions s
          JOIN user_workspaces uw ON uw.user_id = s.user_id AND uw.workspace_id = s.workspace_id
          WHERE s.token_hash = ? AND s.expires_at > ?`,
       )
-      .get(tokenHash, now) as { user_id: string; workspace_id: string; created_at: number; expires_at: number } | undefined;
+      .get(tokenHash, now) as { user_id: string; workspace_id: string; created_at: number; expires_at: number; test_mode: number } | undefined;
     if (!s) return null;
     const user = this.row('id', s.user_id);
     if (!user) return null;
-    return { session: { userId: s.user_id, workspaceId: s.workspace_id, createdAt: s.created_at, expiresAt: s.expires_at }, user };
+    const session: SessionRecord = { userId: s.user_id, workspaceId: s.workspace_id, createdAt: s.created_at, expiresAt: s.expires_at };
+    if (s.test_mode === 1) session.testMode = true;
+    return { session, user };
   }
 
   async switchWorkspace(tokenHash: string, workspaceId: string): Promise<boolean> {
@@ -96,6 +98,10 @@ export class SqliteUserStore implements UserStore {
       )
       .run(workspaceId, tokenHash, workspaceId);
     return changes === 1;
+  }
+
+  async setTestMode(tokenHash: string, on: boolean): Promise<boolean> {
+    return this.db.prepare('UPDATE sessions SET test_mode = ? WHERE token_hash = ?').run(on ? 1 : 0, tokenHash).changes === 1;
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
