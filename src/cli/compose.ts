@@ -35,7 +35,8 @@ import { DELIVERY_KIND, STEP_KIND, WorkflowRunner } from '../workflows/runner.js
 import { WorkflowTriggers } from '../workflows/trigger.stage.js';
 import type { EngineDeps } from '../workflows/engine-context.js';
 import { OutboxReader } from '../workflows/transports/email.js';
-import { mailTransportFromConfig, messageIdDomainFromConfig, webhookSenderFromConfig } from '../workflows/transports/from-config.js';
+import { mailTransportFromConfig, messageIdDomainFromConfig, outboxTransportFromConfig, webhookSenderFromConfig } from '../workflows/transports/from-config.js';
+import { WorkspaceModes } from '../keys/workspace-modes.js';
 import type { SegmentMembership } from '../segments/segment-links.js';
 import { SEGMENT_JOB_KINDS } from '../segments/segment-jobs.js';
 import type { SegmentReferrer, SegmentTransitionListener } from '../segments/segment-links.js';
@@ -104,6 +105,7 @@ export function moduleProcessing(deps: { config: Config; store: Store; log: Logg
     upkeep: [segments.upkeep(), catalog.upkeep()],
     close: async () => {
       await engine.mail.close();
+      if (engine.testMail !== engine.mail) await engine.testMail.close();
       await engine.sender.close();
     },
   };
@@ -141,13 +143,17 @@ export function linkedModules(deps: { config: Config; store: Store; log: Logger;
  */
 export function workflowEngine(deps: { config: Config; store: Store; log: Logger; membership?: SegmentMembership }): EngineDeps {
   const { config, store } = deps;
+  const mail = mailTransportFromConfig(config);
   return {
     workflows: store.workflows,
     deliveries: store.deliveries,
     contacts: store.contacts,
     secrets: store.secrets,
     sender: webhookSenderFromConfig(config),
-    mail: mailTransportFromConfig(config),
+    mail,
+    // Test mode never mails anyone: its messages go to the outbox even when SMTP_URL is set.
+    testMail: mail.kind === 'outbox' ? mail : outboxTransportFromConfig(config),
+    modes: new WorkspaceModes(store.keys),
     ...(deps.membership ? { membership: deps.membership } : {}),
     settings: {
       maxEventAgeMs: config.workflowMaxEventAgeMs,
@@ -223,6 +229,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         limiter: ctx.limiter,
         clock: ctx.clock,
         routeTable: dashboardRoutes,
+        modes: new WorkspaceModes(store.keys),
       }),
   ];
   const built = await buildServer({ config, log, clock, metrics, keys: store.keys, modules, storeStatus });

@@ -37,6 +37,7 @@ import type { WorkspaceSecretStore } from '../workflows/workspace-secrets.port.j
 import { rotateWebhookSecret, webhookSecretView } from '../workflows/workspace-secrets.routes.js';
 import type { OutboxReader } from '../workflows/transports/email.js';
 import { getOutboxMessage, listOutboxView, mailSettingsView, type MailSettings } from '../workflows/outbox-view.js';
+import type { WorkspaceModes } from '../keys/workspace-modes.js';
 import { csrfTokenOf, SESSION_TTL_MS, sessionHook, setSessionCookie } from './session.hook.js';
 
 export interface DashboardApiOptions {
@@ -63,6 +64,8 @@ export interface DashboardApiOptions {
   jobs: JobQueue;
   /** The event catalogue: the view GET /v1/catalog/events answers with (catalog.routes.ts). */
   catalog: CatalogStore;
+  /** Test siblings of the session's workspace (the "Test mode" switch). */
+  modes: WorkspaceModes;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -88,12 +91,14 @@ function stringField(b: Record<string, unknown>, name: string, max = 1000): stri
   return v;
 }
 
-function sessionView(user: UserRecord, workspaceId: string, token: string) {
+function sessionView(user: UserRecord, workspaceId: string, token: string, testMode = false) {
   return {
     user: { id: user.id, email: user.email },
     workspace: user.workspaces.find((w) => w.id === workspaceId) ?? null,
     workspaces: user.workspaces,
     csrfToken: csrfTokenOf(token),
+    // The "Test mode" switch: on, every page shows the workspace's test mode (and a banner says so).
+    testMode,
   };
 }
 
@@ -102,7 +107,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.addHook('onRoute', (r) => {
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) o.routeTable.push({ method: m, url: r.url, public: r.config?.dashboardPublic === true });
   });
-  app.addHook('onRequest', sessionHook(users, clock));
+  app.addHook('onRequest', sessionHook(users, clock, o.modes));
   // A new object per route: Fastify keeps each route's config as given.
   const priv = () => ({ config: { internal: 'dashboard' as const } });
   const pub = () => ({ config: { internal: 'dashboard' as const, dashboardPublic: true } });
@@ -160,7 +165,18 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
 
   app.get('/dashboard/api/session', priv(), async (req) => {
     const d = req.dashboard!;
-    return sessionView(d.user, d.session.workspaceId, d.token);
+    return sessionView(d.user, d.session.workspaceId, d.token, d.session.testMode === true);
+  });
+
+  // The "Test mode" switch, per session (CSRF-checked like every POST here). On, the session
+  // hook points every page at the test sibling, created here on first need.
+  app.post('/dashboard/api/test-mode', priv(), async (req) => {
+    const on = bodyObject(req).enabled;
+    if (typeof on !== 'boolean') throw Errors.invalidBody('"enabled" must be a boolean');
+    const d = req.dashboard!;
+    if (on) await o.modes.testWorkspaceOf(d.session.workspaceId);
+    await users.setTestMode(hashToken(d.token), on);
+    return sessionView(d.user, d.session.workspaceId, d.token, on);
   });
 
   app.post('/dashboard/api/sign-out', priv(), async (req, reply) => {
@@ -173,7 +189,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
     const workspaceId = stringField(bodyObject(req), 'workspaceId', 100);
     const d = req.dashboard!;
     if (!(await users.switchWorkspace(hashToken(d.token), workspaceId))) throw Errors.workspaceNotFound();
-    return sessionView(d.user, workspaceId, d.token);
+    return sessionView(d.user, workspaceId, d.token, d.session.testMode === true);
   });
 
   const presentKey = (k: Awaited<ReturnType<KeyStore['listKeys']>>[number]) => ({
@@ -191,7 +207,9 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.post('/dashboard/api/keys', priv(), async (req, reply) => {
     const name = stringField(bodyObject(req), 'name', 100).trim();
     if (!name) throw Errors.invalidBody('"name" is required');
-    const { secret, record } = await mintKeyIn(keys, req.workspaceId, name, clock());
+    // In test mode a test key (sk_test_…) of the session's workspace.
+    const test = req.dashboard!.session.testMode === true;
+    const { secret, record } = await mintKeyIn(keys, req.dashboard!.session.workspaceId, name, clock(), { test });
     return reply.code(201).send({ key: presentKey(record), secret });
   });
 
@@ -271,7 +289,10 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   // settings and this workspace's messages in the outbox (outbox-view.ts).
   app.get('/dashboard/api/settings/webhook-secret', priv(), async (req) => webhookSecretView(o.secrets, req.workspaceId, clock()));
   app.post('/dashboard/api/settings/webhook-secret/rotate', priv(), async (req) => rotateWebhookSecret(o.secrets, req.workspaceId, clock()));
-  app.get('/dashboard/api/settings/mail', priv(), async () => mailSettingsView(o.mail));
+  // Test mode's mail is the outbox whatever SMTP_URL says (the email step's testMail).
+  app.get('/dashboard/api/settings/mail', priv(), async (req) =>
+    mailSettingsView(req.dashboard!.session.testMode ? { ...o.mail, smtpConfigured: false } : o.mail),
+  );
   app.get('/dashboard/api/outbox', priv(), async (req) => listOutboxView(o.outbox, o.workflows, req.workspaceId, req.query));
   app.get<{ Params: { name: string } }>('/dashboard/api/outbox/:name', priv(), async (req) => getOutboxMessage(o.outbox, o.workflows, req.workspaceId, req.params.name));
 

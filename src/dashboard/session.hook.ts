@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Errors } from '../http/errors.js';
 import { hashToken } from '../users/tokens.js';
+import type { WorkspaceModes } from '../keys/workspace-modes.js';
 import type { SessionRecord, UserRecord, UserStore } from '../users/user-store.port.js';
 
 export const SESSION_COOKIE = 'smashsend_session';
@@ -73,8 +74,12 @@ function equal(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** onRequest hook of every dashboard API route: session (401) and CSRF (403), in that order for private routes. */
-export function sessionHook(users: UserStore, clock: () => number) {
+/**
+ * onRequest hook of every dashboard API route: session (401) and CSRF (403), in that order for
+ * private routes. With the session's "Test mode" switch on, the request's workspace is the
+ * test sibling of the session's workspace, so every page shows test mode's data.
+ */
+export function sessionHook(users: UserStore, clock: () => number, modes: Pick<WorkspaceModes, 'testWorkspaceOf'>) {
   return async function dashboardSession(req: FastifyRequest): Promise<void> {
     const unsafe = !SAFE_METHODS.has(req.method);
     if (unsafe && !sameSite(req)) throw Errors.csrf();
@@ -83,10 +88,11 @@ export function sessionHook(users: UserStore, clock: () => number) {
     req.dashboard = found && token ? { token, ...found } : null;
     if (req.routeOptions.config?.dashboardPublic) return;
     if (!req.dashboard) throw Errors.unauthenticated();
-    req.workspaceId = req.dashboard.session.workspaceId;
     if (unsafe) {
       const given = req.headers['x-csrf-token'];
       if (typeof given !== 'string' || !equal(given, csrfTokenOf(req.dashboard.token))) throw Errors.csrf();
     }
+    const live = req.dashboard.session.workspaceId;
+    req.workspaceId = req.dashboard.session.testMode ? await modes.testWorkspaceOf(live) : live;
   };
 }

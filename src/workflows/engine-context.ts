@@ -11,6 +11,7 @@ import { eventMatchesPerformed, evaluate, performedWindowStart } from '../core/c
 import { references } from '../core/conditions/references.js';
 import type { ContactStore } from '../contacts/contact-store.port.js';
 import type { SegmentMembership } from '../segments/segment-links.js';
+import type { WorkspaceModes } from '../keys/workspace-modes.js';
 import type { MailTransport } from './transports/email.js';
 import type { WebhookSender } from './transports/webhook-sender.js';
 import type { WorkspaceSecretStore } from './workspace-secrets.port.js';
@@ -33,6 +34,13 @@ export interface EngineDeps {
   secrets: WorkspaceSecretStore;
   sender: WebhookSender;
   mail: MailTransport;
+  /**
+   * Test mode's mail: always the outbox, whatever SMTP_URL says (SPEC.md, test keys). The
+   * same transport as `mail` when that is the outbox already.
+   */
+  testMail: MailTransport;
+  /** Which workspaces are test siblings (test mode's side effects differ; its data is just another workspace's). */
+  modes: WorkspaceModes;
   /** Absent until the segments module is wired: `inSegment` is then false. */
   membership?: SegmentMembership;
   settings: EngineSettings;

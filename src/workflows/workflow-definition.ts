@@ -21,7 +21,8 @@ export type Trigger = { event: string; where?: Condition } | { segment: string; 
 export type Step =
   | { id: string; type: 'wait'; duration: string; durationMs: number }
   | { id: string; type: 'branch'; if: Condition; then: Step[]; else?: Step[] }
-  | { id: string; type: 'webhook'; url: string; headers?: Record<string, string> }
+  /** `test: true` marks a test endpoint: the only kind test mode sends to (the rest it records unsent). */
+  | { id: string; type: 'webhook'; url: string; headers?: Record<string, string>; test?: boolean }
   | { id: string; type: 'email'; subject: string; html?: string; text?: string; from?: string }
   | { id: string; type: 'update_contact'; properties: JsonObject };
 
@@ -167,7 +168,7 @@ function parseSteps(list: unknown[], path: string, ids: Set<string>, count: { n:
         return step;
       }
       case 'webhook': {
-        allowed('url', 'headers');
+        allowed('url', 'headers', 'test');
         if (typeof raw.url !== 'string' || raw.url.length > 2048) fail(`"${p}.url" must be an http(s) URL`);
         const bad = checkWebhookUrl(raw.url, opts.egress);
         if (bad) fail(`"${p}.url": ${bad}`);
@@ -177,6 +178,10 @@ function parseSteps(list: unknown[], path: string, ids: Set<string>, count: { n:
           const h = checkWebhookHeaders(raw.headers);
           if (h) fail(`"${p}.headers": ${h}`);
           step.headers = raw.headers as Record<string, string>;
+        }
+        if (raw.test !== undefined) {
+          if (typeof raw.test !== 'boolean') fail(`"${p}.test" must be a boolean`);
+          step.test = raw.test;
         }
         return step;
       }

@@ -116,6 +116,12 @@ export interface DeliveryAttempt {
   latencyMs: number;
   response: string;
   error?: string;
+  /**
+   * Test mode only: the signed request of this attempt exactly as it was (or would have been)
+   * sent, and whether it was: only to a step marked `"test": true` (SPEC.md, test keys).
+   */
+  request?: { url: string; headers: Record<string, string>; body: string };
+  sent?: boolean;
 }
 
 export interface Delivery {

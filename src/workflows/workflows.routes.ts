@@ -59,7 +59,15 @@ export function presentDelivery(d: Delivery): Record<string, unknown> {
     stepId: d.stepId,
     url: d.url,
     status: d.status,
-    attempts: d.attempts.map((a) => ({ at: iso(a.at), statusCode: a.status, latencyMs: a.latencyMs, response: a.response, ...(a.error !== undefined ? { error: a.error } : {}) })),
+    attempts: d.attempts.map((a) => ({
+      at: iso(a.at),
+      statusCode: a.status,
+      latencyMs: a.latencyMs,
+      response: a.response,
+      ...(a.error !== undefined ? { error: a.error } : {}),
+      // Test mode: the signed request as sent (or, to a destination not marked test, only recorded).
+      ...(a.request !== undefined ? { request: a.request, sent: a.sent === true } : {}),
+    })),
     nextAttemptAt: d.nextAttemptAt === null || d.status !== 'pending' ? null : iso(d.nextAttemptAt),
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),

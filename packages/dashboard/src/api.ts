@@ -8,6 +8,8 @@ export interface SessionInfo {
   workspace: Workspace | null;
   workspaces: Workspace[];
   csrfToken: string;
+  /** The "Test mode" switch: every page shows the workspace's test mode (test keys' data). */
+  testMode: boolean;
 }
 export interface ApiEvent {
   messageId: string;

@@ -70,6 +70,11 @@ function App() {
     accept(await api<SessionInfo>('/workspace', { body: { workspaceId: id } }));
     navigate(/^\/(contacts|events|segments|workflows|runs|deliveries)\//.test(location.pathname) ? '/' : location.pathname);
   };
+  // Test mode: the same pages over the workspace's test data (what sk_test_/pk_test_ keys send).
+  const setTestMode = async (enabled: boolean) => {
+    accept(await api<SessionInfo>('/test-mode', { body: { enabled } }));
+    navigate(/^\/(contacts|events|segments|workflows|runs|deliveries)\//.test(location.pathname) ? '/' : location.pathname);
+  };
   const signOut = async () => {
     await api('/sign-out', { body: {} });
     accept(null);
@@ -96,13 +101,22 @@ function App() {
               ))}
             </select>
           </label>
+          <label class="test-switch">
+            <input type="checkbox" role="switch" checked={session.testMode} onChange={(e) => void setTestMode((e.target as HTMLInputElement).checked)} />
+            Test mode
+          </label>
           <span class="muted email">{session.user.email}</span>
           <button type="button" onClick={() => void signOut()}>
             Sign out
           </button>
         </div>
       </header>
-      <main id="main" tabIndex={-1} key={session.workspace?.id}>
+      {session.testMode && (
+        <p class="test-banner" role="status">
+          Test mode: you are viewing test data (events sent with sk_test_ / pk_test_ keys). Live data is hidden; emails go to the outbox and webhooks only to steps marked "test": true.
+        </p>
+      )}
+      <main id="main" tabIndex={-1} key={`${session.workspace?.id}:${session.testMode ? 'test' : 'live'}`}>
         <Page path={path} />
       </main>
     </>

@@ -4,7 +4,8 @@
  * outbox, only to SUBSCRIBED contacts (anyone else: `skipped`). Each message carries a
  * Message-ID derived from (run, step), so a step repeated after a crash is recognisably the
  * same message, and RFC 8058 List-Unsubscribe headers with a signed token. An SMTP failure
- * throws: the step job is retried with backoff (the same Message-ID each time).
+ * throws: the step job is retried with backoff (the same Message-ID each time). In test mode
+ * (a test sibling workspace) the message goes to the outbox, never to SMTP.
  */
 import { contactView, type EngineDeps } from '../engine-context.js';
 import { listUnsubscribeHeaders, messageIdFor } from '../transports/email.js';
@@ -35,7 +36,8 @@ export async function executeEmail(deps: EngineDeps, run: Run, wf: Workflow, ste
   }
   const key = await deps.secrets.unsubscribeKey(run.workspaceId, now);
   const token = signUnsubscribeToken(key, { workspaceId: run.workspaceId, contactId: run.contactId, runId: run.id });
-  await deps.mail.send({
+  const transport = (await deps.modes.isTest(run.workspaceId)) ? deps.testMail : deps.mail;
+  await transport.send({
     from: step.from ?? deps.settings.emailFrom,
     to,
     subject,

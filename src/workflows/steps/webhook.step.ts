@@ -5,6 +5,11 @@
  * slot and delays no other delivery. An attempt: 2xx succeeds; 410, a refused address or a
  * retry schedule run out fail the step; anything else (5xx, redirect, timeout, reset) is
  * retried after WEBHOOK_RETRY_SCHEDULE's next delay, or Retry-After when that is longer.
+ *
+ * Test mode (the run's workspace is a test sibling): every attempt records its signed request
+ * exactly as built (`request`), and it is sent only when the step is marked `"test": true`;
+ * otherwise the attempt is recorded with `sent: false` and the step completes, no network
+ * call made (test events must never reach a production endpoint).
  */
 import type { JobInput } from '../../processing/job-queue.port.js';
 import type { JobKind } from '../../processing/job-kind.js';
@@ -12,9 +17,31 @@ import { iso } from '../../http/paging.js';
 import { deliveryIdFor, contactView, type EngineDeps } from '../engine-context.js';
 import { nextRetryDelayMs } from '../transports/retry-schedule.js';
 import type { Step, Workflow } from '../workflow-definition.js';
-import type { Run } from '../workflow-store.port.js';
+import type { DeliveryAttempt, Run } from '../workflow-store.port.js';
+import { buildWebhookRequest } from '../transports/webhook-sender.js';
 
 type WebhookStep = Extract<Step, { type: 'webhook' }>;
+
+/** The webhook step of this id in a list of steps (branches searched too), or null. */
+function findWebhookStep(steps: Step[], id: string): WebhookStep | null {
+  for (const s of steps) {
+    if (s.id === id) return s.type === 'webhook' ? s : null;
+    if (s.type === 'branch') {
+      const found = findWebhookStep(s.then, id) ?? (s.else ? findWebhookStep(s.else, id) : null);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * Whether the run's version marks this step `"test": true` (a test endpoint). Read from the
+ * definition at attempt time, in test mode only: the delivery row stays as it was.
+ */
+async function isTestEndpoint(deps: EngineDeps, run: Run, stepId: string): Promise<boolean> {
+  const wf = await deps.workflows.get(run.workspaceId, run.workflowId, run.version);
+  return wf !== null && findWebhookStep(wf.definition.steps, stepId)?.test === true;
+}
 
 /** One attempt's job: keyed by (delivery, attempt number) so a retry is scheduled once. */
 export function attemptJob(kind: string, deliveryId: string, attempt: number | string, runAt: number): JobInput {
@@ -63,15 +90,25 @@ export function deliveryKind(
       }
       const secrets = await deps.secrets.signingSecrets(d.workspaceId, ctx.now);
       const started = Date.now();
-      const outcome = await deps.sender.send({ url: d.url, headers: d.headers, deliveryId: d.id, body: d.body, secrets, timestampSec: Math.floor(started / 1000) });
+      const req = { url: d.url, headers: d.headers, deliveryId: d.id, body: d.body, secrets, timestampSec: Math.floor(started / 1000) };
+      const test = await deps.modes.isTest(d.workspaceId);
+      const built = buildWebhookRequest(req);
+      if (test && !(await isTestEndpoint(deps, run, d.stepId))) {
+        const attempt: DeliveryAttempt = { at: started, status: null, latencyMs: 0, response: '', request: built, sent: false };
+        await deps.deliveries.recordAttempt({ id: d.id, attempt, status: 'succeeded', nextAttemptAt: null, next: null, now: started });
+        await done(run, d.stepId, { ok: true }, started);
+        return;
+      }
+      const outcome = await deps.sender.send(req, built);
       const now = Date.now();
       const attemptNo = d.attempts.length + 1;
-      const attempt = {
+      const attempt: DeliveryAttempt = {
         at: started,
         status: 'status' in outcome ? outcome.status : null,
         latencyMs: outcome.latencyMs,
         response: 'response' in outcome ? outcome.response : '',
         ...('error' in outcome && outcome.error !== undefined ? { error: outcome.error } : {}),
+        ...(test ? { request: built, sent: outcome.kind !== 'refused' } : {}),
       };
       if (outcome.kind === 'success') {
         await deps.deliveries.recordAttempt({ id: d.id, attempt, status: 'succeeded', nextAttemptAt: null, next: null, now });

@@ -11,6 +11,11 @@ export function mailTransportFromConfig(config: Config): MailTransport {
   return createMailTransport({ smtpUrl: config.email.smtpUrl ?? undefined, outboxDir: config.email.outboxDir });
 }
 
+/** The outbox of OUTBOX_DIR whatever SMTP_URL says: where test mode's email goes. */
+export function outboxTransportFromConfig(config: Config): MailTransport {
+  return createMailTransport({ outboxDir: config.email.outboxDir });
+}
+
 /** The domain of every Message-ID this process mints (EMAIL_FROM's, else PUBLIC_URL's host). */
 export function messageIdDomainFromConfig(config: Config): string {
   return messageIdDomain(config.email.from, config.publicUrl);

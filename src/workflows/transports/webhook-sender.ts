@@ -97,6 +97,30 @@ function findEgressError(err: unknown): EgressRefusedError | null {
   return null;
 }
 
+/** One attempt's HTTP request exactly as it goes on the wire (POST): what test mode records. */
+export interface BuiltWebhookRequest {
+  url: string;
+  /** Lower-case names: the step's own headers (reserved and hop-by-hop ones dropped), then ours. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The signed request of an attempt (Standard Webhooks headers), with no I/O. */
+export function buildWebhookRequest(req: WebhookRequest): BuiltWebhookRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower) || HOP_BY_HOP.has(lower) || !TOKEN.test(name)) continue;
+    headers[lower] = value;
+  }
+  headers['content-type'] = 'application/json';
+  headers['webhook-id'] = req.deliveryId;
+  headers['webhook-timestamp'] = String(req.timestampSec);
+  headers['webhook-signature'] = signatureHeader(req.secrets, req.deliveryId, req.timestampSec, req.body);
+  headers['user-agent'] ??= 'smashsend-webhooks/1';
+  return { url: req.url, headers, body: req.body };
+}
+
 export class WebhookSender {
   private readonly agent: Agent;
   private readonly policy: EgressPolicy;
@@ -113,24 +137,17 @@ export class WebhookSender {
     });
   }
 
-  async send(req: WebhookRequest): Promise<WebhookOutcome> {
+  /**
+   * Sends one attempt. `built` is the request as buildWebhookRequest made it (test mode records
+   * it on the attempt, then sends exactly that); by default it is built here.
+   */
+  async send(req: WebhookRequest, built: BuiltWebhookRequest = buildWebhookRequest(req)): Promise<WebhookOutcome> {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
-    const bad = checkWebhookUrl(req.url, this.policy);
+    const bad = checkWebhookUrl(built.url, this.policy);
     if (bad) return { kind: 'refused', latencyMs: latency(), error: bad };
-    const u = new URL(req.url);
-
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers ?? {})) {
-      const lower = name.toLowerCase();
-      if (RESERVED_HEADERS.has(lower) || HOP_BY_HOP.has(lower) || !TOKEN.test(name)) continue;
-      headers[lower] = value;
-    }
-    headers['content-type'] = 'application/json';
-    headers['webhook-id'] = req.deliveryId;
-    headers['webhook-timestamp'] = String(req.timestampSec);
-    headers['webhook-signature'] = signatureHeader(req.secrets, req.deliveryId, req.timestampSec, req.body);
-    headers['user-agent'] ??= 'smashsend-webhooks/1';
+    const u = new URL(built.url);
+    const headers = { ...built.headers };
 
     const signal = AbortSignal.timeout(this.o.timeoutMs);
     let status: number | null = null;
@@ -142,7 +159,7 @@ export class WebhookSender {
         path: `${u.pathname}${u.search}`,
         method: 'POST',
         headers,
-        body: req.body,
+        body: built.body,
         signal,
       });
       status = res.statusCode;
