@@ -30,6 +30,8 @@ beforeAll(async () => {
   await mintKey(store, 'default', 'test');
   const keys: KeyStore = {
     ensureWorkspace: (...a) => store.keys.ensureWorkspace(...a),
+    ensureTestWorkspace: (...a) => store.keys.ensureTestWorkspace(...a),
+    findWorkspace: (id) => store.keys.findWorkspace(id),
     createKey: (...a) => store.keys.createKey(...a),
     listKeys: () => store.keys.listKeys(),
     listActiveKeys: () => store.keys.listActiveKeys(),

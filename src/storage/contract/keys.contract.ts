@@ -65,6 +65,26 @@ export const keysContract: ContractSuite = {
         expect((await store.keys.listKeys()).map((k) => k.revokedAt)).toEqual([T0 + 10, T0 + 20]);
       });
 
+      it('test siblings: one per live workspace, never found by name, their keys named after the live workspace', async () => {
+        const t1 = await store.keys.ensureTestWorkspace(wsA, T0);
+        expect(t1).toEqual({ id: expect.stringMatching(/^ws_/), name: expect.any(String), created: true });
+        expect(t1.id).not.toBe(wsA);
+        expect(await store.keys.ensureTestWorkspace(wsA, T0 + 1)).toEqual({ ...t1, created: false });
+        const tB = await store.keys.ensureTestWorkspace(wsB, T0);
+        expect(tB.id).not.toBe(t1.id);
+        expect(await store.keys.findWorkspace(t1.id)).toEqual({ id: t1.id, name: t1.name, liveWorkspaceId: wsA });
+        expect(await store.keys.findWorkspace(wsA)).toEqual({ id: wsA, name: 'alpha', liveWorkspaceId: null });
+        expect(await store.keys.findWorkspace('ws_unknown')).toBeNull();
+        // A name finds live workspaces only: the sibling's own name makes a new live workspace.
+        const byName = await store.keys.ensureWorkspace(t1.name, T0 + 2).catch((e: Error) => e);
+        expect(byName instanceof Error ? byName.message : byName.id).not.toBe(t1.id);
+        // A key of the sibling: the live workspace's name, and which live workspace it is.
+        const k = await store.keys.createKey({ workspaceId: t1.id, name: 'tk', hash: hash1, prefix: 'sk_test_aaaa', now: T0 + 3 });
+        expect(k).toMatchObject({ workspaceId: t1.id, workspaceName: 'alpha', liveWorkspaceId: wsA });
+        expect(await store.keys.findActiveKeyByHash(hash1)).toEqual(k);
+        expect(await store.keys.revokeKey(k.id, T0 + 4)).toEqual({ ...k, revokedAt: T0 + 4 });
+      });
+
       it('records when keys were last used, never moving a time back', async () => {
         const k1 = await store.keys.createKey({ workspaceId: wsA, name: 'first', hash: hash1, prefix: 'p1', now: T0 });
         const k2 = await store.keys.createKey({ workspaceId: wsB, name: 'second', hash: hash2, prefix: 'p2', now: T0 + 1 });

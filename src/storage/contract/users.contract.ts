@@ -70,6 +70,18 @@ export const usersContract: ContractSuite = {
         expect(await store.users.findSession('s1', T0)).toBeNull();
       });
 
+      it('keeps the Test mode switch per session (absent when off)', async () => {
+        const { user } = await store.users.createUser({ email: 'tm@example.com', passwordHash: 'h', workspaceIds: [wsA], now: T0 });
+        await store.users.createSession({ tokenHash: 't1', userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 1000 });
+        await store.users.createSession({ tokenHash: 't2', userId: user.id, workspaceId: wsA, now: T0, expiresAt: T0 + 1000 });
+        expect(await store.users.setTestMode('t1', true)).toBe(true);
+        expect((await store.users.findSession('t1', T0))?.session).toEqual({ userId: user.id, workspaceId: wsA, createdAt: T0, expiresAt: T0 + 1000, testMode: true });
+        expect((await store.users.findSession('t2', T0))?.session.testMode).toBeUndefined();
+        expect(await store.users.setTestMode('t1', false)).toBe(true);
+        expect((await store.users.findSession('t1', T0))?.session).not.toHaveProperty('testMode');
+        expect(await store.users.setTestMode('nope', true)).toBe(false);
+      });
+
       it('a session pointing at a workspace the user does not belong to is not found', async () => {
         const { user } = await store.users.createUser({ email: 'ann@example.com', passwordHash: 'h', workspaceIds: [wsA], now: T0 });
         await store.users.createSession({ tokenHash: 's2', userId: user.id, workspaceId: wsB, now: T0, expiresAt: T0 + 1000 });
