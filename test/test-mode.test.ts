@@ -118,7 +118,9 @@ describe('test keys', () => {
     const check = await test('/v1/api-keys/check');
     expect(check.status).toBe(200);
     expect(check.body.workspace.name).toBe('default');
+    expect(check.body.mode).toBe('test');
     const liveCheck = await live('/v1/api-keys/check');
+    expect(liveCheck.body.mode).toBeUndefined();
     expect(check.body.workspace.id).not.toBe(liveCheck.body.workspace.id);
     // Each mode has its own rate-limit bucket: test traffic never uses up the live limit.
     const a = Number((await live('/v1/contacts')).headers.get('x-ratelimit-remaining'));

@@ -23,6 +23,7 @@ const CHECK_KEY: RouteContract = {
           role: { type: 'string', const: 'secret' },
           apiKey: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' } } },
           workspace: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+          mode: { type: 'string', const: 'test', description: 'Present for a test key (sk_test_…): its workspace id is the test mode\'s' },
         },
       },
     },
@@ -42,6 +43,8 @@ export const apiKeysRoutes: FastifyPluginAsync<ApiKeysRoutesOptions> = async (ap
       role: 'secret',
       apiKey: { id: k.keyId, name: k.keyName, prefix: k.keyPrefix },
       workspace: { id: k.workspaceId, name: k.workspaceName },
+      // A test key says so (its workspace id is test mode's); a live key's answer is as it was.
+      ...(k.test ? { mode: 'test' } : {}),
     };
   });
 };
