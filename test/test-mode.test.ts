@@ -287,16 +287,17 @@ describe('test-mode side effects', () => {
           trigger: { event: 'hook.signup' },
           steps: [
             { id: 'prod', type: 'webhook', url: `${base}/prod`, headers: { 'x-env': 'prod' } },
-            { id: 'sandbox', type: 'webhook', url: `${base}/sandbox`, test: true },
+            // Inside a branch: the marker is found wherever the step is.
+            { id: 'b', type: 'branch', if: { property: 'contact.email', op: 'exists' }, then: [{ id: 'sandbox', type: 'webhook', url: `${base}/sandbox`, test: true }] },
           ],
         },
       })
     ).body.workflow;
-    expect(wf.steps[1].test).toBe(true);
+    expect(wf.steps[1].then[0].test).toBe(true);
     const m = (await test('/v1/events', { body: { event: 'hook.signup', identify: { email: 'hook@example.com' } } })).body.messageId;
     const run = await finishedRun(test, m, wf.id);
     expect(run.status).toBe('completed');
-    expect(run.steps.map((x: any) => x.status)).toEqual(['completed', 'completed']);
+    expect(run.steps.filter((x: any) => x.id === 'prod' || x.id === 'sandbox').map((x: any) => x.status)).toEqual(['completed', 'completed']);
 
     // The marked destination got the request, signed with test mode's secret; the other nothing.
     const got = await eventually(() => received.find((r) => r.path === '/sandbox'), { timeoutMs: 10_000 });
