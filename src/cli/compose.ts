@@ -46,6 +46,7 @@ import { mountDashboard } from '../dashboard/dashboard.plugin.js';
 import { ActivityRecorder } from '../activity/activity-recorder.js';
 import { statsRoutes } from '../activity/stats.routes.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
+import { DryRunService } from '../dry-run/dry-run.service.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -177,11 +178,19 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     referrers: [workflowSegmentReferrer(store.workflows), ...(deps.segmentLinks?.referrers ?? [])],
   });
   const catalog = new CatalogModule({ catalog: store.catalog });
+  // Reads only (the ledger, contacts, workflows, segments): see dry-run.service.ts.
+  const dryRun = new DryRunService({
+    ledger: store.events,
+    contacts: store.contacts,
+    workflows: store.workflows,
+    segments: { service: segments.service, membership: segments.membership },
+    settings: { dedupWindowMs: config.dedupWindowMs, maxEventAgeMs: config.workflowMaxEventAgeMs },
+  });
   const dashboardRoutes: DashboardRoute[] = [];
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
     (app) => mountOpenApi(app),
-    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
+    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs, dryRun }),
     (app, ctx) => app.register(segmentRoutes, { segment, guardDeps: ctx.guardDeps, clock: ctx.clock }),
     (app, ctx) =>
       app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock, workflowTrace: (ws, id) => store.workflows.traces(ws, id) }),
