@@ -5,10 +5,9 @@
  * not reserved: the real call afterwards is not a duplicate). Invalid input is answered as
  * the real call answers it. On SQLite, and on PostgreSQL with TEST_BACKEND=postgres.
  */
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type HttpResult } from '../src/testing/http.js';
+import { tableCounts as countRows } from '../src/testing/table-counts.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
 let s: TestServer;
@@ -20,29 +19,10 @@ const seg: Record<string, string> = {};
 const api = (path: string, opts: Parameters<typeof call>[1] = {}) => call(`${s.url}${path}`, { key: s.key, ...opts });
 const flush = () => (s.server as unknown as { flushActivity: () => Promise<void> }).flushActivity();
 
-/** Rows in every table of the store (whatever the backend), after the buffered activity is written. */
+/** Rows in every table of the store, after the buffered activity is written. */
 async function tableCounts(): Promise<Record<string, number>> {
   await flush();
-  const out: Record<string, number> = {};
-  if (s.databaseUrl.startsWith('sqlite:')) {
-    const db = new Database(s.databaseUrl.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
-    try {
-      const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
-      for (const n of names) out[n] = db.prepare(`SELECT COUNT(*) FROM "${n}"`).pluck().get() as number;
-    } finally {
-      db.close();
-    }
-    return out;
-  }
-  const client = new pg.Client({ connectionString: s.databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename');
-    for (const { tablename } of rows) out[tablename] = Number((await client.query(`SELECT COUNT(*) AS n FROM "${tablename}"`)).rows[0].n);
-  } finally {
-    await client.end();
-  }
-  return out;
+  return countRows(s.databaseUrl);
 }
 
 async function createWorkflow(key: string, body: Record<string, unknown>): Promise<void> {

@@ -31,6 +31,7 @@ import type { Store } from '../storage/ports.js';
 import { unsubscribeRoutes } from '../workflows/unsubscribe.routes.js';
 import { workspaceSecretsRoutes } from '../workflows/workspace-secrets.routes.js';
 import { workflowsRoutes } from '../workflows/workflows.routes.js';
+import { replayRoutes } from '../workflows/replay.routes.js';
 import { DELIVERY_KIND, STEP_KIND, WorkflowRunner } from '../workflows/runner.js';
 import { WorkflowTriggers } from '../workflows/trigger.stage.js';
 import type { EngineDeps } from '../workflows/engine-context.js';
@@ -202,6 +203,20 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         clock: ctx.clock,
         egress: { allowPrivate: config.webhook.allowPrivate, allowedHosts: config.webhook.allowedHosts },
         membership: segments.membership,
+      }),
+    (app, ctx) =>
+      app.register(replayRoutes, {
+        replay: {
+          events: store.events,
+          contacts: store.contacts,
+          workflows: store.workflows,
+          membership: segments.membership,
+          settings: { maxEventAgeMs: config.workflowMaxEventAgeMs, emailFrom: config.email.from },
+        },
+        workflows: store.workflows,
+        guard: ctx.guard,
+        clock: ctx.clock,
+        egress: { allowPrivate: config.webhook.allowPrivate, allowedHosts: config.webhook.allowedHosts },
       }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock, onContactWritten: segments.onContactWritten }),
     (app, ctx) => segments.mount(app, ctx),

@@ -94,7 +94,7 @@ export async function evaluateCondition(deps: { workflows: Pick<WorkflowStore, '
 }
 
 /** The contact as conditions and templates see it: its properties plus `id`. */
-export async function contactView(contacts: ContactStore, workspaceId: string, contactId: string): Promise<Record<string, unknown> | null> {
+export async function contactView(contacts: Pick<ContactStore, 'get'>, workspaceId: string, contactId: string): Promise<Record<string, unknown> | null> {
   const c = await contacts.get(workspaceId, contactId);
   return c ? { ...c.properties, id: c.id } : null;
 }
