@@ -16,6 +16,7 @@ import { eventually } from '../src/testing/eventually.js';
 import { call } from '../src/testing/http.js';
 import { tableCounts } from '../src/testing/table-counts.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
+import { ReplayRangeTooLargeError, replayWorkflow } from '../src/workflows/replay.js';
 
 let s: TestServer;
 let receiver: Server;
@@ -153,7 +154,7 @@ describe('POST /v1/workflows/replay', () => {
     const r = await api('/v1/workflows/replay', { body: { workflowId: wf.id, since, until } });
     expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
     const replay = r.body.replay;
-    expect(replay).toMatchObject({ workflowId: wf.id, version: wf.version, events: 1000, truncated: false });
+    expect(replay).toMatchObject({ workflowId: wf.id, version: wf.version, events: 1000 });
 
     // Who entered, on which event.
     const entered = (runs: any[]) => new Map(runs.map((x) => [x.contactId, x.triggerMessageId]));
@@ -240,6 +241,14 @@ describe('POST /v1/workflows/replay', () => {
     expect(byContact['x-b'].status).toBe('completed');
     expect(byContact['x-b'].steps[1]).toMatchObject({ id: 'nudge', at: new Date(t + HOUR).toISOString(), webhook: { body: { timestamp: new Date(t + HOUR).toISOString() } } });
     expect(received.some((b) => b.data?.stepId === 'nudge')).toBe(false);
+  });
+
+  it('a range with more events than a replay reads is refused whole, never replayed in part', async () => {
+    const deps = { events: s.store.events, contacts: s.store.contacts, workflows: s.store.workflows, settings: { maxEventAgeMs: 72 * HOUR, emailFrom: 'x@example.com' } };
+    const workflow = (await s.store.workflows.list({ workspaceId: (await api('/v1/contacts/search?email=buyer1@example.com')).body.contact.workspaceId, limit: 1 }))[0]!;
+    const input = { workspaceId: workflow.workspaceId, workflow, stored: true, since: Date.parse(since), until: Date.parse(until) };
+    await expect(replayWorkflow(deps, { ...input, max: 999 })).rejects.toBeInstanceOf(ReplayRangeTooLargeError);
+    expect((await replayWorkflow(deps, { ...input, max: 1000 })).events).toBe(1000);
   });
 
   it('refuses what it cannot replay, with the usual errors', async () => {

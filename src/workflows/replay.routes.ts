@@ -5,7 +5,7 @@ import { isPlainObject } from '../core/validate-properties.js';
 import { Errors } from '../http/errors.js';
 import type { Guard } from '../http/route-deps.js';
 import type { EgressPolicy } from './transports/egress.js';
-import { replayWorkflow, type ReplayDeps } from './replay.js';
+import { ReplayRangeTooLargeError, replayWorkflow, type ReplayDeps } from './replay.js';
 import type { Workflow } from './workflow-definition.js';
 import type { WorkflowStore } from './workflow-store.port.js';
 import { parseWorkflowRequest, workflowNotFound } from './workflows.routes.js';
@@ -50,6 +50,11 @@ export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app,
     }
     // Segment transitions are not stored as a replayable history of events.
     if (!('event' in workflow.definition.trigger)) throw Errors.invalidBody('replay takes workflows with an event trigger');
-    return { replay: await replayWorkflow(o.replay, { workspaceId: req.workspaceId, workflow, stored: body.workflowId !== undefined, since, until }) };
+    try {
+      return { replay: await replayWorkflow(o.replay, { workspaceId: req.workspaceId, workflow, stored: body.workflowId !== undefined, since, until }) };
+    } catch (err) {
+      if (err instanceof ReplayRangeTooLargeError) throw Errors.invalidBody(err.message);
+      throw err;
+    }
   });
 };

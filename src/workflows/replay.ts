@@ -30,7 +30,7 @@ import { decideEventTrigger, type TriggerReason } from './trigger-decision.js';
 import type { Step, Workflow } from './workflow-definition.js';
 import type { WorkflowStore } from './workflow-store.port.js';
 
-/** Events read at most per replay (trigger and exitWhen events together): a bounded read and answer. */
+/** Events read at most per replay (trigger and exitWhen events together): a bounded read and answer; more is a 400. */
 export const REPLAY_MAX_EVENTS = 10_000;
 const PAGE = 1000;
 
@@ -73,35 +73,33 @@ export interface ReplayResult {
   until: string;
   /** Events read (trigger and exitWhen events in the range). */
   events: number;
-  /** More than REPLAY_MAX_EVENTS events in the range: only the oldest were replayed. */
-  truncated: boolean;
   runs: ReplayRun[];
   notEntered: { messageId: string; contactId: string | null; reason: TriggerReason | 'already_entered' | 'not_processed' }[];
 }
 
-/** The stored events of these names in [since, until), oldest first by acceptance, at most `max`. */
-async function eventsOf(deps: ReplayDeps, workspaceId: string, names: string[], since: number, until: number, max: number): Promise<{ events: StoredEvent[]; truncated: boolean }> {
+/** More events in the range than a replay reads: the caller narrows the range (a 400). */
+export class ReplayRangeTooLargeError extends Error {
+  override readonly name = 'ReplayRangeTooLargeError';
+  constructor(readonly max: number) {
+    super(`more than ${max} events in the range: narrow "since" and "until"`);
+  }
+}
+
+/** The stored events of these names in [since, until), in acceptance order; more than `max` is refused. */
+async function eventsOf(deps: ReplayDeps, workspaceId: string, names: string[], since: number, until: number, max: number): Promise<StoredEvent[]> {
   const all: StoredEvent[] = [];
-  let truncated = false;
   for (const name of names) {
     let after: { timestamp: number; seq: number } | undefined;
     for (;;) {
-      const p = await deps.events.list({ workspaceId, event: name, since, until, limit: PAGE, ...(after ? { after } : {}) });
+      const p = await deps.events.list({ workspaceId, event: name, since, until, limit: Math.min(PAGE, max + 1), ...(after ? { after } : {}) });
       all.push(...p.items);
-      if (all.length > max) {
-        truncated = true;
-        break;
-      }
+      // A partial replay would report a wrong `once` (its first entries missing): all or none.
+      if (all.length > max) throw new ReplayRangeTooLargeError(max);
       if (!p.next) break;
       after = p.next;
     }
-    if (truncated) break;
   }
-  // The list is newest first (event time); keep the oldest `max` by event time, then replay by acceptance.
-  all.sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq);
-  const kept = all.slice(0, max);
-  kept.sort((a, b) => a.seq - b.seq);
-  return { events: kept, truncated };
+  return all.sort((a, b) => a.seq - b.seq);
 }
 
 export async function replayWorkflow(deps: ReplayDeps, input: { workspaceId: string; workflow: Workflow; stored: boolean; since: number; until: number; max?: number }): Promise<ReplayResult> {
@@ -112,7 +110,7 @@ export async function replayWorkflow(deps: ReplayDeps, input: { workspaceId: str
   const trigger = def.trigger;
   if (!('event' in trigger)) throw new Error('replay: event triggers only');
   const names = [trigger.event, ...(def.exitWhen && def.exitWhen.event !== trigger.event ? [def.exitWhen.event] : [])];
-  const { events, truncated } = await eventsOf(deps, workspaceId, names, since, until, input.max ?? REPLAY_MAX_EVENTS);
+  const events = await eventsOf(deps, workspaceId, names, since, until, input.max ?? REPLAY_MAX_EVENTS);
 
   const views = new Map<string, Record<string, unknown> | null>();
   const viewOf = async (contactId: string) => {
@@ -169,7 +167,6 @@ export async function replayWorkflow(deps: ReplayDeps, input: { workspaceId: str
     since: iso(since),
     until: iso(until),
     events: events.length,
-    truncated,
     runs,
     notEntered,
   };
