@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type HttpResult } from '../src/testing/http.js';
 import { tableCounts as countRows } from '../src/testing/table-counts.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
+import { mintKey } from '../src/cli/context.js';
 
 let s: TestServer;
 const HOUR = 3600_000;
@@ -205,6 +206,19 @@ describe('dry run of POST /v1/events', () => {
     const tooLarge = await api('/v1/events?dryRun=true', { body: big });
     expect(comparable(tooLarge)).toEqual(comparable(await api('/v1/events', { body: big })));
     expect(tooLarge.status).toBe(413);
+  });
+
+  it('a publishable key may dry-run too (it may send events), and sees its own workspace only', async () => {
+    const pk = (await mintKey(s.store, 'default', 'browser', { publishable: true })).secret;
+    const dry = await call(`${s.url}/v1/events?dryRun=true`, { key: pk, body: { event: 'order.placed', identify: { email: ann }, properties: { total: 50 } } });
+    expect(dry.status).toBe(200);
+    expect(dry.body.contact.exists).toBe(true);
+    const batch = await call(`${s.url}/v1/events/batch?dryRun=true`, { key: pk, body: { events: [{ event: 'order.placed', identify: { email: ann } }] } });
+    expect(batch.status).toBe(200);
+    // Another workspace: Ann is unknown there, and none of these workflows or segments apply.
+    const other = await s.createKey('dry-run-other');
+    const elsewhere = await call(`${s.url}/v1/events?dryRun=true`, { key: other, body: { event: 'order.placed', identify: { email: ann }, properties: { total: 50 } } });
+    expect(elsewhere.body).toMatchObject({ contact: { exists: false }, workflows: [], segments: [] });
   });
 
   it('counts against the rate limit; dryRun must be true or false', async () => {
