@@ -61,7 +61,10 @@ export interface DryRunDeps {
 
 /** What earlier events of one batch would have done, so a later one is previewed after them. */
 interface BatchMemory {
-  contacts: Map<string, { contact: ContactRecord | null; state: ContactState; jsonChars: number | undefined }>;
+  /** By email: the stored contact (null: none yet) and its state after the batch's earlier events; `created` by one of them. */
+  contacts: Map<string, { contact: ContactRecord | null; state: ContactState; jsonChars: number | undefined; created?: boolean }>;
+  /** The workspace's workflows, read once per call. */
+  workflows?: Workflow[];
   messageIds: Set<string>;
   /** `${workflowId}\0${email}` of runs a `once` workflow would start. */
   entered: Set<string>;
@@ -110,14 +113,15 @@ export class DryRunService {
         : { contact: null, state: { properties: { email: v.email, status: DEFAULT_CONTACT_STATUS }, clocks: {} }, jsonChars: undefined };
     }
     const contactId = known.contact?.id ?? null;
-    const workflows = await this.deps.workflows.forWorkspace(workspaceId);
+    const exists = known.contact !== null || known.created === true;
+    const workflows = (memory.workflows ??= (await this.deps.workflows.forWorkspace(workspaceId)).workflows);
     if (duplicate) {
       // Not stored, not processed again: nothing would change.
       return {
         messageId: item.messageId,
         duplicate,
-        contact: { exists: known.contact !== null, changes: [] },
-        workflows: workflows.workflows.map((wf) => ({ workflowId: wf.id, outcome: 'not_entered', reason: 'duplicate' })),
+        contact: { exists, changes: [] },
+        workflows: workflows.map((wf) => ({ workflowId: wf.id, outcome: 'not_entered', reason: 'duplicate' })),
         segments: [],
       };
     }
@@ -132,7 +136,7 @@ export class DryRunService {
       createdAt: known.contact?.createdAt ?? now,
       updatedAt: now,
     };
-    memory.contacts.set(v.email, { contact: known.contact, state: after, jsonChars: undefined });
+    memory.contacts.set(v.email, { contact: known.contact, state: after, jsonChars: undefined, created: true });
 
     const transitions = this.deps.segments
       ? await this.deps.segments.service.preview({ workspaceId, contactId, after: afterRecord, event: { event: v.event, properties: v.properties, traits: v.traits, timestamp: v.timestamp }, now })
@@ -153,7 +157,7 @@ export class DryRunService {
     const conditionDeps = { workflows: this.deps.workflows, ...(this.deps.segments ? { membership: this.deps.segments.membership } : {}) };
 
     const out: DryRunOutcome['workflows'] = [];
-    for (const wf of workflows.workflows) {
+    for (const wf of workflows) {
       let d: TriggerDecision;
       if ('event' in wf.definition.trigger) {
         d = await decideEventTrigger(wf, { event: v.event, timestamp: v.timestamp, receivedAt: now }, this.deps.settings.maxEventAgeMs, (where) =>
@@ -172,7 +176,7 @@ export class DryRunService {
       }
       out.push({ workflowId: wf.id, outcome: 'would_start' });
     }
-    return { messageId: item.messageId, duplicate, contact: { exists: known.contact !== null, changes }, workflows: out, segments };
+    return { messageId: item.messageId, duplicate, contact: { exists, changes }, workflows: out, segments };
   }
 
   /** `frequency: once`: a run of this workflow for the contact, ever (the run's once key), or one earlier in this batch. */
