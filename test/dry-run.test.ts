@@ -221,10 +221,20 @@ describe('dry run of POST /v1/events', () => {
     expect(elsewhere.body).toMatchObject({ contact: { exists: false }, workflows: [], segments: [] });
   });
 
-  it('counts against the rate limit; dryRun must be true or false', async () => {
+  it('counts against the rate limit, not in the event stats; dryRun must be true or false', async () => {
+    const since = new Date(Date.now() - HOUR).toISOString();
+    const stats = async () => {
+      await flush();
+      return (await api(`/v1/stats/events?interval=hour&since=${since}`)).body.series;
+    };
+    const statsBefore = await stats();
+    expect(statsBefore.some((x: any) => x.accepted > 0)).toBe(true);
     const a = await api('/v1/events?dryRun=true', { body: { event: 'ok', identify: { email: ann } } });
     const b = await api('/v1/events?dryRun=true', { body: { event: 'ok', identify: { email: ann } } });
+    await api('/v1/events?dryRun=true', { body: { event: 'bad name!', identify: { email: ann } } });
+    await api('/v1/events/batch?dryRun=true', { body: { events: [{ event: 'ok', identify: { email: ann } }, { event: 'ok' }] } });
     expect(Number(b.headers.get('x-ratelimit-remaining'))).toBeLessThan(Number(a.headers.get('x-ratelimit-remaining')));
+    expect(await stats()).toEqual(statsBefore);
     const bad = await api('/v1/events?dryRun=yes', { body: { event: 'ok', messageId: 'dry-yes', identify: { email: ann } } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: 'INVALID_QUERY', message: '"dryRun" must be true or false' });
