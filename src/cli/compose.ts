@@ -31,6 +31,7 @@ import type { Store } from '../storage/ports.js';
 import { unsubscribeRoutes } from '../workflows/unsubscribe.routes.js';
 import { workspaceSecretsRoutes } from '../workflows/workspace-secrets.routes.js';
 import { workflowsRoutes } from '../workflows/workflows.routes.js';
+import { replayRoutes } from '../workflows/replay.routes.js';
 import { DELIVERY_KIND, STEP_KIND, WorkflowRunner } from '../workflows/runner.js';
 import { WorkflowTriggers } from '../workflows/trigger.stage.js';
 import type { EngineDeps } from '../workflows/engine-context.js';
@@ -47,6 +48,7 @@ import { mountDashboard } from '../dashboard/dashboard.plugin.js';
 import { ActivityRecorder } from '../activity/activity-recorder.js';
 import { statsRoutes } from '../activity/stats.routes.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
+import { DryRunService } from '../dry-run/dry-run.service.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -183,11 +185,19 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     referrers: [workflowSegmentReferrer(store.workflows), ...(deps.segmentLinks?.referrers ?? [])],
   });
   const catalog = new CatalogModule({ catalog: store.catalog });
+  // Reads only (the ledger, contacts, workflows, segments): see dry-run.service.ts.
+  const dryRun = new DryRunService({
+    ledger: store.events,
+    contacts: store.contacts,
+    workflows: store.workflows,
+    segments: { service: segments.service, membership: segments.membership },
+    settings: { dedupWindowMs: config.dedupWindowMs, maxEventAgeMs: config.workflowMaxEventAgeMs },
+  });
   const dashboardRoutes: DashboardRoute[] = [];
   const modules: ModuleMount[] = [
     // First: it records the routes registered after it.
     (app) => mountOpenApi(app),
-    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs }),
+    (app, ctx) => app.register(ingestRoutes, { ingest, guard: ctx.guard, clock: ctx.clock, dedupWindowMs: config.dedupWindowMs, dryRun }),
     (app, ctx) => app.register(segmentRoutes, { segment, guardDeps: ctx.guardDeps, clock: ctx.clock }),
     (app, ctx) =>
       app.register(eventsReadRoutes, { events: store.events, guard: ctx.guard, clock: ctx.clock, workflowTrace: (ws, id) => store.workflows.traces(ws, id) }),
@@ -199,6 +209,20 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         clock: ctx.clock,
         egress: { allowPrivate: config.webhook.allowPrivate, allowedHosts: config.webhook.allowedHosts },
         membership: segments.membership,
+      }),
+    (app, ctx) =>
+      app.register(replayRoutes, {
+        replay: {
+          events: store.events,
+          contacts: store.contacts,
+          workflows: store.workflows,
+          membership: segments.membership,
+          settings: { maxEventAgeMs: config.workflowMaxEventAgeMs, emailFrom: config.email.from },
+        },
+        workflows: store.workflows,
+        guard: ctx.guard,
+        clock: ctx.clock,
+        egress: { allowPrivate: config.webhook.allowPrivate, allowedHosts: config.webhook.allowedHosts },
       }),
     (app, ctx) => app.register(contactsRoutes, { contacts: store.contacts, guard: ctx.guard, clock: ctx.clock, onContactWritten: segments.onContactWritten }),
     (app, ctx) => segments.mount(app, ctx),

@@ -1,6 +1,6 @@
 /** The contact store port: the contacts API's reads and writes (merges by event time live in the event queue's apply). */
 import type { Page } from '../core/cursor.js';
-import type { ContactLimitCode } from '../core/merge-properties.js';
+import type { ContactLimitCode, ContactState } from '../core/merge-properties.js';
 import type { ContactStatus, JsonObject } from '../core/types.js';
 
 export interface ContactRecord {
@@ -79,4 +79,10 @@ export interface ContactStore {
   listPropertyNames(workspaceId: string): Promise<{ name: string; type: string }[]>;
   /** Every property's provenance (cleared ones included), from the clocks the merges keep; null if the contact is unknown. */
   provenance(workspaceId: string, id: string): Promise<PropertyProvenance[] | null>;
+  /**
+   * The contact and its merge state (properties with their clocks, and the stored JSON's
+   * length the limits count), as the event merge reads it: a dry run previews the merge on
+   * it (core/trait-preview.ts). Null when the address has no contact.
+   */
+  mergeState(workspaceId: string, email: string): Promise<{ contact: ContactRecord; state: ContactState; jsonChars: number } | null>;
 }

@@ -49,6 +49,12 @@ const UNLIMITED: ContactLimits = { maxCustomProperties: Infinity, maxClearedProp
 
 export type ContactLimitCode = 'TOO_MANY_CONTACT_PROPERTIES' | 'CONTACT_TOO_LARGE';
 
+/**
+ * What a merge decided for one key of a patch: applied, skipped because the stored value was
+ * set by a newer event or call (`older`), or refused at a contact limit.
+ */
+export type TraitDecision = 'applied' | 'older' | ContactLimitCode;
+
 /** A patch key that was not applied because the contact is at one of its limits. */
 export interface Refusal {
   key: string;
@@ -180,15 +186,20 @@ export class ContactMerge {
   /**
    * Applies `patch` at `clock` (the rules of mergeProperties); returns the keys refused
    * because the contact is at a limit (nothing of them is applied, not even their clock).
+   * `decided` hears the decision taken for each key (a dry run reports them: dry-run/): the
+   * same code decides for live processing and for a preview, so the two cannot disagree.
    */
-  apply(patch: JsonObject, clock: PropertyClock): Refusal[] {
+  apply(patch: JsonObject, clock: PropertyClock, decided?: (key: string, d: TraitDecision) => void): Refusal[] {
     const { properties, clocks, limits } = this;
     const stamp: PropertyClock = [clock[0], clock[1]]; // own copy: the caller's array may change
     const refused: Refusal[] = [];
     for (const key in patch) {
       if (!hasOwn.call(patch, key) || key === '__proto__') continue;
       const current = hasOwn.call(clocks, key) ? clocks[key] : undefined;
-      if (current !== undefined && compareClock(stamp, current) < 0) continue; // backdated: newer value stays
+      if (current !== undefined && compareClock(stamp, current) < 0) {
+        decided?.(key, 'older'); // backdated: newer value stays
+        continue;
+      }
 
       const value = patch[key] as JsonValue;
       const had = hasOwn.call(properties, key);
@@ -206,7 +217,10 @@ export class ContactMerge {
         } else if (current === undefined && custom) {
           // A tombstone for a key never set. Without room it is not kept: the key stays
           // unset, and only an older event setting it later could tell the difference.
-          if (!this.makeRoom(clockGrowth, key)) continue;
+          if (!this.makeRoom(clockGrowth, key)) {
+            decided?.(key, 'applied'); // stays unset, which is what clearing it asks
+            continue;
+          }
           this.addTombstone(key);
         }
       } else {
@@ -214,11 +228,13 @@ export class ContactMerge {
         const oldChars = had ? propertyChars(key, properties[key] as JsonValue) : 0;
         if (custom && !had && this.custom >= limits.maxCustomProperties) {
           refused.push({ key, code: 'TOO_MANY_CONTACT_PROPERTIES' });
+          decided?.(key, 'TOO_MANY_CONTACT_PROPERTIES');
           continue;
         }
         const growth = newChars - oldChars + clockGrowth;
         if (growth > 0 && !this.makeRoom(growth, key)) {
           refused.push({ key, code: 'CONTACT_TOO_LARGE' });
+          decided?.(key, 'CONTACT_TOO_LARGE');
           continue;
         }
         if (!had || !sameJson(properties[key] as JsonValue, value)) this.changed = true;
@@ -234,6 +250,7 @@ export class ContactMerge {
         this.chars += clockGrowth;
         this.changed = true;
       }
+      decided?.(key, 'applied');
     }
     return refused;
   }
@@ -321,12 +338,20 @@ export function mergeProperties(
 export function patchFromTraits(traits: JsonObject): JsonObject {
   const patch: JsonObject = {};
   for (const key in traits) {
-    if (!hasOwn.call(traits, key) || key === '__proto__' || key === 'email') continue;
+    if (!hasOwn.call(traits, key)) continue;
     const value = traits[key] as JsonValue;
-    if (key === 'status' && !isContactStatus(value)) continue;
+    if (droppedTraitReason(key, value) !== null) continue;
     patch[key] = value;
   }
   return patch;
+}
+
+/** Why patchFromTraits leaves this trait out of the patch (a dry run says so), or null when it is kept. */
+export function droppedTraitReason(key: string, value: JsonValue): string | null {
+  if (key === '__proto__') return 'not a property name';
+  if (key === 'email') return 'the contact is identify.email; a trait never changes it';
+  if (key === 'status' && !isContactStatus(value)) return `not a contact status (${CONTACT_STATUSES.join(', ')})`;
+  return null;
 }
 
 function isContactStatus(v: JsonValue): boolean {

@@ -89,25 +89,18 @@ export class IngestService {
 
   /** POST /v1/events: one event. */
   async single(workspaceId: string, body: unknown, now: number): Promise<SingleOutcome> {
-    if (!isPlainObject(body)) {
+    const p = prepareSingle(workspaceId, body, now);
+    if (p.kind !== 'valid') {
       this.counters.rejected('single', 1);
-      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: [{ code: 'INVALID_EVENT', message: 'Request body must be a JSON object' }] }] });
-      return { kind: 'not_object' };
-    }
-    const r = validateEvent(body, now);
-    if (!r.ok) {
-      this.counters.rejected('single', 1);
-      const first = r.error[0]!;
-      const message = first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message;
       // The error the client was answered with.
-      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: [{ code: first.code, message }] }] });
-      return { kind: 'invalid', code: first.code, message };
+      const error = p.kind === 'not_object' ? { code: 'INVALID_EVENT' as const, message: 'Request body must be a JSON object' } : { code: p.code, message: p.message };
+      this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: [error] }] });
+      return p;
     }
-    const item = toAppendItem(workspaceId, r.value);
+    const { item, messageIdGiven } = p;
     const outcomes = await this.log.append([item], now, this.dedupWindowMs);
     const outcome = outcomes[0];
     this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: [item], outcomes, rejected: NONE });
-    const messageIdGiven = r.value.messageId !== null;
     if (outcome !== 'duplicate') {
       this.counters.accepted('single', 1);
       return { kind: 'stored', messageId: item.messageId, duplicate: false, messageIdGiven };
@@ -142,31 +135,9 @@ export class IngestService {
 
   /** POST /v1/events/batch: each event validated alone; the valid ones appended together. */
   async batch(workspaceId: string, body: unknown, now: number): Promise<BatchOutcome> {
-    if (!isPlainObject(body)) return { kind: 'not_object' };
-    const list = body.events;
-    if (list === undefined || list === null) return { kind: 'invalid_batch', message: '"events" is required' };
-    if (!Array.isArray(list)) return { kind: 'invalid_batch', message: '"events" must be an array' };
-    if (list.length === 0) return { kind: 'invalid_batch', message: '"events" must contain at least 1 event' };
-    if (list.length > LIMITS.maxBatchEvents) return { kind: 'too_many' };
-
-    const errors: BatchResult['errors'] = [];
-    const items: AppendItem[] = [];
-    const indexes: number[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const r = validateEvent(list[i], now);
-      if (!r.ok) {
-        errors.push({ index: i, errors: r.error });
-        continue;
-      }
-      const item = toAppendItem(workspaceId, r.value);
-      // Validated items are at most 3 levels deep, so measuring them is safe and bounded.
-      if (itemByteLength(list[i] as JsonObject, item.properties, item.traits) > LIMITS.maxEventBytes) {
-        errors.push({ index: i, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] });
-        continue;
-      }
-      items.push(item);
-      indexes.push(i);
-    }
+    const p = prepareBatch(workspaceId, body, now);
+    if (p.kind !== 'prepared') return p;
+    const { list, errors, items, indexes } = p;
     const outcomes = items.length ? await this.log.append(items, now, this.dedupWindowMs) : [];
     this.observer?.ingested({ workspaceId, endpoint: 'batch', now, items, outcomes, rejected: errors.map((e) => ({ raw: list[e.index], errors: e.errors })) });
     const events: BatchResult['events'] = [];
@@ -182,4 +153,64 @@ export class IngestService {
     this.counters.rejected('batch', errors.length);
     return { kind: 'done', result: { accepted, failed: errors.length, duplicated, events, errors } };
   }
+}
+
+/** A single call validated: what it would store, or the error it is answered with. */
+export type PreparedSingle =
+  | { kind: 'not_object' }
+  | { kind: 'invalid'; code: ItemCode; message: string }
+  | { kind: 'valid'; item: AppendItem; event: ValidEvent; messageIdGiven: boolean };
+
+/**
+ * The single endpoint's validation, the same for the real call and its dry run (dry-run/):
+ * one function, so a dry run answers every invalid input exactly as the real call does.
+ */
+export function prepareSingle(workspaceId: string, body: unknown, now: number): PreparedSingle {
+  if (!isPlainObject(body)) return { kind: 'not_object' };
+  const r = validateEvent(body, now);
+  if (!r.ok) {
+    const first = r.error[0]!;
+    const message = first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message;
+    return { kind: 'invalid', code: first.code, message };
+  }
+  return { kind: 'valid', item: toAppendItem(workspaceId, r.value), event: r.value, messageIdGiven: r.value.messageId !== null };
+}
+
+/** A batch validated: the errors by index, and the items that would be appended (with their indexes and validated events). */
+export type PreparedBatch =
+  | { kind: 'not_object' }
+  | { kind: 'invalid_batch'; message: string }
+  | { kind: 'too_many' }
+  | { kind: 'prepared'; list: unknown[]; errors: BatchResult['errors']; items: AppendItem[]; indexes: number[]; valid: ValidEvent[] };
+
+/** The batch endpoint's validation, shared with its dry run like prepareSingle. */
+export function prepareBatch(workspaceId: string, body: unknown, now: number): PreparedBatch {
+  if (!isPlainObject(body)) return { kind: 'not_object' };
+  const list = body.events;
+  if (list === undefined || list === null) return { kind: 'invalid_batch', message: '"events" is required' };
+  if (!Array.isArray(list)) return { kind: 'invalid_batch', message: '"events" must be an array' };
+  if (list.length === 0) return { kind: 'invalid_batch', message: '"events" must contain at least 1 event' };
+  if (list.length > LIMITS.maxBatchEvents) return { kind: 'too_many' };
+
+  const errors: BatchResult['errors'] = [];
+  const items: AppendItem[] = [];
+  const indexes: number[] = [];
+  const valid: ValidEvent[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const r = validateEvent(list[i], now);
+    if (!r.ok) {
+      errors.push({ index: i, errors: r.error });
+      continue;
+    }
+    const item = toAppendItem(workspaceId, r.value);
+    // Validated items are at most 3 levels deep, so measuring them is safe and bounded.
+    if (itemByteLength(list[i] as JsonObject, item.properties, item.traits) > LIMITS.maxEventBytes) {
+      errors.push({ index: i, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] });
+      continue;
+    }
+    items.push(item);
+    indexes.push(i);
+    valid.push(r.value);
+  }
+  return { kind: 'prepared', list, errors, items, indexes, valid };
 }

@@ -59,6 +59,51 @@ export class MembershipService {
     return out;
   }
 
+  /** The segments an event can change for its contact: those whose rule names the event, or one of the traits it sets. */
+  candidatesFor(defs: CompiledSegment[], events: readonly { event: string; traits: Record<string, unknown> | null }[]): Set<string> {
+    const candidates = new Set<string>();
+    for (const def of defs) {
+      for (const e of events) {
+        if (def.refs.events.has(e.event) || (e.traits && Object.keys(e.traits).some((k) => def.refs.properties.has(k)))) {
+          candidates.add(def.record.id);
+          break;
+        }
+      }
+    }
+    return candidates;
+  }
+
+  /**
+   * What processing `event` would do to the contact's memberships, written nowhere (a dry
+   * run): the same candidates and the same judgement as the membership stage, on the contact
+   * as the merge would leave it (`after`), with the event's own hits counted beside the
+   * stored ones. `contactId` null: a contact the event would create.
+   */
+  async preview(input: {
+    workspaceId: string;
+    contactId: string | null;
+    after: ContactRecord;
+    event: { event: string; properties: Record<string, unknown> | null; traits: Record<string, unknown> | null; timestamp: number };
+    now: number;
+  }): Promise<EvaluationResult> {
+    const defs = await this.definitions(input.workspaceId);
+    if (defs.length === 0) return { enter: [], exit: [] };
+    const state = input.contactId === null ? { version: 0, members: [] } : await this.deps.segments.contactMembership(input.contactId);
+    const picked = state.version === 0 ? new Set(defs.map((d) => d.record.id)) : withDependents(defs, this.candidatesFor(defs, [input.event]));
+    if (picked.size === 0) return { enter: [], exit: [] };
+    const current = new Set(state.members.map((m) => m.segmentId));
+    const e = input.event;
+    const hits = this.hitsOf(defs, input.after.id, { seq: 0, event: e.event, properties: e.properties, timestamp: e.timestamp });
+    const { result } = await this.judge(input.after, defs.filter((d) => picked.has(d.record.id)), current, input.now, hits);
+    const enter: string[] = [];
+    const exit: string[] = [];
+    for (const [id, member] of result) {
+      if (member && !current.has(id)) enter.push(id);
+      if (!member && current.has(id)) exit.push(id);
+    }
+    return { enter, exit };
+  }
+
   /**
    * Evaluates the contact against `candidates` (segment ids; all when the contact was never
    * evaluated) and those that name them, applies the difference, and returns it with the
@@ -121,7 +166,14 @@ export class MembershipService {
   }
 
   /** Membership of each evaluated segment, and the next instant any can change by time alone. */
-  private async judge(contact: ContactRecord | null, evaluated: CompiledSegment[], current: Set<string>, now: number): Promise<{ result: Map<string, boolean>; recheckAt: number | null }> {
+  private async judge(
+    contact: ContactRecord | null,
+    evaluated: CompiledSegment[],
+    current: Set<string>,
+    now: number,
+    /** Hits not recorded (a preview's event): counted beside the stored ones. */
+    extraHits: readonly Pick<SegmentHit, 'nodeKey' | 'ts'>[] = [],
+  ): Promise<{ result: Map<string, boolean>; recheckAt: number | null }> {
     const result = new Map<string, boolean>();
     if (!contact) {
       for (const d of evaluated) result.set(d.record.id, false);
@@ -152,7 +204,8 @@ export class MembershipService {
     };
     list.forEach(([, { node, rank }], i) => {
       const a = answers[i]!;
-      counts.set(node.key, a.count);
+      const since = performedWindowStart(node, now);
+      counts.set(node.key, a.count + extraHits.filter((h) => h.nodeKey === node.key && h.ts >= since).length);
       if (node.withinMs === undefined && node.within === undefined) return;
       // `count ≥ n`: the result flips when the n-th newest counted event leaves the window.
       if (rank > 0 && a.rankTs !== null) consider(performedExpiry(node, a.rankTs));

@@ -50,15 +50,7 @@ export function membershipStage(d: SegmentJobDeps): EventStage {
         await d.segments.recordHits(hits);
         for (const [contactId, evs] of contacts) {
           // Only segments whose rule names the event or one of the traits it set can change.
-          const candidates = new Set<string>();
-          for (const def of defs) {
-            for (const e of evs) {
-              if (def.refs.events.has(e.event) || (e.traits && Object.keys(e.traits).some((k) => def.refs.properties.has(k)))) {
-                candidates.add(def.record.id);
-                break;
-              }
-            }
-          }
+          const candidates = d.service.candidatesFor(defs, evs);
           await d.service.evaluateContact({ workspaceId: ws, contactId, defs, candidates, now: ctx.now, enqueue: collect });
         }
       }

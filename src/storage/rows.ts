@@ -138,6 +138,11 @@ export function stateOf(r: ContactRow): ContactState {
   };
 }
 
+/** A row as ContactStore.mergeState answers it. */
+export function mergeStateOf(r: ContactRow): { contact: ContactRecord; state: ContactState; jsonChars: number } {
+  return { contact: toContactRecord(r), state: stateOf(r), jsonChars: r.properties.length + r.clocks.length };
+}
+
 /**
  * A ContactMerge over the row's state: parsed once, its size known from the stored text
  * (nothing re-serialised to learn it). A new contact when there is no row.

@@ -61,24 +61,36 @@ export function deliveryIdFor(runId: string, stepId: string): string {
 
 export interface ConditionSubject {
   workspaceId: string;
-  contactId: string;
+  /** Null: a contact that does not exist yet (a dry run of its first event): no stored history. */
+  contactId: string | null;
   /** The contact's properties plus id (what `contact.<name>` reads). */
   contact: Record<string, unknown> | null;
   event: { name: string; properties: Record<string, unknown> | null; timestamp: number } | null;
+  /**
+   * What is not stored but must count (a dry run, a replay): events `performed` counts beside
+   * the stored ones, and segment memberships that replace the stored ones.
+   */
+  overlay?: {
+    events?: readonly { name: string; properties: Record<string, unknown> | null; timestamp: number }[];
+    memberships?: ReadonlyMap<string, boolean>;
+  };
 }
 
 /** Evaluates a condition, fetching what it needs first (performed counts, memberships). */
-export async function evaluateCondition(deps: Pick<EngineDeps, 'workflows' | 'membership'>, cond: Condition, s: ConditionSubject, now: number): Promise<boolean> {
+export async function evaluateCondition(deps: { workflows: Pick<WorkflowStore, 'contactEvents'>; membership?: SegmentMembership }, cond: Condition, s: ConditionSubject, now: number): Promise<boolean> {
   const refs = references(cond);
   const counts = new Map<string, number>();
   for (const node of refs.performed) {
     const since = performedWindowStart(node, now);
-    const events = await deps.workflows.contactEvents({ workspaceId: s.workspaceId, contactId: s.contactId, event: node.performed, since, limit: PERFORMED_SCAN_LIMIT });
-    counts.set(node.key, events.filter((e) => eventMatchesPerformed(node, { name: node.performed, properties: e.properties })).length);
+    const stored = s.contactId === null ? [] : await deps.workflows.contactEvents({ workspaceId: s.workspaceId, contactId: s.contactId, event: node.performed, since, limit: PERFORMED_SCAN_LIMIT });
+    let n = stored.filter((e) => eventMatchesPerformed(node, { name: node.performed, properties: e.properties })).length;
+    for (const e of s.overlay?.events ?? []) if (e.timestamp >= since && eventMatchesPerformed(node, e)) n++;
+    counts.set(node.key, n);
   }
   const members = new Map<string, boolean>();
   for (const seg of refs.segments) {
-    members.set(seg, deps.membership ? await deps.membership.isMember(s.workspaceId, seg, s.contactId) : false);
+    const overlaid = s.overlay?.memberships?.get(seg);
+    members.set(seg, overlaid ?? (deps.membership && s.contactId !== null ? await deps.membership.isMember(s.workspaceId, seg, s.contactId) : false));
   }
   return evaluate(cond, {
     contact: s.contact,
@@ -90,7 +102,7 @@ export async function evaluateCondition(deps: Pick<EngineDeps, 'workflows' | 'me
 }
 
 /** The contact as conditions and templates see it: its properties plus `id`. */
-export async function contactView(contacts: ContactStore, workspaceId: string, contactId: string): Promise<Record<string, unknown> | null> {
+export async function contactView(contacts: Pick<ContactStore, 'get'>, workspaceId: string, contactId: string): Promise<Record<string, unknown> | null> {
   const c = await contacts.get(workspaceId, contactId);
   return c ? { ...c.properties, id: c.id } : null;
 }

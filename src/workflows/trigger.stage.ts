@@ -2,7 +2,7 @@
  * Trigger matching: a stage after the contact merge (processing/stages.ts). For each
  * processed event and each workflow of its workspace: exitWhen ends the contact's waiting
  * runs, then the trigger starts a run, or records why not (backdated, paused, filtered,
- * already_entered). Starting is WorkflowStore.enter: the run's unique keys make a repeated
+ * already_entered). The decision is trigger-decision.ts's, shared with the dry run. Starting is WorkflowStore.enter: the run's unique keys make a repeated
  * stage job (or a duplicate event) start nothing more, and the first step's job is written
  * in the same transaction.
  *
@@ -18,6 +18,7 @@ import type { EventStage } from '../processing/stages.js';
 import type { SegmentTransition, SegmentTransitionListener } from '../segments/segment-links.js';
 import { contactView, evaluateCondition, newId, type EngineDeps } from './engine-context.js';
 import { firstJob } from './runner.js';
+import { decideEventTrigger, decideSegmentTrigger } from './trigger-decision.js';
 import type { Workflow } from './workflow-definition.js';
 import type { Entry } from './workflow-store.port.js';
 
@@ -63,18 +64,12 @@ export class WorkflowTriggers implements EventStage, SegmentTransitionListener {
           const matches = def.exitWhen.where ? await evaluateCondition(this.deps, def.exitWhen.where, await subject(), now) : true;
           if (matches) await this.deps.workflows.exitRuns({ workspaceId: e.workspaceId, workflowId: wf.id, contactId: e.contactId, exceptTriggerKey: e.messageId, now });
         }
-        if (!('event' in def.trigger) || def.trigger.event !== e.event) continue;
-        const skip = (reason: 'backdated' | 'filtered' | 'paused') => entries.push({ kind: 'skip', workspaceId: e.workspaceId, workflowId: wf.id, messageId: e.messageId, reason });
-        if (wf.status === 'paused') {
-          skip('paused');
-          continue;
-        }
-        if (e.receivedAt - e.timestamp > this.deps.settings.maxEventAgeMs) {
-          skip('backdated');
-          continue;
-        }
-        if (def.trigger.where && !(await evaluateCondition(this.deps, def.trigger.where, await subject(), now))) {
-          skip('filtered');
+        const decision = await decideEventTrigger(wf, e, this.deps.settings.maxEventAgeMs, async (where) => evaluateCondition(this.deps, where, await subject(), now));
+        if (!decision.fires) {
+          // Only workflows this event could have started are traced.
+          if (decision.reason !== 'trigger_mismatch') {
+            entries.push({ kind: 'skip', workspaceId: e.workspaceId, workflowId: wf.id, messageId: e.messageId, reason: decision.reason });
+          }
           continue;
         }
         const runId = newId('run');
@@ -102,8 +97,7 @@ export class WorkflowTriggers implements EventStage, SegmentTransitionListener {
     const entries: Entry[] = [];
     for (const t of transitions) {
       for (const wf of byWs.get(t.workspaceId) ?? []) {
-        const trig = wf.definition.trigger;
-        if (!('segment' in trig) || trig.segment !== t.segmentId || trig.on !== t.on || wf.status !== 'active') continue;
+        if (!decideSegmentTrigger(wf, t).fires) continue;
         const runId = newId('run');
         entries.push({
           kind: 'start',

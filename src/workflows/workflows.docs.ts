@@ -62,3 +62,23 @@ export const LIST_DELIVERIES: RouteContract = {
   errors: ['INVALID_CURSOR'],
 };
 export const RETRY_DELIVERY: RouteContract = { summary: 'Retry a failed delivery now (same webhook-id)', tags, responses: { 200: { description: 'Queued', schema: { type: 'object', properties: { delivery: DELIVERY } } } }, errors: ['NOT_FOUND', 'CONFLICT'] };
+export const REPLAY_WORKFLOW: RouteContract = {
+  summary: 'Replay a workflow over stored events, with no side effect',
+  description:
+    'Runs a stored workflow (`workflowId`) or a definition (`definition`, as POST /v1/workflows takes it) over the stored events of [since, until), as if active: who would have entered (or why not), and what each step would have done (emails rendered, webhook bodies built, contact updates, branches). Waits are simulated in event time. Nothing is sent or stored.',
+  tags,
+  body: {
+    schema: {
+      type: 'object',
+      required: ['since', 'until'],
+      properties: {
+        workflowId: { type: 'string' },
+        definition: WORKFLOW,
+        since: { description: 'Inclusive: ISO 8601 or Unix seconds/ms', oneOf: [{ type: 'string' }, { type: 'number' }] },
+        until: { description: 'Exclusive: ISO 8601 or Unix seconds/ms', oneOf: [{ type: 'string' }, { type: 'number' }] },
+      },
+    },
+  },
+  responses: { 200: { description: 'The replay', schema: { type: 'object', properties: { replay: { type: 'object' } } } } },
+  errors: ['NOT_FOUND', 'INVALID_CONDITION'],
+};

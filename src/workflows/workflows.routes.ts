@@ -199,24 +199,31 @@ export async function retryDelivery(deliveries: DeliveryStore, workspaceId: stri
   return { delivery: presentDelivery((await deliveries.get(d.id))!) };
 }
 
+/** A workflow body as POST/PUT (and the replay's `definition`) take it: parsed, its segments checked, or the 400. */
+export async function parseWorkflowRequest(
+  body: unknown,
+  workspaceId: string,
+  o: { egress: EgressPolicy; membership?: SegmentMembership },
+): Promise<{ definition: WorkflowDefinition; status: WorkflowStatus }> {
+  let parsed: { definition: WorkflowDefinition; status: WorkflowStatus };
+  try {
+    parsed = parseWorkflowBody(body, { egress: o.egress });
+  } catch (err) {
+    if (err instanceof InvalidWorkflowError) throw err.code === 'INVALID_CONDITION' ? Errors.invalidCondition(err.message) : Errors.invalidBody(err.message);
+    throw err;
+  }
+  for (const seg of segmentsOf(parsed.definition)) {
+    if (!o.membership) throw Errors.invalidBody('segments are not available on this server');
+    if (!(await o.membership.exists(workspaceId, seg))) throw Errors.invalidBody(`segment ${seg} does not exist`);
+  }
+  return parsed;
+}
+
 export const workflowsRoutes: FastifyPluginAsync<WorkflowsRoutesOptions> = async (app, o) => {
   const { workflows, deliveries, guard, clock } = o;
   const opts = (contract: RouteContract) => ({ onRequest: guard('api'), bodyLimit: BODY_LIMIT, config: { contract } });
 
-  const parse = async (workspaceId: string, body: unknown): Promise<{ definition: WorkflowDefinition; status: WorkflowStatus }> => {
-    let parsed: { definition: WorkflowDefinition; status: WorkflowStatus };
-    try {
-      parsed = parseWorkflowBody(body, { egress: o.egress });
-    } catch (err) {
-      if (err instanceof InvalidWorkflowError) throw err.code === 'INVALID_CONDITION' ? Errors.invalidCondition(err.message) : Errors.invalidBody(err.message);
-      throw err;
-    }
-    for (const seg of segmentsOf(parsed.definition)) {
-      if (!o.membership) throw Errors.invalidBody('segments are not available on this server');
-      if (!(await o.membership.exists(workspaceId, seg))) throw Errors.invalidBody(`segment ${seg} does not exist`);
-    }
-    return parsed;
-  };
+  const parse = (workspaceId: string, body: unknown) => parseWorkflowRequest(body, workspaceId, o);
 
   app.post('/v1/workflows', opts(Docs.CREATE_WORKFLOW), async (req, reply) => {
     const { definition, status } = await parse(req.workspaceId, req.body);

@@ -1,6 +1,6 @@
 /**
- * Contracts of POST /v1/events and /v1/events/batch (see http/route-contract.ts): no query
- * parameters, and what /openapi.json shows. Documentation only: validation is core/'s.
+ * Contracts of POST /v1/events and /v1/events/batch (see http/route-contract.ts): the
+ * `dryRun` query parameter only, and what /openapi.json shows. Documentation only: validation is core/'s.
  */
 import type { JsonSchema, RouteContract } from '../../http/route-contract.js';
 
@@ -59,8 +59,17 @@ const batchSchema: JsonSchema = {
   },
 };
 
+const DRY_RUN = {
+  dryRun: {
+    description:
+      '`true`: validate exactly as the real call, store nothing, reserve no messageId, and answer with what would happen (the contact changes, the workflows that would start or not and why, the segments entered or left).',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
+};
+
 export const SEND_EVENT: RouteContract = {
   summary: 'Track one event',
+  query: DRY_RUN,
   description:
     'Stored durably before the answer; processed into the contact in the background. A resent messageId (or identical content) within the dedup window is a successful duplicate.',
   tags: ['Events'],
@@ -88,6 +97,7 @@ export const SEND_EVENT: RouteContract = {
 
 export const SEND_BATCH: RouteContract = {
   summary: 'Track up to 200 events',
+  query: DRY_RUN,
   description: 'Each event is validated alone. 200 when none failed, 207 when some did, 400 `ALL_EVENTS_FAILED` (with the same fields) when all did.',
   tags: ['Events'],
   body: { schema: { type: 'object', required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: 200, items: EVENT_SCHEMA } } } },

@@ -352,6 +352,23 @@ export const contactsContract: ContractSuite = {
         expect(await store.contacts.provenance(wsB, c.id)).toBeNull();
         expect(await store.contacts.provenance(wsA, 'ct_unknown')).toBeNull();
       });
+
+      it('mergeState: the properties with their clocks, as the merge reads them (a dry run previews on it)', async () => {
+        await append([ev(wsA, 'm-1', { traits: JSON.stringify({ plan: 'a', city: 'Oslo' }), timestamp: T0 + 10 })]);
+        await append([ev(wsA, 'm-2', { traits: JSON.stringify({ city: null }), timestamp: T0 + 20 })]);
+        await processOneByOne(T0 + 30);
+        const m = await store.contacts.mergeState(wsA, 'ann@example.com');
+        expect(m).not.toBeNull();
+        const c = await mustFindContact(wsA, 'ann@example.com');
+        expect(m!.contact).toEqual(c);
+        expect(m!.state.properties).toEqual({ email: 'ann@example.com', status: 'SUBSCRIBED', plan: 'a' });
+        // The cleared city keeps its clock (a tombstone): an older event cannot bring it back.
+        expect(m!.state.clocks.plan![0]).toBe(T0 + 10);
+        expect(m!.state.clocks.city![0]).toBe(T0 + 20);
+        expect(m!.jsonChars).toBe(JSON.stringify(m!.state.properties).length + JSON.stringify(m!.state.clocks).length);
+        expect(await store.contacts.mergeState(wsB, 'ann@example.com')).toBeNull();
+        expect(await store.contacts.mergeState(wsA, 'nobody@example.com')).toBeNull();
+      });
     });
   },
 };

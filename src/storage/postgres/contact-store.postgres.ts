@@ -6,7 +6,7 @@ import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, Cont
 import type { Page } from '../../core/cursor.js';
 import { type Branch, DEFAULT_READ_BOUNDS, MAX_PROPERTY_NAMES, type ReadBounds, type ReadTrace, contactBefore, mergePage, scanBranch } from '../read-bounds.js';
 import { PgReads, placeholders } from './reads.postgres.js';
-import { API_SEQ, clockSeqs, contactMergeOf, provenanceOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
+import { API_SEQ, clockSeqs, contactMergeOf, mergeStateOf, provenanceOf, toContactRecord, withoutEmail, type ContactRow as BaseContactRow } from '../rows.js';
 import { TransactionRaceError, hasNul, type PgDatabase, type Queryable } from './database.postgres.js';
 import { isUniqueViolation } from './errors.postgres.js';
 
@@ -327,6 +327,12 @@ export class PostgresContactStore implements ContactStore {
       email,
     ]);
     return rows[0] ? toContactRecord(rows[0]) : null;
+  }
+
+  async mergeState(workspaceId: string, email: string) {
+    if (hasNul(email)) return null;
+    const { rows } = await this.reads.query<ContactRow>('SELECT * FROM contacts WHERE workspace_id = $1 AND email = $2', [workspaceId, email]);
+    return rows[0] ? mergeStateOf(rows[0]) : null;
   }
 
   async update(workspaceId: string, id: string, properties: JsonObject, now: number): Promise<ContactMutation> {

@@ -7,7 +7,7 @@ import type { ContactCursor, ContactErasure, ContactMutation, ContactQuery, Cont
 import type { Page } from '../../core/cursor.js';
 import { type Branch, DEFAULT_READ_BOUNDS, MAX_PROPERTY_NAMES, type ReadBounds, type ReadTrace, contactBefore, mergePage, scanBranch } from '../read-bounds.js';
 import { SqliteReads } from './reads.sqlite.js';
-import { API_SEQ, clockSeqs, contactMergeOf, provenanceOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
+import { API_SEQ, clockSeqs, contactMergeOf, mergeStateOf, provenanceOf, toContactRecord, withoutEmail, type ContactRow } from '../rows.js';
 import { isUniqueViolation, sqliteFailure } from './errors.sqlite.js';
 import { EVENT_STATUS } from '../shared/status.js';
 
@@ -186,6 +186,11 @@ export class SqliteContactStore implements ContactStore {
   async findByEmail(workspaceId: string, email: string): Promise<ContactRecord | null> {
     const r = this.reads.get<ContactRow>('SELECT * FROM contacts WHERE workspace_id = ? AND email = ?', [workspaceId, email]);
     return r ? toContactRecord(r) : null;
+  }
+
+  async mergeState(workspaceId: string, email: string) {
+    const r = this.reads.get<ContactRow>('SELECT * FROM contacts WHERE workspace_id = ? AND email = ?', [workspaceId, email]);
+    return r ? mergeStateOf(r) : null;
   }
 
   async update(workspaceId: string, id: string, properties: JsonObject, now: number): Promise<ContactMutation> {

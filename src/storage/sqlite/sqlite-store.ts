@@ -143,6 +143,7 @@ export class SqliteStore implements Store {
       list: async (q) => (await r()).contacts.list(q),
       listPropertyNames: async (ws) => (await r()).contacts.listPropertyNames(ws),
       provenance: async (ws, id) => (await r()).contacts.provenance(ws, id),
+      mergeState: async (ws, e) => (await r()).contacts.mergeState(ws, e),
     };
     this.jobs = {
       enqueue: (...a) => call('jobs.enqueue', a),

@@ -16,13 +16,26 @@ import type { Run } from '../workflow-store.port.js';
 
 type EmailStep = Extract<Step, { type: 'email' }>;
 
-export async function executeEmail(deps: EngineDeps, run: Run, wf: Workflow, step: EmailStep, now: number): Promise<{ status: 'completed' | 'skipped' | 'failed'; error?: string }> {
-  const contact = await contactView(deps.contacts, run.workspaceId, run.contactId);
-  if (!contact) return { status: 'failed', error: 'the contact no longer exists' };
+/** An email step's message as rendered, before the headers that need a run (Message-ID, List-Unsubscribe). */
+export interface RenderedEmail {
+  from: string;
+  to: string;
+  subject: string;
+  html?: string;
+  text?: string;
+}
+
+export type ComposedEmail = { status: 'skipped' | 'failed'; error: string } | { status: 'ready'; message: RenderedEmail };
+
+/**
+ * Renders the step for a contact (its properties plus id) and the triggering event, or says
+ * why it is skipped or fails. Sends nothing: the step (below) and the replay (replay.ts) share it.
+ */
+export async function composeEmail(contact: Record<string, unknown>, triggerEvent: Record<string, unknown> | null, wf: Workflow, step: EmailStep, emailFrom: string): Promise<ComposedEmail> {
   if (contact.status !== undefined && contact.status !== 'SUBSCRIBED') return { status: 'skipped', error: `contact status is ${String(contact.status)}` };
   const to = contact.email;
   if (typeof to !== 'string') return { status: 'failed', error: 'the contact has no email' };
-  const vars = { contact, event: run.triggerEvent, workflow: { id: wf.id, name: wf.definition.name } };
+  const vars = { contact, event: triggerEvent, workflow: { id: wf.id, name: wf.definition.name } };
   let subject: string;
   let html: string | undefined;
   let text: string | undefined;
@@ -34,15 +47,19 @@ export async function executeEmail(deps: EngineDeps, run: Run, wf: Workflow, ste
     if (err instanceof TemplateError) return { status: 'failed', error: err.message };
     throw err;
   }
+  return { status: 'ready', message: { from: step.from ?? emailFrom, to, subject, ...(html !== undefined ? { html } : {}), ...(text !== undefined ? { text } : {}) } };
+}
+
+export async function executeEmail(deps: EngineDeps, run: Run, wf: Workflow, step: EmailStep, now: number): Promise<{ status: 'completed' | 'skipped' | 'failed'; error?: string }> {
+  const contact = await contactView(deps.contacts, run.workspaceId, run.contactId);
+  if (!contact) return { status: 'failed', error: 'the contact no longer exists' };
+  const composed = await composeEmail(contact, run.triggerEvent, wf, step, deps.settings.emailFrom);
+  if (composed.status !== 'ready') return composed;
   const key = await deps.secrets.unsubscribeKey(run.workspaceId, now);
   const token = signUnsubscribeToken(key, { workspaceId: run.workspaceId, contactId: run.contactId, runId: run.id });
   const transport = (await deps.modes.isTest(run.workspaceId)) ? deps.testMail : deps.mail;
   await transport.send({
-    from: step.from ?? deps.settings.emailFrom,
-    to,
-    subject,
-    ...(html !== undefined ? { html } : {}),
-    ...(text !== undefined ? { text } : {}),
+    ...composed.message,
     messageId: messageIdFor(run.id, step.id, deps.settings.messageIdDomain),
     headers: listUnsubscribeHeaders(deps.settings.publicUrl, token),
   });

@@ -50,13 +50,18 @@ export function attemptJob(kind: string, deliveryId: string, attempt: number | s
   return { kind, key: `${deliveryId}#${attempt}`, payload: { deliveryId }, runAt, maxAttempts: 5 };
 }
 
-export async function startWebhook(deps: EngineDeps, run: Run, wf: Workflow, step: WebhookStep, kind: string, now: number): Promise<void> {
-  const contact = await contactView(deps.contacts, run.workspaceId, run.contactId);
-  const body = JSON.stringify({
+/** The body a webhook step posts (SPEC.md "Webhook step"); the replay (replay.ts) shows the same. */
+export function webhookBody(wf: Workflow, runId: string, stepId: string, contact: Record<string, unknown> | null, event: Record<string, unknown> | null, now: number): string {
+  return JSON.stringify({
     type: 'workflow.webhook',
     timestamp: iso(now),
-    data: { workflowId: wf.id, version: wf.version, runId: run.id, stepId: step.id, contact, event: run.triggerEvent },
+    data: { workflowId: wf.id, version: wf.version, runId, stepId, contact, event },
   });
+}
+
+export async function startWebhook(deps: EngineDeps, run: Run, wf: Workflow, step: WebhookStep, kind: string, now: number): Promise<void> {
+  const contact = await contactView(deps.contacts, run.workspaceId, run.contactId);
+  const body = webhookBody(wf, run.id, step.id, contact, run.triggerEvent, now);
   await deps.deliveries.create(
     { id: deliveryIdFor(run.id, step.id), workspaceId: run.workspaceId, workflowId: wf.id, runId: run.id, stepId: step.id, url: step.url, headers: step.headers ?? {}, body },
     (id) => attemptJob(kind, id, 1, now),
