@@ -17,13 +17,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintKey } from '../src/cli/context.js';
 import { lines, runCli } from '../src/testing/cli.js';
 import { createUser, dash, signIn } from '../src/testing/dashboard.js';
 import { eventually } from '../src/testing/eventually.js';
+import { startMailServer, type MailServer } from '../src/testing/mail-server.js';
 import { call } from '../src/testing/http.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
@@ -34,30 +34,18 @@ interface Received {
 }
 
 let s: TestServer;
-let smtp: SMTPServer;
+let smtp: MailServer;
 let receiver: Server;
 let base: string;
 let outbox: string;
 /** A test key of the `default` workspace (the live key is s.key). */
 let testKey: string;
-const mails: ParsedMail[] = [];
+let mails: ParsedMail[] = [];
 const received: Received[] = [];
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    closeTimeout: 100,
-    onData(stream, _session, cb) {
-      simpleParser(stream).then(
-        (m) => {
-          mails.push(m);
-          cb();
-        },
-        (err: Error) => cb(err),
-      );
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+  smtp = await startMailServer();
+  mails = smtp.mails;
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -72,7 +60,7 @@ beforeAll(async () => {
   s = await startTestServer({
     backgroundWorker: true,
     env: {
-      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      SMTP_URL: smtp.url,
       EMAIL_FROM: 'Team <team@mail.example.com>',
       OUTBOX_DIR: outbox,
       WEBHOOK_ALLOW_PRIVATE: 'true',
@@ -85,7 +73,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s?.close();
-  await new Promise<void>((r) => smtp?.close(() => r()));
+  await smtp?.close();
   receiver?.closeAllConnections();
   await new Promise((r) => receiver?.close(r));
   rmSync(outbox, { recursive: true, force: true });

@@ -5,18 +5,17 @@
  * run's email step is `skipped`. Then the outbox: without SMTP_URL, a `.eml` file.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/eventually.js';
+import { startMailServer, type MailServer } from '../src/testing/mail-server.js';
 import { call } from '../src/testing/http.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
-let smtp: SMTPServer;
-const mails: ParsedMail[] = [];
+let smtp: MailServer;
+let mails: ParsedMail[] = [];
 let s: TestServer;
 
 const WELCOME = {
@@ -27,27 +26,14 @@ const WELCOME = {
 };
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    // The sender keeps its SMTP connection open (nodemailer's pool): don't wait 30 s for it at close.
-    closeTimeout: 100,
-    onData(stream, _session, cb) {
-      simpleParser(stream).then(
-        (m) => {
-          mails.push(m);
-          cb();
-        },
-        (err: Error) => cb(err),
-      );
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  const port = (smtp.server.address() as AddressInfo).port;
+  smtp = await startMailServer();
+  mails = smtp.mails;
+  const port = smtp.port;
   s = await startTestServer({ backgroundWorker: true, env: { SMTP_URL: `smtp://127.0.0.1:${port}`, EMAIL_FROM: 'Team <team@mail.example.com>', RATE_LIMIT_SINGLE_PER_MIN: '100000' } });
 });
 afterAll(async () => {
   await s?.close();
-  await new Promise<void>((r) => smtp?.close(() => r()));
+  await smtp?.close();
 });
 
 const api = (path: string, opts: Parameters<typeof call>[1] = {}) => call(`${s.url}${path}`, { key: s.key, ...opts });

@@ -3,46 +3,23 @@
  * mailparser, and the outbox's .eml files parsed the same way.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailTransport, listUnsubscribeHeaders, messageIdDomain, messageIdFor, type EmailMessage, type MailTransport } from './email.js';
 import { renderTemplate } from './templates.js';
+import { startMailServer, type MailServer } from '../../testing/mail-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function smtpServer(): Promise<{ port: number; mails: ParsedMail[]; auths: { user: string; pass: string }[] }> {
-  const mails: ParsedMail[] = [];
-  const auths: { user: string; pass: string }[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    onAuth(auth, _session, cb) {
-      auths.push({ user: auth.username ?? '', pass: auth.password ?? '' });
-      if (auth.username === 'mailer' && auth.password === 'p@ss:word') return cb(null, { user: 'mailer' });
-      return cb(new Error('bad credentials'));
-    },
-    onData(stream, _session, cb) {
-      simpleParser(stream).then(
-        (m) => {
-          mails.push(m);
-          cb();
-        },
-        (err: Error) => cb(err),
-      );
-    },
-    logger: false,
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { port: (server.server.address() as AddressInfo).port, mails, auths };
+async function smtpServer(): Promise<MailServer> {
+  const server = await startMailServer({ auth: { user: 'mailer', pass: 'p@ss:word' } });
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** mailparser files List-* headers under `list`: read the raw line. */
