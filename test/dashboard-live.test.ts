@@ -2,6 +2,7 @@
  * GET /dashboard/api/live: accepted, duplicate and rejected events over SSE, read from the
  * store, so on PostgreSQL an event taken by another API process appears too.
  */
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeServer, type ComposedServer } from '../src/cli/compose.js';
@@ -107,6 +108,46 @@ describe('live view', () => {
       ].sort(),
     );
     expect(items.find((i) => i.kind === 'rejected')).toMatchObject({ source: 'segment', event: 'Ordered', errors: [{ code: 'INVALID_ARRAY_ITEM' }] });
+  });
+
+  it.skipIf(BACKEND !== 'postgres')('sends an event whose transaction commits after a later one was sent (out-of-order ids), exactly once', async () => {
+    const u = await createUser(s.store, ['default']);
+    const session = await signIn(s.url, u.email);
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'ooo-0' }) });
+    // A second writer: a transaction that takes an id now and commits after the API's next event.
+    const writer = new pg.Client({ connectionString: s.databaseUrl });
+    await writer.connect();
+    try {
+      const ctrl = new AbortController();
+      const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
+      expect(res.status).toBe(200);
+      const { rows } = await writer.query<{ workspace_id: string }>(`SELECT workspace_id FROM events WHERE message_id = 'ooo-0'`);
+      await writer.query('BEGIN');
+      await writer.query(
+        `INSERT INTO events (workspace_id, message_id, event, email, ts, received_at) VALUES ($1, 'ooo-late', 'late', 'late@example.com', $2, $2)`,
+        [rows[0]!.workspace_id, Date.now()],
+      );
+      await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'ooo-1' }) });
+      let committed = false;
+      const items = await readItems(
+        res,
+        ctrl,
+        (l) => {
+          // The later id was sent: the poller is past the open transaction's id. Commit it now.
+          if (!committed && l.some((i) => i.messageId === 'ooo-1')) {
+            committed = true;
+            void writer.query('COMMIT').then(() => call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'ooo-2' }) }));
+          }
+          // One more poll after the one that found it: a re-send would come before ooo-3.
+          if (l.at(-1)?.messageId === 'ooo-2') void call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'ooo-3' }) });
+          return l.some((i) => i.messageId === 'ooo-3');
+        },
+        5000,
+      );
+      expect(items.map((i) => i.messageId)).toEqual(['ooo-1', 'ooo-late', 'ooo-2', 'ooo-3']);
+    } finally {
+      await writer.end();
+    }
   });
 
   it.skipIf(BACKEND !== 'postgres')('shows events taken by another API process on the same PostgreSQL', async () => {

@@ -1,4 +1,4 @@
-import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type StatsPoint } from '../../activity/activity.port.js';
+import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type SeqRange, type StatsPoint } from '../../activity/activity.port.js';
 import { activityKind, toActivity } from '../sqlite/activity-store.sqlite.js';
 import type { PgDatabase } from './database.postgres.js';
 
@@ -46,13 +46,17 @@ export class PostgresActivityStore implements ActivityStore {
     return { eventSeq: Number(rows[0]!.e), activityId: Number(rows[0]!.a) };
   }
 
-  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan = ACCEPTED_SCAN): Promise<{ items: AcceptedEvent[]; next: number }> {
-    // The newest position first, then a range of the primary key up to it (one statement:
-    // the CTE is read once, before the range).
-    const { rows } = await this.db.query<AcceptedEvent & { end: string | number }>(
-      `WITH bound AS (SELECT LEAST(COALESCE(MAX(id), 0), $1::bigint + $4::bigint) AS end FROM events)
-       SELECT b.end, e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt"
-       FROM bound b LEFT JOIN LATERAL (
+  async acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan = ACCEPTED_SCAN): Promise<{ items: AcceptedEvent[]; next: number; gaps?: SeqRange[] }> {
+    // The newest position first, then a range of the primary key up to it, and the ids of that
+    // range no committed row holds (an index-only walk of the range the items are read from
+    // anyway). One statement: one snapshot, so an event committing meanwhile is either an item
+    // or inside a gap, never neither.
+    const { rows } = await this.db.query<AcceptedEvent & { end: string | number; gaps: [string | number, string | number][] }>(
+      `WITH bound AS (SELECT LEAST(COALESCE(MAX(id), 0), $1::bigint + $4::bigint) AS end FROM events),
+       present AS (SELECT id, LAG(id, 1, $1::bigint) OVER (ORDER BY id) AS prev FROM events WHERE id > $1 AND id <= (SELECT "end" FROM bound)),
+       gaps AS (SELECT COALESCE(json_agg(json_build_array(prev + 1, id - 1) ORDER BY id), '[]') AS gaps FROM present WHERE id - prev > 1)
+       SELECT b.end, g.gaps, e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt"
+       FROM bound b CROSS JOIN gaps g LEFT JOIN LATERAL (
          SELECT id, message_id, event, email, received_at FROM events
          WHERE id > $1 AND id <= b.end AND workspace_id = $2 ORDER BY id LIMIT $3
        ) e ON true ORDER BY e.id`,
@@ -60,7 +64,20 @@ export class PostgresActivityStore implements ActivityStore {
     );
     const end = rows.length ? Number(rows[0]!.end) : afterSeq;
     const items = rows.filter((r) => r.seq !== null).map((r) => ({ seq: Number(r.seq), messageId: r.messageId, event: r.event, email: r.email, receivedAt: Number(r.receivedAt) }));
-    return { items, next: items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end) };
+    const next = items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end);
+    const gaps = (rows[0]?.gaps ?? []).map(([lo, hi]): SeqRange => [Number(lo), Math.min(Number(hi), next)]).filter(([lo, hi]) => lo <= hi);
+    return gaps.length ? { items, next, gaps } : { items, next };
+  }
+
+  async acceptedIn(workspaceId: string, ranges: SeqRange[], limit: number): Promise<AcceptedEvent[]> {
+    if (!ranges.length) return [];
+    const { rows } = await this.db.query<AcceptedEvent>(
+      `SELECT e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt"
+       FROM unnest($2::bigint[], $3::bigint[]) r(lo, hi) JOIN events e ON e.id BETWEEN r.lo AND r.hi
+       WHERE e.workspace_id = $1 ORDER BY e.id LIMIT $4`,
+      [workspaceId, ranges.map((r) => r[0]), ranges.map((r) => r[1]), limit],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), messageId: r.messageId, event: r.event, email: r.email, receivedAt: Number(r.receivedAt) }));
   }
 
   async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {

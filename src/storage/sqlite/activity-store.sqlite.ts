@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type StatsPoint } from '../../activity/activity.port.js';
+import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type SeqRange, type StatsPoint } from '../../activity/activity.port.js';
 
 interface ActivityRow {
   id: number;
@@ -68,8 +68,20 @@ export class SqliteActivityStore implements ActivityStore {
            WHERE id > ? AND id <= ? AND workspace_id = ? ORDER BY id LIMIT ?`,
         )
         .all(afterSeq, end, workspaceId, limit) as AcceptedEvent[];
+      // One writer commits in id order: nothing below the newest id can still appear.
       return { items, next: items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end) };
     })();
+  }
+
+  async acceptedIn(workspaceId: string, ranges: SeqRange[], limit: number): Promise<AcceptedEvent[]> {
+    if (!ranges.length) return [];
+    return this.db
+      .prepare(
+        `SELECT e.id AS seq, e.message_id AS messageId, e.event, e.email, e.received_at AS receivedAt FROM json_each(?) r
+         JOIN events e ON e.id BETWEEN r.value ->> 0 AND r.value ->> 1
+         WHERE e.workspace_id = ? ORDER BY e.id LIMIT ?`,
+      )
+      .all(JSON.stringify(ranges), workspaceId, limit) as AcceptedEvent[];
   }
 
   async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {

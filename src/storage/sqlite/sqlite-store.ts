@@ -245,6 +245,7 @@ export class SqliteStore implements Store {
       record: (...a) => call('activity.record', a),
       positions: async () => (await r()).activity.positions(),
       acceptedAfter: async (...a) => (await r()).activity.acceptedAfter(...a),
+      acceptedIn: async (...a) => (await r()).activity.acceptedIn(...a),
       activityAfter: async (...a) => (await r()).activity.activityAfter(...a),
       stats: async (q) => (await r()).activity.stats(q),
     };
