@@ -129,6 +129,7 @@ export class SqliteStore implements Store {
       applyToContact: (...a) => call('queue.applyToContact', a),
       applyBatch: (...a) => call('queue.applyBatch', a),
       fail: (...a) => call('queue.fail', a),
+      retryFailed: (...a) => call('queue.retryFailed', a),
       stats: async (now) => (await r()).queue.stats(now),
       loadEvents: async (seqs) => (await r()).queue.loadEvents(seqs),
     };

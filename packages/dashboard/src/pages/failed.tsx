@@ -15,23 +15,26 @@ interface DeadJob {
   deliveryId?: string;
 }
 
-/** Retry of a failed delivery: the same service as POST /v1/webhook-deliveries/:id/retry. The row is updated in place and the button keeps the focus. */
-function RetryButton({ d, onRetried }: { d: ApiDelivery; onRetried: (d: ApiDelivery) => void }) {
+/**
+ * Retry of one failed thing (a delivery, an event, a dead job): the dashboard's POST `path`,
+ * the same services as the public API's retries. The row is updated in place from the answer
+ * and the button keeps the focus.
+ */
+function RetryButton<T>({ what, path, done, onRetried }: { what: string; path: string; done: boolean; onRetried: (v: T) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const done = d.status !== 'failed';
   return (
     <>
       <button
         type="button"
         aria-disabled={busy || done}
-        aria-label={done ? `Retried delivery ${d.id}` : `Retry delivery ${d.id}`}
+        aria-label={done ? `Retried ${what}` : `Retry ${what}`}
         onClick={async () => {
           if (busy || done) return;
           setBusy(true);
           setError(null);
           try {
-            onRetried((await api<{ delivery: ApiDelivery }>(`/webhook-deliveries/${encodeURIComponent(d.id)}/retry`, { body: {} })).delivery);
+            onRetried(await api<T>(path, { body: {} }));
           } catch (err) {
             setError((err as Error).message);
           } finally {
@@ -56,6 +59,8 @@ export function FailedPage() {
   const [deliveries] = useLoad(() => api<{ deliveries: Page<ApiDelivery> }>('/webhook-deliveries?status=failed&limit=50'), []);
   const [dead] = useLoad(() => api<{ deadJobs: { items: DeadJob[]; hasMore: boolean } }>('/dead-jobs'), []);
   const [retried, setRetried] = useState<Record<string, ApiDelivery>>({});
+  const [retriedEvents, setRetriedEvents] = useState<Record<string, ApiEvent>>({});
+  const [retriedJobs, setRetriedJobs] = useState<Record<number, string>>({});
   return (
     <section>
       <h1>Failed</h1>
@@ -103,7 +108,12 @@ export function FailedPage() {
                             <Time iso={d.createdAt} />
                           </td>
                           <td>
-                            <RetryButton d={d} onRetried={(n) => setRetried((r) => ({ ...r, [n.id]: n }))} />
+                            <RetryButton<{ delivery: ApiDelivery }>
+                              what={`delivery ${d.id}`}
+                              path={`/webhook-deliveries/${encodeURIComponent(d.id)}/retry`}
+                              done={d.status !== 'failed'}
+                              onRetried={({ delivery: n }) => setRetried((r) => ({ ...r, [n.id]: n }))}
+                            />
                           </td>
                         </tr>
                       );
@@ -135,11 +145,14 @@ export function FailedPage() {
                     <th>Event</th>
                     <th>Email</th>
                     <th>Error</th>
+                    <th>
+                      <span class="sr">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {v.events.items.map((e) => (
-                    <tr class="failed">
+                  {v.events.items.map((listed) => retriedEvents[listed.messageId] ?? listed).map((e) => (
+                    <tr key={e.messageId} class={e.status}>
                       <td>
                         <Time iso={e.timestamp} />
                       </td>
@@ -148,6 +161,14 @@ export function FailedPage() {
                       </td>
                       <td>{e.email}</td>
                       <td>{e.error ?? ''}</td>
+                      <td>
+                        <RetryButton<{ event: ApiEvent }>
+                          what={`event ${e.messageId}`}
+                          path={`/events/${encodeURIComponent(e.messageId)}/retry`}
+                          done={e.status !== 'failed'}
+                          onRetried={({ event: n }) => setRetriedEvents((r) => ({ ...r, [n.messageId]: n }))}
+                        />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -173,11 +194,14 @@ export function FailedPage() {
                     <th>Attempts</th>
                     <th>Last error</th>
                     <th>Gave up</th>
+                    <th>
+                      <span class="sr">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
                   {v.deadJobs.items.map((j) => (
-                    <tr class="failed">
+                    <tr key={j.id} class={retriedJobs[j.id] ?? 'failed'}>
                       <td>{j.id}</td>
                       <td>
                         <code>{j.kind}</code>
@@ -196,6 +220,14 @@ export function FailedPage() {
                       </td>
                       <td>{j.lastError ?? ''}</td>
                       <td>{j.finishedAt ? <Time iso={j.finishedAt} /> : '–'}</td>
+                      <td>
+                        <RetryButton<{ job: { id: number; status: string } }>
+                          what={`job ${j.id}`}
+                          path={`/dead-jobs/${j.id}/retry`}
+                          done={retriedJobs[j.id] !== undefined}
+                          onRetried={({ job }) => setRetriedJobs((r) => ({ ...r, [job.id]: job.status }))}
+                        />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
