@@ -9,7 +9,7 @@ import { composeServer, type ComposedServer } from '../src/cli/compose.js';
 import { openStore, storeOptionsOf } from '../src/storage/open-store.js';
 import type { Store } from '../src/storage/ports.js';
 import { BACKEND } from '../src/testing/test-database.js';
-import { createUser, signIn, type Session } from '../src/testing/dashboard.js';
+import { createUser, dash, signIn, type Session } from '../src/testing/dashboard.js';
 import { call, ev } from '../src/testing/http.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
 
@@ -108,6 +108,28 @@ describe('live view', () => {
       ].sort(),
     );
     expect(items.find((i) => i.kind === 'rejected')).toMatchObject({ source: 'segment', event: 'Ordered', errors: [{ code: 'INVALID_ARRAY_ITEM' }] });
+  });
+
+  it('an accepted event says where it came from: our API or the Segment-compatible paths; so does its event page', async () => {
+    const u = await createUser(s.store, ['default']);
+    const session = await signIn(s.url, u.email);
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    const auth = { authorization: `Basic ${Buffer.from(`${s.key}:`).toString('base64')}` };
+    expect((await call(`${s.url}/v1/track`, { headers: auth, body: { userId: 'src@example.com', event: 'Viewed', messageId: 'src-segment' } })).status).toBe(200);
+    await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'src-api' }) });
+    await call(`${s.url}/v1/events/batch`, { key: s.key, body: { events: [ev({ messageId: 'src-batch' })] } });
+    const items = await readItems(res, ctrl, (l) => l.length >= 3, 2000);
+    expect(Object.fromEntries(items.map((i) => [i.messageId, [i.kind, i.source]]))).toEqual({
+      'src-segment': ['accepted', 'segment'],
+      'src-api': ['accepted', 'api'],
+      'src-batch': ['accepted', 'api'],
+    });
+    expect((await dash(s.url, session, '/events/src-segment')).body.event).toMatchObject({ messageId: 'src-segment', source: 'segment' });
+    expect((await dash(s.url, session, '/events/src-api')).body.event).toMatchObject({ messageId: 'src-api', source: 'api' });
+    // The public read API keeps its shape.
+    expect((await call(`${s.url}/v1/events/src-segment`, { key: s.key })).body.event.source).toBeUndefined();
   });
 
   it.skipIf(BACKEND !== 'postgres')('sends an event whose transaction commits after a later one was sent (out-of-order ids), exactly once', async () => {

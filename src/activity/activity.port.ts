@@ -37,6 +37,8 @@ export interface AcceptedEvent {
   event: string;
   email: string;
   receivedAt: number;
+  /** `segment`: taken by the Segment-compatible paths; absent: our own API. */
+  source?: 'segment';
 }
 
 /** Positions `[from, to]`, both included. */

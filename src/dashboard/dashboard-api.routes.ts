@@ -212,7 +212,8 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
       e.contactId ? contacts.get(req.workspaceId, e.contactId) : contacts.findByEmail(req.workspaceId, e.email),
       o.workflowTrace ? o.workflowTrace(req.workspaceId, e.messageId) : [],
     ]);
-    return { event: presentEvent(e), contact: contact ? presentContact(contact) : null, workflows };
+    // source: where the event came from (our API or the Segment-compatible paths), shown on the page.
+    return { event: { ...presentEvent(e), source: e.source ?? 'api' }, contact: contact ? presentContact(contact) : null, workflows };
   });
 
   app.get('/dashboard/api/contacts', priv(), async (req) => listContacts(contacts, req.workspaceId, req.query));

@@ -115,7 +115,7 @@ export class LiveFeed {
       this.noteGaps(accepted.gaps);
       if (other.length) this.position.activityId = other[other.length - 1]!.id;
       const items = [
-        ...[...late, ...accepted.items].map((e) => ({ kind: 'accepted', at: e.receivedAt, messageId: e.messageId, event: e.event, email: e.email, source: 'api' })),
+        ...[...late, ...accepted.items].map((e) => ({ kind: 'accepted', at: e.receivedAt, messageId: e.messageId, event: e.event, email: e.email, source: e.source ?? 'api' })),
         ...other.map((a) => ({ kind: a.kind, at: a.at, messageId: a.messageId, event: a.event, email: a.email, source: a.source, ...(a.errors ? { errors: a.errors } : {}) })),
       ].sort((a, b) => a.at - b.at);
       if (this.out.writableLength > this.limits.maxBufferedBytes) {

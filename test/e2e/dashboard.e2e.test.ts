@@ -305,4 +305,29 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     expect(await entry.getByRole('row').filter({ hasText: 'cart.items' }).textContent()).toContain('number');
     await page.screenshot({ path: join(ARTIFACTS, 'catalog.png'), fullPage: true });
   });
+
+  it('the live view shows each event\'s source and filters by it; the event page names it', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live events' }).click();
+    await page.getByText('● live').waitFor();
+    const auth = { authorization: `Basic ${Buffer.from(`${s.key}:`).toString('base64')}` };
+    expect((await call(`${s.url}/v1/track`, { headers: auth, body: { userId: 'seg-e2e@example.com', event: 'Viewed', messageId: 'src-e2e-seg' } })).status).toBe(200);
+    expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: 'src.api', messageId: 'src-e2e-api', identify: { email: 'api-e2e@example.com' } }) })).status).toBe(200);
+    const live = page.getByTestId('live');
+    const segRow = live.locator('tr.accepted').filter({ hasText: 'seg-e2e@example.com' });
+    const apiRow = live.locator('tr.accepted').filter({ hasText: 'api-e2e@example.com' });
+    await segRow.waitFor({ timeout: 2000 });
+    await apiRow.waitFor({ timeout: 2000 });
+    expect(await segRow.getByRole('cell', { name: 'Segment', exact: true }).count()).toBe(1);
+    expect(await apiRow.getByRole('cell', { name: 'API', exact: true }).count()).toBe(1);
+    await page.getByLabel('Source').selectOption('segment');
+    await apiRow.waitFor({ state: 'detached' });
+    expect(await segRow.count()).toBe(1);
+    await page.getByLabel('Source').selectOption('api');
+    await segRow.waitFor({ state: 'detached' });
+    await apiRow.waitFor();
+    await page.getByLabel('Source').selectOption('');
+    await segRow.getByRole('link', { name: 'Viewed' }).click();
+    await page.getByTestId('event-source').waitFor();
+    expect(await page.getByTestId('event-source').textContent()).toBe('Segment-compatible API');
+  });
 });

@@ -81,6 +81,19 @@ export const activityContract: ContractSuite = {
         expect((await store.activity.acceptedAfter(wsA, start.eventSeq, 10)).gaps).toBeUndefined();
       });
 
+      it('an event appended with source "segment" reads back with it, by position and by messageId; ours without one', async () => {
+        const start = await store.activity.positions();
+        await f.append([f.ev(wsA, 'seg-1', { source: 'segment' }), f.ev(wsA, 'api-1')], T0);
+        const { items } = await store.activity.acceptedAfter(wsA, start.eventSeq, 10);
+        expect(items.map((e) => [e.messageId, e.source])).toEqual([
+          ['seg-1', 'segment'],
+          ['api-1', undefined],
+        ]);
+        expect((await store.activity.acceptedIn(wsA, [[items[0]!.seq, items[1]!.seq]], 10)).map((e) => e.source)).toEqual(['segment', undefined]);
+        expect((await store.events.get(wsA, 'seg-1'))?.source).toBe('segment');
+        expect(await store.events.get(wsA, 'api-1')).not.toHaveProperty('source');
+      });
+
       it('acceptedAfter examines at most `scan` positions, and moves past other workspaces\' events once', async () => {
         const start = await store.activity.positions();
         await f.append([f.ev(wsB, 'b1'), f.ev(wsB, 'b2'), f.ev(wsB, 'b3'), f.ev(wsB, 'b4'), f.ev(wsA, 'a1')], T0);

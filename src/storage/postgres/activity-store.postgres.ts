@@ -1,5 +1,6 @@
 import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type SeqRange, type StatsPoint } from '../../activity/activity.port.js';
 import { activityKind, toActivity } from '../sqlite/activity-store.sqlite.js';
+import { toAccepted } from '../rows.js';
 import type { PgDatabase } from './database.postgres.js';
 
 export class PostgresActivityStore implements ActivityStore {
@@ -55,15 +56,15 @@ export class PostgresActivityStore implements ActivityStore {
       `WITH bound AS (SELECT LEAST(COALESCE(MAX(id), 0), $1::bigint + $4::bigint) AS end FROM events),
        present AS (SELECT id, LAG(id, 1, $1::bigint) OVER (ORDER BY id) AS prev FROM events WHERE id > $1 AND id <= (SELECT "end" FROM bound)),
        gaps AS (SELECT COALESCE(json_agg(json_build_array(prev + 1, id - 1) ORDER BY id), '[]') AS gaps FROM present WHERE id - prev > 1)
-       SELECT b.end, g.gaps, e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt"
+       SELECT b.end, g.gaps, e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt", e.source
        FROM bound b CROSS JOIN gaps g LEFT JOIN LATERAL (
-         SELECT id, message_id, event, email, received_at FROM events
+         SELECT id, message_id, event, email, received_at, source FROM events
          WHERE id > $1 AND id <= b.end AND workspace_id = $2 ORDER BY id LIMIT $3
        ) e ON true ORDER BY e.id`,
       [afterSeq, workspaceId, limit, scan],
     );
     const end = rows.length ? Number(rows[0]!.end) : afterSeq;
-    const items = rows.filter((r) => r.seq !== null).map((r) => ({ seq: Number(r.seq), messageId: r.messageId, event: r.event, email: r.email, receivedAt: Number(r.receivedAt) }));
+    const items = rows.filter((r) => r.seq !== null).map(toAccepted);
     const next = items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end);
     const gaps = (rows[0]?.gaps ?? []).map(([lo, hi]): SeqRange => [Number(lo), Math.min(Number(hi), next)]).filter(([lo, hi]) => lo <= hi);
     return gaps.length ? { items, next, gaps } : { items, next };
@@ -72,12 +73,12 @@ export class PostgresActivityStore implements ActivityStore {
   async acceptedIn(workspaceId: string, ranges: SeqRange[], limit: number): Promise<AcceptedEvent[]> {
     if (!ranges.length) return [];
     const { rows } = await this.db.query<AcceptedEvent>(
-      `SELECT e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt"
+      `SELECT e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt", e.source
        FROM unnest($2::bigint[], $3::bigint[]) r(lo, hi) JOIN events e ON e.id BETWEEN r.lo AND r.hi
        WHERE e.workspace_id = $1 ORDER BY e.id LIMIT $4`,
       [workspaceId, ranges.map((r) => r[0]), ranges.map((r) => r[1]), limit],
     );
-    return rows.map((r) => ({ seq: Number(r.seq), messageId: r.messageId, event: r.event, email: r.email, receivedAt: Number(r.receivedAt) }));
+    return rows.map(toAccepted);
   }
 
   async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {

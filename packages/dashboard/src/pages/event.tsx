@@ -38,6 +38,8 @@ export function EventPage({ messageId }: { messageId: string }) {
             </dd>
             <dt>Contact</dt>
             <dd>{contact ? <Link href={`/contacts/${encodeURIComponent(contact.id)}`}>{e.email}</Link> : e.email}</dd>
+            <dt>Source</dt>
+            <dd data-testid="event-source">{e.source === 'segment' ? 'Segment-compatible API' : 'API'}</dd>
             <dt>Event time</dt>
             <dd>
               <Time iso={e.timestamp} />

@@ -12,9 +12,13 @@ export interface LiveItem {
   messageId: string | null;
   event: string | null;
   email: string | null;
+  /** Accepted: `api` or `segment`; duplicates and rejections name the endpoint: `single`, `batch` or `segment`. */
   source: string;
   errors?: { code: string; message: string }[];
 }
+
+/** Our API or the Segment-compatible paths, whichever endpoint of ours it was. */
+export const originOf = (source: string): 'api' | 'segment' => (source === 'segment' ? 'segment' : 'api');
 
 const MAX = 500;
 
@@ -23,7 +27,7 @@ export function LivePage() {
   const [paused, setPaused] = useState(false);
   const [hidden, setHidden] = useState(0);
   const [state, setState] = useState<'connecting' | 'live' | 'error'>('connecting');
-  const [filter, setFilter] = useState({ text: '', kind: '' });
+  const [filter, setFilter] = useState({ text: '', kind: '', source: '' });
   const pausedRef = useRef(false);
   pausedRef.current = paused;
 
@@ -42,7 +46,7 @@ export function LivePage() {
 
   const t = filter.text.trim().toLowerCase();
   const shown = items.filter(
-    (i) => (!filter.kind || i.kind === filter.kind) && (!t || [i.event, i.email, i.messageId, i.source].some((f) => f?.toLowerCase().includes(t))),
+    (i) => (!filter.kind || i.kind === filter.kind) && (!filter.source || originOf(i.source) === filter.source) && (!t || [i.event, i.email, i.messageId, i.source].some((f) => f?.toLowerCase().includes(t))),
   );
   return (
     <section>
@@ -59,6 +63,14 @@ export function LivePage() {
             <option value="accepted">accepted</option>
             <option value="duplicate">duplicate</option>
             <option value="rejected">rejected</option>
+          </select>
+        </label>
+        <label>
+          Source
+          <select value={filter.source} onChange={(e) => setFilter({ ...filter, source: (e.target as HTMLSelectElement).value })}>
+            <option value="">all</option>
+            <option value="api">API</option>
+            <option value="segment">Segment</option>
           </select>
         </label>
         <button type="button" aria-pressed={paused} onClick={() => (setPaused(!paused), paused && setHidden(0))}>
@@ -95,7 +107,7 @@ export function LivePage() {
                   </td>
                   <td>{i.kind === 'accepted' && i.messageId ? <Link href={`/events/${encodeURIComponent(i.messageId)}`}>{i.event}</Link> : (i.event ?? '–')}</td>
                   <td>{i.email ?? '–'}</td>
-                  <td>{i.source}</td>
+                  <td title={i.source}>{originOf(i.source) === 'segment' ? 'Segment' : 'API'}</td>
                   <td>{i.errors ? i.errors.map((e) => `${e.code}: ${e.message}`).join('; ') : i.messageId ? <code>{i.messageId}</code> : ''}</td>
                 </tr>
               ))}
