@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, type ApiRun, type ApiWorkflow, type Page } from '../api';
+import { api, query, type ApiRun, type ApiWorkflow, type Page } from '../api';
+import { PAGE_SIZE, PagedTable, type Column } from '../list';
 import { Json, Link, Show, Time, useLoad } from '../ui';
 
 /** Pause / Activate: the same service as POST /v1/workflows/:id/pause|activate. */
@@ -39,8 +40,19 @@ function StatusButton({ wf, onChanged }: { wf: ApiWorkflow; onChanged: (w: ApiWo
   );
 }
 
+const WorkflowsHelp = () => (
+  <div class="empty">
+    <p>No workflows yet. Create one with the API, for example:</p>
+    <pre>
+      <code>{`curl -X POST ${location.origin}/v1/workflows \\
+  -H "Authorization: Bearer sk_live_…" \\
+  -H "Content-Type: application/json" \\
+  -d '{"name":"Welcome","trigger":{"event":"user.signup"},"steps":[{"id":"notify","type":"webhook","url":"https://example.com/hook"}]}'`}</code>
+    </pre>
+  </div>
+);
+
 export function WorkflowsPage() {
-  const [data] = useLoad(() => api<{ workflows: Page<ApiWorkflow> }>('/workflows?limit=100'), []);
   // A paused or activated workflow replaces its row in place: the button keeps the focus.
   const [changed, setChanged] = useState<Record<string, ApiWorkflow>>({});
   const change = (w: ApiWorkflow) => setChanged((c) => ({ ...c, [w.id]: w }));
@@ -50,65 +62,38 @@ export function WorkflowsPage() {
       <p>
         <Link href="/deliveries?status=failed">Failed webhook deliveries</Link> · <Link href="/deliveries">All webhook deliveries</Link>
       </p>
-      <Show data={data}>
-        {(v) =>
-          v.workflows.items.length === 0 ? (
-            <div class="empty">
-              <p>No workflows yet. Create one with the API, for example:</p>
-              <pre>
-                <code>{`curl -X POST ${location.origin}/v1/workflows \\
-  -H "Authorization: Bearer sk_live_…" \\
-  -H "Content-Type: application/json" \\
-  -d '{"name":"Welcome","trigger":{"event":"user.signup"},"steps":[{"id":"notify","type":"webhook","url":"https://example.com/hook"}]}'`}</code>
-              </pre>
-            </div>
-          ) : (
-            <div class="scroll">
-              <table data-testid="workflows">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Status</th>
-                    <th>Version</th>
-                    <th>Updated</th>
-                    <th>
-                      <span class="sr">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.workflows.items.map((listed) => changed[listed.id] ?? listed).map((w) => (
-                    <tr key={w.id}>
-                      <td>
-                        <Link href={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
-                      </td>
-                      <td>
-                        <span class={`badge ${w.status}`}>{w.status}</span>
-                      </td>
-                      <td>{w.version}</td>
-                      <td>
-                        <Time iso={w.updatedAt} />
-                      </td>
-                      <td>
-                        <StatusButton wf={w} onChanged={change} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
-      </Show>
+      <PagedTable
+        testId="workflows"
+        noun="workflows"
+        load={async (cursor) => (await api<{ workflows: Page<ApiWorkflow> }>(`/workflows${query({ cursor, limit: String(PAGE_SIZE) })}`)).workflows}
+        deps={[]}
+        empty={<WorkflowsHelp />}
+        present={(w) => changed[w.id] ?? w}
+        rowKey={(w) => w.id}
+        columns={[
+          { header: 'Name', cell: (w) => <Link href={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link> },
+          { header: 'Status', cell: (w) => <span class={`badge ${w.status}`}>{w.status}</span> },
+          { header: 'Version', cell: (w) => w.version },
+          { header: 'Updated', cell: (w) => <Time iso={w.updatedAt} /> },
+          { header: '', cell: (w) => <StatusButton wf={w} onChanged={change} /> },
+        ]}
+      />
     </section>
   );
 }
+
+const RUN_COLUMNS: Column<ApiRun>[] = [
+  { header: 'Run', cell: (r) => <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link> },
+  { header: 'Status', cell: (r) => <span class={`badge ${r.status}`}>{r.status}</span> },
+  { header: 'Contact', cell: (r) => <Link href={`/contacts/${encodeURIComponent(r.contactId)}`}>{r.contactId}</Link> },
+  { header: 'Version', cell: (r) => r.version },
+  { header: 'Started', cell: (r) => <Time iso={r.createdAt} /> },
+];
 
 export function WorkflowPage({ id }: { id: string }) {
   const e = encodeURIComponent(id);
   const [wf] = useLoad(() => api<{ workflow: ApiWorkflow }>(`/workflows/${e}`), [id]);
   const [changed, setChanged] = useState<ApiWorkflow | null>(null);
-  const [runs] = useLoad(() => api<{ runs: Page<ApiRun> }>(`/workflows/${e}/runs?limit=100`), [id]);
   return (
     <section>
       <p>
@@ -138,46 +123,15 @@ export function WorkflowPage({ id }: { id: string }) {
       </Show>
       <Versions id={id} />
       <h2>Runs</h2>
-      <Show data={runs}>
-        {(v) =>
-          v.runs.items.length === 0 ? (
-            <p class="empty">No runs yet. A run starts when an event matching the trigger arrives while the workflow is active.</p>
-          ) : (
-            <div class="scroll">
-              <table data-testid="runs">
-                <thead>
-                  <tr>
-                    <th>Run</th>
-                    <th>Status</th>
-                    <th>Contact</th>
-                    <th>Version</th>
-                    <th>Started</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.runs.items.map((r) => (
-                    <tr>
-                      <td>
-                        <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link>
-                      </td>
-                      <td>
-                        <span class={`badge ${r.status}`}>{r.status}</span>
-                      </td>
-                      <td>
-                        <Link href={`/contacts/${encodeURIComponent(r.contactId)}`}>{r.contactId}</Link>
-                      </td>
-                      <td>{r.version}</td>
-                      <td>
-                        <Time iso={r.createdAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
-      </Show>
+      <PagedTable
+        testId="runs"
+        noun="runs"
+        load={async (cursor) => (await api<{ runs: Page<ApiRun> }>(`/workflows/${e}/runs${query({ cursor, limit: String(PAGE_SIZE) })}`)).runs}
+        deps={[id]}
+        empty={<p class="empty">No runs yet. A run starts when an event matching the trigger arrives while the workflow is active.</p>}
+        columns={RUN_COLUMNS}
+        rowKey={(r) => r.id}
+      />
     </section>
   );
 }
