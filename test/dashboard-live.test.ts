@@ -30,6 +30,15 @@ async function readLive(url: string, session: Session, until: (items: any[]) => 
   return readItems(res, ctrl, until, ms);
 }
 
+/** A new session's stream (its headers arrived: it has its starting position) and its abort. */
+async function openLive(): Promise<{ res: Response; ctrl: AbortController; session: Session }> {
+  const session = await signIn(s.url, (await createUser(s.store, ['default'])).email);
+  const ctrl = new AbortController();
+  const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
+  expect(res.status).toBe(200);
+  return { res, ctrl, session };
+}
+
 async function readItems(res: Response, ctrl: AbortController, until: (items: any[]) => boolean, ms: number): Promise<any[]> {
   const items: any[] = [];
   const timer = setTimeout(() => ctrl.abort(), ms);
@@ -111,11 +120,7 @@ describe('live view', () => {
   });
 
   it('an accepted event says where it came from: our API or the Segment-compatible paths; so does its event page', async () => {
-    const u = await createUser(s.store, ['default']);
-    const session = await signIn(s.url, u.email);
-    const ctrl = new AbortController();
-    const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
-    expect(res.status).toBe(200);
+    const { res, ctrl, session } = await openLive();
     const auth = { authorization: `Basic ${Buffer.from(`${s.key}:`).toString('base64')}` };
     expect((await call(`${s.url}/v1/track`, { headers: auth, body: { userId: 'src@example.com', event: 'Viewed', messageId: 'src-segment' } })).status).toBe(200);
     await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'src-api' }) });
@@ -133,16 +138,12 @@ describe('live view', () => {
   });
 
   it.skipIf(BACKEND !== 'postgres')('sends an event whose transaction commits after a later one was sent (out-of-order ids), exactly once', async () => {
-    const u = await createUser(s.store, ['default']);
-    const session = await signIn(s.url, u.email);
     await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'ooo-0' }) });
     // A second writer: a transaction that takes an id now and commits after the API's next event.
     const writer = new pg.Client({ connectionString: s.databaseUrl });
     await writer.connect();
     try {
-      const ctrl = new AbortController();
-      const res = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie: session.cookie }, signal: ctrl.signal });
-      expect(res.status).toBe(200);
+      const { res, ctrl } = await openLive();
       const { rows } = await writer.query<{ workspace_id: string }>(`SELECT workspace_id FROM events WHERE message_id = 'ooo-0'`);
       await writer.query('BEGIN');
       await writer.query(

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, query, type ApiDelivery, type Page } from '../api';
+import { api, query, type ApiAttempt, type ApiDelivery, type Page } from '../api';
 import { navigate } from '../router';
-import { PAGE_SIZE, PagedTable, type Column } from '../list';
+import { PAGE_SIZE, PagedTable, Table, type Column } from '../list';
 import { Link, Show, Time, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'succeeded', 'failed'] as const;
@@ -11,7 +11,7 @@ function lastCode(d: ApiDelivery): string {
   return a ? (a.statusCode === null ? (a.error ?? 'no response') : String(a.statusCode)) : '–';
 }
 
-const DELIVERY_COLUMNS: Column<ApiDelivery>[] = [
+export const DELIVERY_COLUMNS: Column<ApiDelivery>[] = [
   { header: 'Delivery', cell: (d) => <Link href={`/deliveries/${encodeURIComponent(d.id)}`}>{d.id}</Link> },
   { header: 'Status', cell: (d) => <span class={`badge ${d.status}`}>{d.status}</span> },
   { header: 'URL', cell: (d) => <code>{d.url}</code> },
@@ -70,6 +70,21 @@ export function DeliveriesPage({ search }: { search: string }) {
     </section>
   );
 }
+
+const ATTEMPT_COLUMNS: Column<ApiAttempt>[] = [
+  { header: 'At', cell: (a) => <Time iso={a.at} /> },
+  { header: 'Status code', cell: (a) => a.statusCode ?? '–' },
+  { header: 'Latency', cell: (a) => `${a.latencyMs} ms` },
+  {
+    header: 'Response (first 1 KB)',
+    cell: (a) => (
+      <>
+        {a.error && <p class="error">{a.error}</p>}
+        {a.response ? <pre>{a.response}</pre> : <span class="muted">(empty)</span>}
+      </>
+    ),
+  },
+];
 
 /** While a delivery is pending (after a retry), it is read again every second until it is not. */
 const POLL_MS = 1000;
@@ -167,33 +182,7 @@ export function DeliveryPage({ id }: { id: string }) {
             {d.attempts.length === 0 ? (
               <p class="empty">No attempt yet: the first one is queued.</p>
             ) : (
-              <div class="scroll">
-                <table data-testid="attempts">
-                  <thead>
-                    <tr>
-                      <th>At</th>
-                      <th>Status code</th>
-                      <th>Latency</th>
-                      <th>Response (first 1 KB)</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.attempts.map((a) => (
-                      <tr>
-                        <td>
-                          <Time iso={a.at} />
-                        </td>
-                        <td>{a.statusCode ?? '–'}</td>
-                        <td>{a.latencyMs} ms</td>
-                        <td>
-                          {a.error && <p class="error">{a.error}</p>}
-                          {a.response ? <pre>{a.response}</pre> : <span class="muted">(empty)</span>}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table testId="attempts" rows={d.attempts} columns={ATTEMPT_COLUMNS} />
             )}
           </section>
         )

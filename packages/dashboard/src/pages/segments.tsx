@@ -1,6 +1,6 @@
 import { api, query, type ApiContact, type ApiSegment, type Page } from '../api';
 import { PAGE_SIZE, Paged, PagedTable, type Column } from '../list';
-import { Json, Link, Show, Time, useLoad } from '../ui';
+import { CreateWithApi, Json, Link, Show, Time, useLoad } from '../ui';
 
 interface Transition {
   contact: { id: string; email: string | null };
@@ -15,17 +15,6 @@ function progress(s: ApiSegment): string {
   return `${s.build.processed} of ${s.build.total} contacts evaluated (${pct} %)`;
 }
 
-const SegmentsHelp = () => (
-  <div class="empty">
-    <p>No segments yet. Create one with the API, for example:</p>
-    <pre>
-      <code>{`curl -X POST ${location.origin}/v1/segments \\
-  -H "Authorization: Bearer sk_live_…" \\
-  -H "Content-Type: application/json" \\
-  -d '{"name":"Pro plan","rule":{"property":"contact.plan","op":"eq","value":"pro"}}'`}</code>
-    </pre>
-  </div>
-);
 
 const SEGMENT_COLUMNS: Column<ApiSegment>[] = [
   { header: 'Name', cell: (s) => <Link href={`/segments/${encodeURIComponent(s.id)}`}>{s.name}</Link> },
@@ -44,7 +33,7 @@ export function SegmentsPage() {
         noun="segments"
         load={async (cursor) => (await api<{ segments: Page<ApiSegment> }>(`/segments${query({ cursor, limit: String(PAGE_SIZE) })}`)).segments}
         deps={[]}
-        empty={<SegmentsHelp />}
+        empty={<CreateWithApi what="segments" path="/v1/segments" body={{ name: 'Pro plan', rule: { property: 'contact.plan', op: 'eq', value: 'pro' } }} />}
         columns={SEGMENT_COLUMNS}
         rowKey={(s) => s.id}
       />

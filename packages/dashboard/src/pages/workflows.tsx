@@ -1,56 +1,22 @@
 import { useState } from 'preact/hooks';
-import { api, query, type ApiRun, type ApiWorkflow, type Page } from '../api';
-import { PAGE_SIZE, PagedTable, type Column } from '../list';
-import { Json, Link, Show, Time, useLoad } from '../ui';
+import { api, query, type ApiRun, type ApiRunStep, type ApiWorkflow, type Page } from '../api';
+import { PAGE_SIZE, PagedTable, Table, type Column } from '../list';
+import { ActionButton, CreateWithApi, Json, Link, Show, Time, useLoad } from '../ui';
 
 /** Pause / Activate: the same service as POST /v1/workflows/:id/pause|activate. */
 function StatusButton({ wf, onChanged }: { wf: ApiWorkflow; onChanged: (w: ApiWorkflow) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const action = wf.status === 'active' ? 'pause' : 'activate';
+  const label = action === 'pause' ? 'Pause' : 'Activate';
   return (
-    <>
-      <button
-        type="button"
-        // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
-        aria-disabled={busy}
-        aria-label={`${action === 'pause' ? 'Pause' : 'Activate'} ${wf.name}`}
-        onClick={async () => {
-          if (busy) return;
-          setBusy(true);
-          setError(null);
-          try {
-            onChanged((await api<{ workflow: ApiWorkflow }>(`/workflows/${encodeURIComponent(wf.id)}/${action}`, { body: {} })).workflow);
-          } catch (err) {
-            setError((err as Error).message);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        {action === 'pause' ? 'Pause' : 'Activate'}
-      </button>
-      {error && (
-        <span class="error" role="alert">
-          {' '}
-          {error}
-        </span>
-      )}
-    </>
+    <ActionButton
+      label={label}
+      ariaLabel={`${label} ${wf.name}`}
+      run={() => api<{ workflow: ApiWorkflow }>(`/workflows/${encodeURIComponent(wf.id)}/${action}`, { body: {} })}
+      onDone={(r) => onChanged(r.workflow)}
+    />
   );
 }
 
-const WorkflowsHelp = () => (
-  <div class="empty">
-    <p>No workflows yet. Create one with the API, for example:</p>
-    <pre>
-      <code>{`curl -X POST ${location.origin}/v1/workflows \\
-  -H "Authorization: Bearer sk_live_…" \\
-  -H "Content-Type: application/json" \\
-  -d '{"name":"Welcome","trigger":{"event":"user.signup"},"steps":[{"id":"notify","type":"webhook","url":"https://example.com/hook"}]}'`}</code>
-    </pre>
-  </div>
-);
 
 export function WorkflowsPage() {
   // A paused or activated workflow replaces its row in place: the button keeps the focus.
@@ -67,7 +33,7 @@ export function WorkflowsPage() {
         noun="workflows"
         load={async (cursor) => (await api<{ workflows: Page<ApiWorkflow> }>(`/workflows${query({ cursor, limit: String(PAGE_SIZE) })}`)).workflows}
         deps={[]}
-        empty={<WorkflowsHelp />}
+        empty={<CreateWithApi what="workflows" path="/v1/workflows" body={{ name: 'Welcome', trigger: { event: 'user.signup' }, steps: [{ id: 'notify', type: 'webhook', url: 'https://example.com/hook' }] }} />}
         present={(w) => changed[w.id] ?? w}
         rowKey={(w) => w.id}
         columns={[
@@ -177,6 +143,15 @@ function Versions({ id }: { id: string }) {
   );
 }
 
+const STEP_COLUMNS: Column<ApiRunStep>[] = [
+  { header: 'Step', cell: (s) => s.id },
+  { header: 'Status', cell: (s) => <span class={`badge ${s.status}`}>{s.status}</span> },
+  { header: 'Attempts', cell: (s) => s.attempts },
+  { header: 'Started', cell: (s) => (s.startedAt ? <Time iso={s.startedAt} /> : '–') },
+  { header: 'Finished', cell: (s) => (s.finishedAt ? <Time iso={s.finishedAt} /> : '–') },
+  { header: 'Error', cell: (s) => s.error ?? '' },
+];
+
 export function RunPage({ id }: { id: string }) {
   const [data] = useLoad(() => api<{ run: ApiRun }>(`/runs/${encodeURIComponent(id)}`), [id]);
   return (
@@ -212,34 +187,7 @@ export function RunPage({ id }: { id: string }) {
             )}
           </dl>
           <h2>Steps</h2>
-          <div class="scroll">
-            <table data-testid="steps">
-              <thead>
-                <tr>
-                  <th>Step</th>
-                  <th>Status</th>
-                  <th>Attempts</th>
-                  <th>Started</th>
-                  <th>Finished</th>
-                  <th>Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.steps.map((s) => (
-                  <tr>
-                    <td>{s.id}</td>
-                    <td>
-                      <span class={`badge ${s.status}`}>{s.status}</span>
-                    </td>
-                    <td>{s.attempts}</td>
-                    <td>{s.startedAt ? <Time iso={s.startedAt} /> : '–'}</td>
-                    <td>{s.finishedAt ? <Time iso={s.finishedAt} /> : '–'}</td>
-                    <td>{s.error ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table testId="steps" columns={STEP_COLUMNS} rows={r.steps} rowKey={(s) => s.id} />
           <p>
             <Link href={`/deliveries?workflowId=${encodeURIComponent(r.workflowId)}`}>Webhook deliveries of this workflow</Link>
           </p>
