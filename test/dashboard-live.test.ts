@@ -9,6 +9,8 @@ import { composeServer, type ComposedServer } from '../src/cli/compose.js';
 import { openStore, storeOptionsOf } from '../src/storage/open-store.js';
 import type { Store } from '../src/storage/ports.js';
 import { BACKEND } from '../src/testing/test-database.js';
+import { eventually } from '../src/testing/eventually.js';
+import { ACTIVITY_LOG_LOCK } from '../src/storage/postgres/activity-store.postgres.js';
 import { createUser, dash, signIn, type Session } from '../src/testing/dashboard.js';
 import { call, ev } from '../src/testing/http.js';
 import { startTestServer, type TestServer } from '../src/testing/test-server.js';
@@ -169,6 +171,39 @@ describe('live view', () => {
       );
       expect(items.map((i) => i.messageId)).toEqual(['ooo-1', 'ooo-late', 'ooo-2', 'ooo-3']);
     } finally {
+      await writer.end();
+    }
+  });
+
+  it.skipIf(BACKEND !== 'postgres')('a rejection logged by another process while a lower log id is still uncommitted is sent too, in id order', async () => {
+    const workspaceId = (await s.store.keys.ensureWorkspace('default', 0)).id;
+    const { res, ctrl } = await openLive();
+    // Another API process's log batch, its transaction still open: it holds the log's lock.
+    const writer = new pg.Client({ connectionString: s.databaseUrl });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('SELECT pg_advisory_xact_lock($1, $2)', [...ACTIVITY_LOG_LOCK]);
+      await writer.query(
+        `INSERT INTO ingest_activity (workspace_id, at, kind, source, message_id, event, email, errors) VALUES ($1, $2, 2, 'single', 'held-log', 'held', NULL, '[{"code":"INVALID_EMAIL","message":"held"}]')`,
+        [workspaceId, Date.now()],
+      );
+      expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ messageId: 'later-log', identify: { email: 'nope' } }) })).status).toBe(400);
+      // This process's batch (flushed every 250 ms) waits for the lock instead of committing a higher id first.
+      const waiting = `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = $2 AND objsubid = 2
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+      await eventually(async () => Number((await writer.query(waiting, [...ACTIVITY_LOG_LOCK])).rows[0].n) > 0, {
+        timeoutMs: 3000,
+        what: 'the log batch to wait for the lock',
+      });
+      await writer.query('COMMIT');
+      const items = await readItems(res, ctrl, (l) => l.length >= 2, 3000);
+      expect(items.map((i) => [i.kind, i.messageId])).toEqual([
+        ['rejected', 'held-log'],
+        ['rejected', 'later-log'],
+      ]);
+    } finally {
+      await writer.query('ROLLBACK').catch(() => {});
       await writer.end();
     }
   });

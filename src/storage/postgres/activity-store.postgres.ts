@@ -3,6 +3,16 @@ import { activityKind, toActivity } from '../sqlite/activity-store.sqlite.js';
 import { toAccepted } from '../rows.js';
 import type { PgDatabase } from './database.postgres.js';
 
+/**
+ * Transaction-scoped advisory lock ("SMSH", 2) taken before the log's rows are inserted: the
+ * API processes' batches then take their ids and commit one after another, in id order, so
+ * the live view, which reads the log by id, never passes an id that commits later (events,
+ * on the hot path, are not serialised so: the view re-reads their gaps instead). One batch
+ * per process every 250 ms: the wait is a few ms at most. Taken first in the transaction, so
+ * every batch locks the lock, then the counter rows: no deadlock.
+ */
+export const ACTIVITY_LOG_LOCK = [0x534d5348, 2] as const;
+
 export class PostgresActivityStore implements ActivityStore {
   constructor(private readonly db: PgDatabase) {}
 
@@ -10,6 +20,7 @@ export class PostgresActivityStore implements ActivityStore {
     // Sorted by key, so two API processes adding to the same minutes lock rows in one order.
     const counts = [...input.counts].sort((a, b) => (a.workspaceId + a.minute + a.event < b.workspaceId + b.minute + b.event ? -1 : 1));
     await this.db.transaction(async (tx) => {
+      if (input.rows.length) await tx.query('SELECT pg_advisory_xact_lock($1, $2)', ACTIVITY_LOG_LOCK);
       if (counts.length) {
         await tx.query(
           `INSERT INTO event_counts (workspace_id, minute, event, accepted, duplicate, rejected)
