@@ -61,11 +61,17 @@ export class PostgresActivityStore implements ActivityStore {
   async acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan = ACCEPTED_SCAN): Promise<{ items: AcceptedEvent[]; next: number; gaps?: SeqRange[] }> {
     // The newest position first, then a range of the primary key up to it, and the ids of that
     // range no committed row holds (an index-only walk of the range the items are read from
-    // anyway). One statement: one snapshot, so an event committing meanwhile is either an item
-    // or inside a gap, never neither.
+    // anyway; a sentinel at `end + 1` closes a gap that runs to the end of a range the scan
+    // bound cut short). One statement: one snapshot, so an event committing meanwhile is an
+    // item or in a gap, never neither.
     const { rows } = await this.db.query<AcceptedEvent & { end: string | number; gaps: [string | number, string | number][] }>(
       `WITH bound AS (SELECT LEAST(COALESCE(MAX(id), 0), $1::bigint + $4::bigint) AS end FROM events),
-       present AS (SELECT id, LAG(id, 1, $1::bigint) OVER (ORDER BY id) AS prev FROM events WHERE id > $1 AND id <= (SELECT "end" FROM bound)),
+       present AS (
+         SELECT id, LAG(id, 1, $1::bigint) OVER (ORDER BY id) AS prev FROM (
+           SELECT id FROM events WHERE id > $1 AND id <= (SELECT "end" FROM bound)
+           UNION ALL SELECT "end" + 1 FROM bound -- closes a gap that runs to the range's end
+         ) ids
+       ),
        gaps AS (SELECT COALESCE(json_agg(json_build_array(prev + 1, id - 1) ORDER BY id), '[]') AS gaps FROM present WHERE id - prev > 1)
        SELECT b.end, g.gaps, e.id AS seq, e.message_id AS "messageId", e.event, e.email, e.received_at AS "receivedAt", e.source
        FROM bound b CROSS JOIN gaps g LEFT JOIN LATERAL (
