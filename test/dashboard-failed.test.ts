@@ -73,6 +73,53 @@ describe('dashboard Failed page', () => {
     expect((await dash(s.url, session, '/webhook-deliveries?status=failed&limit=50')).body.deliveries.items.map((d: any) => d.id)).not.toContain(delivery.id);
   });
 
+  it('Retry of a failed event queues it again and the worker processes it; CSRF-checked; other workspaces\' not found', async () => {
+    expect((await pub('/v1/events', { body: ev({ messageId: 'retry-me', identify: { email: 'retry@example.com', traits: { plan: 'pro' } } }) })).status).toBe(200);
+    // Failed for good through the queue port, as a worker that gave up would.
+    const now = Date.now();
+    const claimed = await s.store.queue.claim({ workerId: 'fail-test', limit: 100, now, leaseMs: 60_000 });
+    await s.store.queue.fail({ workerId: 'fail-test', seqs: claimed.map((c) => c.seq), error: 'gave up: test', retryAt: null, now });
+    expect((await dash(s.url, session, '/events/retry-me')).body.event.status).toBe('failed');
+
+    expect((await call(`${s.url}/dashboard/api/events/retry-me/retry`, { body: {}, headers: { cookie: session.cookie } })).status).toBe(403);
+    const other = await signIn(s.url, (await createUser(s.store, ['failed-other'])).email);
+    expect((await dash(s.url, other, '/events/retry-me/retry', { body: {} })).status).toBe(404);
+    expect((await dash(s.url, session, '/events/no-such/retry', { body: {} })).status).toBe(404);
+
+    const r = await dash(s.url, session, '/events/retry-me/retry', { body: {} });
+    expect(r.status).toBe(200);
+    expect(r.body.event).toMatchObject({ messageId: 'retry-me', status: 'queued' });
+    expect((await dash(s.url, session, '/events?status=failed&limit=50')).body.events.items.map((e: any) => e.messageId)).not.toContain('retry-me');
+    const again = await dash(s.url, session, '/events/retry-me/retry', { body: {} });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'CONFLICT' });
+    await s.drain();
+    expect((await dash(s.url, session, '/events/retry-me')).body.event.status).toBe('processed');
+    expect((await pub('/v1/contacts/search?email=retry@example.com')).body.contact.properties.plan).toBe('pro');
+  });
+
+  it('Retry of a dead job queues it again, due now, attempts reset; only the workspace\'s jobs', async () => {
+    const wf = (await pub('/v1/workflows', { body: { name: 'Hook2', trigger: { event: 'dead.hook' }, steps: [{ id: 'notify', type: 'webhook', url: `${base}/hook` }] } })).body.workflow;
+    expect((await pub('/v1/events', { body: ev({ event: 'dead.hook', identify: { email: 'dead@example.com' } }) })).status).toBe(200);
+    await s.drain();
+    const runId = (await dash(s.url, session, `/workflows/${wf.id}/runs`)).body.runs.items[0].id;
+    const jobId = await deadStepJob(runId, 'gave up: retry test');
+    const orphan = await deadStepJob('run_elsewhere', 'orphan');
+
+    expect((await call(`${s.url}/dashboard/api/dead-jobs/${jobId}/retry`, { body: {}, headers: { cookie: session.cookie } })).status).toBe(403);
+    expect((await dash(s.url, session, `/dead-jobs/${orphan}/retry`, { body: {} })).status).toBe(404);
+    expect((await dash(s.url, session, '/dead-jobs/abc/retry', { body: {} })).status).toBe(404);
+    const other = await signIn(s.url, (await createUser(s.store, ['failed-other'])).email);
+    expect((await dash(s.url, other, `/dead-jobs/${jobId}/retry`, { body: {} })).status).toBe(404);
+
+    const r = await dash(s.url, session, `/dead-jobs/${jobId}/retry`, { body: {} });
+    expect(r.status).toBe(200);
+    expect(r.body.job).toMatchObject({ id: jobId, status: 'queued', attempts: 0, workflowId: wf.id, runId });
+    expect((await s.store.jobs.get(jobId))).toMatchObject({ status: 'queued', attempts: 0 });
+    expect((await dash(s.url, session, '/dead-jobs')).body.deadJobs.items.map((j: any) => j.id)).not.toContain(jobId);
+    expect((await dash(s.url, session, `/dead-jobs/${jobId}/retry`, { body: {} })).status).toBe(409);
+  });
+
   it('a dead job whose run is not in any workspace of the session is not listed', async () => {
     await deadStepJob('run_nowhere', 'orphan');
     expect((await dash(s.url, session, '/dead-jobs')).body.deadJobs.items.map((j: any) => j.runId)).not.toContain('run_nowhere');

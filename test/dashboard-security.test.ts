@@ -59,6 +59,8 @@ describe('dashboard API security', () => {
         'GET /dashboard/api/catalog/events',
       ]),
     );
+    // The Failed page's retries of events and dead jobs are walked too.
+    expect(table.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['POST /dashboard/api/events/:messageId/retry', 'POST /dashboard/api/dead-jobs/:id/retry']));
     expect(table.filter((r) => r.public).map((r) => r.url).sort()).toEqual(['/dashboard/api/setup', '/dashboard/api/sign-in']);
     for (const r of table.filter((x) => !x.public)) {
       expect(r.url.startsWith('/dashboard/api/'), r.url).toBe(true);

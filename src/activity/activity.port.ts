@@ -37,7 +37,12 @@ export interface AcceptedEvent {
   event: string;
   email: string;
   receivedAt: number;
+  /** `segment`: taken by the Segment-compatible paths; absent: our own API. */
+  source?: 'segment';
 }
+
+/** Positions `[from, to]`, both included. */
+export type SeqRange = [number, number];
 
 export interface StatsPoint {
   /** Unix ms of the bucket's start. */
@@ -67,8 +72,18 @@ export interface ActivityStore {
    * called). `next` is where the following call starts: the last item's seq when `limit` were
    * found, else the end of the range examined, so positions of other workspaces are passed
    * over once, not read again on every call.
+   *
+   * `gaps` (absent when none): positions up to `next` that no committed event held when read. On PostgreSQL ids
+   * are taken before commit, so a transaction that took a lower id can commit after a higher
+   * one was read: its event appears later inside a gap. SQLite commits in id order (one
+   * writer) and reports none.
    */
-  acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan?: number): Promise<{ items: AcceptedEvent[]; next: number }>;
+  acceptedAfter(workspaceId: string, afterSeq: number, limit: number, scan?: number): Promise<{ items: AcceptedEvent[]; next: number; gaps?: SeqRange[] }>;
+  /**
+   * Accepted events of the workspace whose seq lies in one of the ranges, in acceptance order,
+   * at most `limit`: the live view re-reads the gaps acceptedAfter reported.
+   */
+  acceptedIn(workspaceId: string, ranges: SeqRange[], limit: number): Promise<AcceptedEvent[]>;
   /** Duplicates and rejected events of the workspace after `afterId`, in order. */
   activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]>;
   /** Sums of the counters per bucket (`bucketMs` a multiple of a minute), only buckets with counts. */

@@ -18,7 +18,8 @@ import type { RateLimiter } from '../http/rate-limit/rate-limiter.js';
 import type { KeyStore } from '../keys/key-store.port.js';
 import type { QueueStore } from '../processing/event-queue.port.js';
 import type { JobQueue } from '../processing/job-queue.port.js';
-import { listDeadJobsView } from '../workflows/dead-jobs-view.js';
+import { listDeadJobsView, retryDeadJob } from '../workflows/dead-jobs-view.js';
+import { retryFailedEvent } from '../processing/retry-failed-event.js';
 import { mintKeyIn } from '../keys/mint-key.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
@@ -229,7 +230,8 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
       e.contactId ? contacts.get(req.workspaceId, e.contactId) : contacts.findByEmail(req.workspaceId, e.email),
       o.workflowTrace ? o.workflowTrace(req.workspaceId, e.messageId) : [],
     ]);
-    return { event: presentEvent(e), contact: contact ? presentContact(contact) : null, workflows };
+    // source: where the event came from (our API or the Segment-compatible paths), shown on the page.
+    return { event: { ...presentEvent(e), source: e.source ?? 'api' }, contact: contact ? presentContact(contact) : null, workflows };
   });
 
   app.get('/dashboard/api/contacts', priv(), async (req) => listContacts(contacts, req.workspaceId, req.query));
@@ -282,8 +284,13 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
   app.post<Id>('/dashboard/api/webhook-deliveries/:id/retry', priv(), async (req) => retryDelivery(o.deliveries, req.workspaceId, req.params.id, clock()));
 
   // Failed page: failed events and deliveries come from /events?status=failed and
-  // /webhook-deliveries?status=failed (the public list functions); dead jobs from here.
+  // /webhook-deliveries?status=failed (the public list functions); dead jobs from here. Each
+  // has its Retry (CSRF-checked by the session hook, as every POST here).
   app.get('/dashboard/api/dead-jobs', priv(), async (req) => listDeadJobsView({ jobs: o.jobs, workflows: o.workflows, deliveries: o.deliveries }, req.workspaceId, req.query));
+  app.post<Id>('/dashboard/api/dead-jobs/:id/retry', priv(), async (req) => retryDeadJob({ jobs: o.jobs, workflows: o.workflows, deliveries: o.deliveries }, req.workspaceId, req.params.id, clock()));
+  app.post<{ Params: { messageId: string } }>('/dashboard/api/events/:messageId/retry', priv(), async (req) =>
+    retryFailedEvent({ queue: o.queue, events }, req.workspaceId, req.params.messageId, clock()),
+  );
 
   // Settings: the webhook signing secret (the functions of workspace-secrets.routes.ts), mail
   // settings and this workspace's messages in the outbox (outbox-view.ts).

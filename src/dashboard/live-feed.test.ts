@@ -13,6 +13,8 @@ const T0 = Date.UTC(2026, 0, 1);
 /** The store as the feed sees it: events and activity rows by position, of one workspace. */
 function fakeActivity() {
   const events: (AcceptedEvent & { workspaceId: string })[] = [];
+  /** Positions taken by transactions not yet committed (PostgreSQL's out-of-order commits). */
+  const held = new Map<number, AcceptedEvent & { workspaceId: string }>();
   const rows: ActivityRecord[] = [];
   let seq = 0;
   return {
@@ -21,6 +23,17 @@ function fakeActivity() {
         seq++;
         events.push({ workspaceId, seq, messageId: `m-${seq}`, event: 'page.view', email: 'a@example.com', receivedAt: T0 + seq });
       }
+    },
+    /** Takes a position without committing: `commit(seq)` makes it visible later. */
+    hold(workspaceId = WS) {
+      seq++;
+      held.set(seq, { workspaceId, seq, messageId: `m-${seq}`, event: 'page.view', email: 'a@example.com', receivedAt: T0 + seq });
+      return seq;
+    },
+    commit(s: number) {
+      events.push(held.get(s)!);
+      held.delete(s);
+      events.sort((a, b) => a.seq - b.seq);
     },
     reject(workspaceId = WS) {
       const id = rows.length + 1;
@@ -31,7 +44,12 @@ function fakeActivity() {
     },
     async acceptedAfter(ws: string, after: number, limit: number) {
       const items = events.filter((e) => e.workspaceId === ws && e.seq > after).slice(0, limit);
-      return { items, next: items.length === limit ? items[items.length - 1]!.seq : seq };
+      const next = items.length === limit ? items[items.length - 1]!.seq : Math.max(after, ...events.map((e) => e.seq));
+      const gaps: [number, number][] = [...held.keys()].filter((s) => s > after && s < next).map((s) => [s, s]);
+      return gaps.length ? { items, next, gaps } : { items, next };
+    },
+    async acceptedIn(ws: string, ranges: [number, number][], limit: number) {
+      return events.filter((e) => e.workspaceId === ws && ranges.some(([lo, hi]) => lo <= e.seq && e.seq <= hi)).slice(0, limit);
     },
     async activityAfter(ws: string, after: number, limit: number) {
       return rows.filter((r) => r.workspaceId === ws && r.id > after).slice(0, limit);
@@ -124,6 +142,26 @@ describe('LiveFeed', () => {
     const events = sse(out.chunks);
     expect(events.filter((e) => e.event === 'dropped').map((e) => e.data.count)).toEqual([10, 5]);
     expect(events.filter((e) => e.event === 'item')).toHaveLength(20);
+  });
+
+  it('sends an event that commits below a position already passed (PostgreSQL), exactly once, while its gap is fresh', async () => {
+    const store = fakeActivity();
+    const out = fakeOutput();
+    let now = T0;
+    const feed = new LiveFeed(store, WS, out, await store.positions(), undefined, () => now);
+    const late = store.hold(); // m-1: its transaction is still open
+    const gone = store.hold(); // m-2: never seen before its gap expires
+    store.accept(1); // m-3 commits first
+    await feed.tick();
+    store.commit(late);
+    await feed.tick();
+    await feed.tick();
+    store.accept(1);
+    await feed.tick();
+    now += 30_001;
+    store.commit(gone);
+    await feed.tick();
+    expect(sse(out.chunks).map((e) => e.data.messageId)).toEqual(['m-3', 'm-1', 'm-4']);
   });
 
   it('sends a keep-alive comment after 15 s without a write, once, not on every poll', async () => {

@@ -4,7 +4,8 @@
  * position (the events table by acceptance order, the activity log by id; live-feed.ts), so
  * events taken by any API process on one PostgreSQL appear, not only this process's.
  * PostgreSQL ids commit out of order under concurrency: an event whose id was taken before
- * a later one that committed first can be missed by the poller (rare; the event list shows it).
+ * a later one that committed first lands in a gap the feed re-reads (live-feed.ts, GAP_MS).
+ * The activity log's batches commit in id order (activity-store.postgres.ts, ACTIVITY_LOG_LOCK).
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';

@@ -17,6 +17,8 @@ export interface StoredEvent {
   status: EventStatus;
   attempts: number;
   error: string | null;
+  /** `segment`: taken by the Segment-compatible paths; absent: our own API. */
+  source?: 'segment';
 }
 
 export interface EventCursor {

@@ -14,6 +14,8 @@ export interface AppendItem {
   traits: string | null;
   /** Event time, Unix ms. */
   timestamp: number;
+  /** `segment`: taken by the Segment-compatible paths; absent: our own API (storage/shared/source.ts). */
+  source?: 'segment';
 }
 
 export type AppendOutcome = 'accepted' | 'duplicate';

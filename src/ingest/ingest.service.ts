@@ -65,8 +65,8 @@ export interface BatchResult {
   errors: { index: number; errors: ItemError[] }[];
 }
 
-export function toAppendItem(workspaceId: string, v: ValidEvent): AppendItem {
-  return {
+export function toAppendItem(workspaceId: string, v: ValidEvent, endpoint?: IngestEndpoint): AppendItem {
+  const item: AppendItem = {
     workspaceId,
     messageId: v.messageId ?? deriveMessageId(workspaceId, v),
     event: v.event,
@@ -75,6 +75,8 @@ export function toAppendItem(workspaceId: string, v: ValidEvent): AppendItem {
     traits: v.traits === null ? null : JSON.stringify(v.traits),
     timestamp: v.timestamp,
   };
+  if (endpoint === 'segment') item.source = 'segment';
+  return item;
 }
 
 export class IngestService {
@@ -118,7 +120,7 @@ export class IngestService {
    */
   async appendValidated(workspaceId: string, events: readonly ValidEvent[], now: number, endpoint: IngestEndpoint): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
-    const items = events.map((v) => toAppendItem(workspaceId, v));
+    const items = events.map((v) => toAppendItem(workspaceId, v, endpoint));
     const outcomes = await this.log.append(items, now, this.dedupWindowMs);
     this.observer?.ingested({ workspaceId, endpoint, now, items, outcomes, rejected: NONE });
     let duplicated = 0;

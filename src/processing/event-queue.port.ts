@@ -77,5 +77,11 @@ export interface QueueStore {
   /** Records a failure: back to queued with `retryAt`, or `failed` for good when retryAt is null. */
   fail(input: { workerId: string; seqs: number[]; error: string; retryAt: number | null; now: number }): Promise<void>;
   stats(now: number): Promise<QueueStats>;
+  /**
+   * Queues the workspace's failed events with this messageId again, due at `now`, attempts
+   * reset (the last error kept until they are processed): the dashboard's Retry. Returns how
+   * many were failed (0: none, nothing changed).
+   */
+  retryFailed(input: { workspaceId: string; messageId: string; now: number }): Promise<number>;
 }
 

@@ -9,7 +9,9 @@ import type { ApiKeyRecord } from '../keys/key-store.port.js';
 import type { ClaimedEvent } from '../processing/event-queue.port.js';
 import type { ContactRecord } from '../contacts/contact-store.port.js';
 import type { StoredEvent } from '../events-read/event-reader.port.js';
+import type { AcceptedEvent } from '../activity/activity.port.js';
 import { EVENT_STATUS, eventStatusName } from './shared/status.js';
+import { sourceField } from './shared/source.js';
 
 export interface EventRow {
   id: number;
@@ -25,10 +27,11 @@ export interface EventRow {
   attempts: number;
   error: string | null;
   contact_id: string | null;
+  source: number;
 }
 
 export const EVENT_COLUMNS =
-  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
+  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id, source';
 
 /** The stored code of an event status (migrations: 0 queued, 1 processed, 2 failed). */
 export function statusCode(status: EventStatus): 0 | 1 | 2 {
@@ -59,7 +62,14 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     status: eventStatusName(r.status),
     attempts: r.attempts,
     error: r.error,
+    ...sourceField(r.source),
   };
+}
+
+/** An accepted event for the live view, as acceptedAfter / acceptedIn select it (both adapters). */
+export function toAccepted(r: unknown): AcceptedEvent {
+  const { seq, messageId, event, email, receivedAt, source } = r as AcceptedEvent & { source: number };
+  return { seq: Number(seq), messageId, event, email, receivedAt: Number(receivedAt), ...sourceField(source) };
 }
 
 export interface KeyRow {

@@ -305,4 +305,74 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     expect(await entry.getByRole('row').filter({ hasText: 'cart.items' }).textContent()).toContain('number');
     await page.screenshot({ path: join(ARTIFACTS, 'catalog.png'), fullPage: true });
   });
+
+  it('segments, members, workflows, runs and deliveries page with Load more (the API\'s cursor), 50 at a time', async () => {
+    hookAnswer = 200;
+    const pub = (path: string, body?: unknown) => call(`${s.url}${path}`, { key: s.key, ...(body ? { body } : {}) });
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/paged`;
+    const wf = (await pub('/v1/workflows', { name: 'Paged', trigger: { event: 'paged.run' }, steps: [{ id: 'notify', type: 'webhook', url: hook }] })).body.workflow;
+    const seg = (await pub('/v1/segments', { name: 'Paged members', rule: { property: 'contact.plan', op: 'eq', value: 'paged' } })).body.segment;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => pub('/v1/workflows', { name: `Filler ${i}`, trigger: { event: `filler.${i}` }, steps: [{ id: 'w', type: 'wait', duration: '1h' }] })));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => pub('/v1/segments', { name: `Filler ${i}`, rule: { property: 'contact.filler', op: 'eq', value: i } })));
+    const events = Array.from({ length: 51 }, (_, i) => ev({ event: 'paged.run', messageId: `paged-${i}`, identify: { email: `paged-${i}@example.com`, traits: { plan: 'paged' } } }));
+    expect((await pub('/v1/events/batch', { events })).body.accepted).toBe(51);
+    const count = async (path: string, key: string) => (await pub(`${path}${path.includes('?') ? '&' : '?'}limit=100`)).body[key].items.length;
+    await expect.poll(() => count(`/v1/webhook-deliveries?workflowId=${wf.id}&status=succeeded`, 'deliveries'), { timeout: 20_000 }).toBe(51);
+    await expect.poll(() => count(`/v1/segments/${seg.id}/contacts`, 'contacts'), { timeout: 20_000 }).toBe(51);
+    const totals = { workflows: await count('/v1/workflows', 'workflows'), segments: await count('/v1/segments', 'segments') };
+    expect(totals.workflows).toBeGreaterThan(50);
+    expect(totals.segments).toBeGreaterThan(50);
+
+    /** 50 rows, then Load more shows the rest below them (the first row stays), then no button. */
+    const pages = async (rows: () => ReturnType<Page['locator']>, noun: string, total: number) => {
+      await rows().nth(49).waitFor();
+      expect(await rows().count()).toBe(50);
+      const first = await rows().first().textContent();
+      await page.getByRole('button', { name: `Load more ${noun}` }).click();
+      await rows().nth(total - 1).waitFor();
+      expect(await rows().count()).toBe(total);
+      expect(await rows().first().textContent()).toBe(first);
+      expect(await page.getByRole('button', { name: `Load more ${noun}` }).count()).toBe(0);
+    };
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Workflows' }).click();
+    await pages(() => page.getByTestId('workflows').locator('tbody tr'), 'workflows', totals.workflows);
+    await nav.getByRole('link', { name: 'Segments' }).click();
+    await pages(() => page.getByTestId('segments').locator('tbody tr'), 'segments', totals.segments);
+
+    await page.goto(`${s.url}/segments/${seg.id}`);
+    await pages(() => page.getByTestId('members').locator('li'), 'members', 51);
+    await page.goto(`${s.url}/workflows/${wf.id}`);
+    await pages(() => page.getByTestId('runs').locator('tbody tr'), 'runs', 51);
+    await page.goto(`${s.url}/deliveries?workflowId=${wf.id}`);
+    await pages(() => page.getByTestId('deliveries').locator('tbody tr'), 'deliveries', 51);
+    // A filter starts again from the first page.
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('No failed deliveries').waitFor();
+  });
+
+  it('the live view shows each event\'s source and filters by it; the event page names it', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live events' }).click();
+    await page.getByText('● live').waitFor();
+    const auth = { authorization: `Basic ${Buffer.from(`${s.key}:`).toString('base64')}` };
+    expect((await call(`${s.url}/v1/track`, { headers: auth, body: { userId: 'seg-e2e@example.com', event: 'Viewed', messageId: 'src-e2e-seg' } })).status).toBe(200);
+    expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: 'src.api', messageId: 'src-e2e-api', identify: { email: 'api-e2e@example.com' } }) })).status).toBe(200);
+    const live = page.getByTestId('live');
+    const segRow = live.locator('tr.accepted').filter({ hasText: 'seg-e2e@example.com' });
+    const apiRow = live.locator('tr.accepted').filter({ hasText: 'api-e2e@example.com' });
+    await segRow.waitFor({ timeout: 2000 });
+    await apiRow.waitFor({ timeout: 2000 });
+    expect(await segRow.getByRole('cell', { name: 'Segment', exact: true }).count()).toBe(1);
+    expect(await apiRow.getByRole('cell', { name: 'API', exact: true }).count()).toBe(1);
+    await page.getByLabel('Source').selectOption('segment');
+    await apiRow.waitFor({ state: 'detached' });
+    expect(await segRow.count()).toBe(1);
+    await page.getByLabel('Source').selectOption('api');
+    await segRow.waitFor({ state: 'detached' });
+    await apiRow.waitFor();
+    await page.getByLabel('Source').selectOption('');
+    await segRow.getByRole('link', { name: 'Viewed' }).click();
+    await page.getByTestId('event-source').waitFor();
+    expect(await page.getByTestId('event-source').textContent()).toBe('Segment-compatible API');
+  });
 });

@@ -22,6 +22,8 @@ export interface ApiEvent {
   receivedAt: string;
   status: string;
   error?: string;
+  /** The dashboard's event page only: `api` or `segment`. */
+  source?: 'api' | 'segment';
 }
 export interface ApiContact {
   id: string;

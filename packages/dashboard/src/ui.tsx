@@ -69,6 +69,78 @@ export function FirstEventHelp() {
   );
 }
 
+/** An empty list's help: "No X yet. Create one with the API", with the curl call that does. */
+export function CreateWithApi({ what, path, body }: { what: string; path: string; body: unknown }) {
+  return (
+    <div class="empty">
+      <p>No {what} yet. Create one with the API, for example:</p>
+      <pre>
+        <code>{`curl -X POST ${location.origin}${path} \\
+  -H "Authorization: Bearer sk_live_…" \\
+  -H "Content-Type: application/json" \\
+  -d '${JSON.stringify(body)}'`}</code>
+      </pre>
+    </div>
+  );
+}
+
 export function Json({ value }: { value: unknown }) {
   return <pre class="json">{JSON.stringify(value, null, 2)}</pre>;
+}
+
+/**
+ * A button that runs one write (Retry, Pause, Activate…) and hands its answer back: the page
+ * updates the row in place, so the button keeps the keyboard focus (aria-disabled, never
+ * disabled, which would drop it). Its error, if any, is said beside it.
+ */
+export function ActionButton<T>({
+  label,
+  ariaLabel,
+  run,
+  onDone,
+  done = false,
+  doneLabel,
+  class: cls,
+}: {
+  label: string;
+  ariaLabel?: string;
+  run: () => Promise<T>;
+  onDone: (v: T) => void;
+  /** Nothing more to do (already retried): the button stays, inert, saying `doneLabel`. */
+  done?: boolean;
+  doneLabel?: string;
+  class?: string;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        class={cls}
+        aria-disabled={busy || done}
+        aria-label={ariaLabel}
+        onClick={async () => {
+          if (busy || done) return;
+          setBusy(true);
+          setError(null);
+          try {
+            onDone(await run());
+          } catch (err) {
+            setError((err as Error).message);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {done ? (doneLabel ?? label) : label}
+      </button>
+      {error && (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </>
+  );
 }

@@ -68,6 +68,32 @@ export const activityContract: ContractSuite = {
         expect((await store.activity.positions()).eventSeq).toBeGreaterThanOrEqual(acc[1]!.seq);
       });
 
+      it('acceptedIn reads the workspace\'s events in position ranges (the live view\'s re-read of gaps)', async () => {
+        const start = await store.activity.positions();
+        await f.append([f.ev(wsA, 'g1'), f.ev(wsB, 'g2'), f.ev(wsA, 'g3'), f.ev(wsA, 'g4'), f.ev(wsA, 'g5')], T0);
+        const { items } = await store.activity.acceptedAfter(wsA, start.eventSeq, 10);
+        const [s1, s3, s4, s5] = items.map((e) => e.seq) as [number, number, number, number];
+        expect((await store.activity.acceptedIn(wsA, [[s1, s1], [s4, s5]], 10)).map((e) => e.messageId)).toEqual(['g1', 'g4', 'g5']);
+        expect((await store.activity.acceptedIn(wsA, [[s1, s3]], 1)).map((e) => e.messageId)).toEqual(['g1']);
+        expect(await store.activity.acceptedIn(wsB, [[s3, s5]], 10)).toEqual([]);
+        expect(await store.activity.acceptedIn(wsA, [], 10)).toEqual([]);
+        // Nothing missing in what committed in one go.
+        expect((await store.activity.acceptedAfter(wsA, start.eventSeq, 10)).gaps).toBeUndefined();
+      });
+
+      it('an event appended with source "segment" reads back with it, by position and by messageId; ours without one', async () => {
+        const start = await store.activity.positions();
+        await f.append([f.ev(wsA, 'seg-1', { source: 'segment' }), f.ev(wsA, 'api-1')], T0);
+        const { items } = await store.activity.acceptedAfter(wsA, start.eventSeq, 10);
+        expect(items.map((e) => [e.messageId, e.source])).toEqual([
+          ['seg-1', 'segment'],
+          ['api-1', undefined],
+        ]);
+        expect((await store.activity.acceptedIn(wsA, [[items[0]!.seq, items[1]!.seq]], 10)).map((e) => e.source)).toEqual(['segment', undefined]);
+        expect((await store.events.get(wsA, 'seg-1'))?.source).toBe('segment');
+        expect(await store.events.get(wsA, 'api-1')).not.toHaveProperty('source');
+      });
+
       it('acceptedAfter examines at most `scan` positions, and moves past other workspaces\' events once', async () => {
         const start = await store.activity.positions();
         await f.append([f.ev(wsB, 'b1'), f.ev(wsB, 'b2'), f.ev(wsB, 'b3'), f.ev(wsB, 'b4'), f.ev(wsA, 'a1')], T0);

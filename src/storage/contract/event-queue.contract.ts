@@ -337,6 +337,22 @@ export const eventQueueContract: ContractSuite = {
         expect(await store.queue.stats(T0 + 5002)).toEqual({ depth: 0, oldestReceivedAt: null, failed: 1 });
       });
 
+      it('retryFailed queues a failed event again, due now, attempts reset; only its workspace\'s, only failed ones', async () => {
+        await append([ev(wsA, 'f1'), ev(wsA, 'q1'), ev(wsB, 'f1')], T0);
+        const seqs = (await claim('w1', T0)).map((c) => c.seq);
+        const q1 = (await mustGet(wsA, 'q1')).seq;
+        await store.queue.fail({ workerId: 'w1', seqs: seqs.filter((s) => s !== q1), error: 'bad data', retryAt: null, now: T0 + 1 });
+        await store.queue.fail({ workerId: 'w1', seqs: [q1], error: 'later', retryAt: T0 + 60_000, now: T0 + 1 });
+        expect(await store.queue.retryFailed({ workspaceId: wsA, messageId: 'q1', now: T0 + 2 })).toBe(0);
+        expect(await store.queue.retryFailed({ workspaceId: wsA, messageId: 'nope', now: T0 + 2 })).toBe(0);
+        expect(await store.queue.retryFailed({ workspaceId: wsA, messageId: 'f1', now: T0 + 10 })).toBe(1);
+        const e = await mustGet(wsA, 'f1');
+        expect([e.status, e.attempts, e.error]).toEqual(['queued', 0, 'bad data']);
+        expect((await mustGet(wsB, 'f1')).status).toBe('failed');
+        expect(await store.queue.retryFailed({ workspaceId: wsA, messageId: 'f1', now: T0 + 10 })).toBe(0);
+        expect((await claim('w2', T0 + 10)).map((c) => c.seq)).toEqual([e.seq]);
+      });
+
       it('a retried event that then succeeds is processed with its error cleared', async () => {
         await append([ev(wsA, 'm1')]);
         const [c] = await claim('w1');

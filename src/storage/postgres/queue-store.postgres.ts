@@ -210,6 +210,16 @@ export class PostgresQueueStore implements QueueStore {
     );
   }
 
+  async retryFailed(input: { workspaceId: string; messageId: string; now: number }): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE events SET status = ${EVENT_STATUS.queued}, attempts = 0, next_attempt_at = $3, lease_owner = NULL, lease_until = 0
+       WHERE workspace_id = $1 AND message_id = $2 AND status = ${EVENT_STATUS.failed}`,
+      [input.workspaceId, input.messageId, input.now],
+      'queue_retry_failed',
+    );
+    return rowCount ?? 0;
+  }
+
   async stats(_now: number): Promise<QueueStats> {
     // One round trip; each part reads a partial index only. Ids follow acceptance, so the
     // lowest queued id is the oldest.

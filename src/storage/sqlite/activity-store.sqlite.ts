@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type StatsPoint } from '../../activity/activity.port.js';
+import { toAccepted } from '../rows.js';
+import { ACCEPTED_SCAN, type AcceptedEvent, type ActivityInput, type ActivityRecord, type ActivityStore, type CountDelta, type SeqRange, type StatsPoint } from '../../activity/activity.port.js';
 
 interface ActivityRow {
   id: number;
@@ -64,12 +65,26 @@ export class SqliteActivityStore implements ActivityStore {
       const end = Math.min(newest, afterSeq + scan);
       const items = this.db
         .prepare(
-          `SELECT id AS seq, message_id AS messageId, event, email, received_at AS receivedAt FROM events
+          `SELECT id AS seq, message_id AS messageId, event, email, received_at AS receivedAt, source FROM events
            WHERE id > ? AND id <= ? AND workspace_id = ? ORDER BY id LIMIT ?`,
         )
-        .all(afterSeq, end, workspaceId, limit) as AcceptedEvent[];
+        .all(afterSeq, end, workspaceId, limit)
+        .map(toAccepted);
+      // One writer commits in id order: nothing below the newest id can still appear.
       return { items, next: items.length === limit ? items[items.length - 1]!.seq : Math.max(afterSeq, end) };
     })();
+  }
+
+  async acceptedIn(workspaceId: string, ranges: SeqRange[], limit: number): Promise<AcceptedEvent[]> {
+    if (!ranges.length) return [];
+    return this.db
+      .prepare(
+        `SELECT e.id AS seq, e.message_id AS messageId, e.event, e.email, e.received_at AS receivedAt, e.source FROM json_each(?) r
+         JOIN events e ON e.id BETWEEN r.value ->> 0 AND r.value ->> 1
+         WHERE e.workspace_id = ? ORDER BY e.id LIMIT ?`,
+      )
+      .all(JSON.stringify(ranges), workspaceId, limit)
+      .map(toAccepted);
   }
 
   async activityAfter(workspaceId: string, afterId: number, limit: number): Promise<ActivityRecord[]> {

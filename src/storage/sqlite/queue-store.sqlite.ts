@@ -176,6 +176,18 @@ export class SqliteQueueStore implements QueueStore {
     }
   }
 
+  async retryFailed(input: { workspaceId: string; messageId: string; now: number }): Promise<number> {
+    // A person's action, answered only once it is durable: not one of the unsynced writes.
+    try {
+      return this.db
+        .prepare(`UPDATE events SET status = ${EVENT_STATUS.queued}, attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = 0
+          WHERE workspace_id = ? AND message_id = ? AND status = ${EVENT_STATUS.failed}`)
+        .run(input.now, input.workspaceId, input.messageId).changes;
+    } catch (err) {
+      throw sqliteFailure(err);
+    }
+  }
+
   async stats(_now: number): Promise<QueueStats> {
     // Runs on the main thread at every /metrics scrape, so its cost must not grow with a
     // backlog: counting a million-row queue blocked the HTTP loop for tens of ms. Exact up

@@ -131,6 +131,7 @@ export class SqliteStore implements Store {
       applyToContact: (...a) => call('queue.applyToContact', a),
       applyBatch: (...a) => call('queue.applyBatch', a),
       fail: (...a) => call('queue.fail', a),
+      retryFailed: (...a) => call('queue.retryFailed', a),
       stats: async (now) => (await r()).queue.stats(now),
       loadEvents: async (seqs) => (await r()).queue.loadEvents(seqs),
     };
@@ -249,6 +250,7 @@ export class SqliteStore implements Store {
       record: (...a) => call('activity.record', a),
       positions: async () => (await r()).activity.positions(),
       acceptedAfter: async (...a) => (await r()).activity.acceptedAfter(...a),
+      acceptedIn: async (...a) => (await r()).activity.acceptedIn(...a),
       activityAfter: async (...a) => (await r()).activity.activityAfter(...a),
       stats: async (q) => (await r()).activity.stats(q),
     };

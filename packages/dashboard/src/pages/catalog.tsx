@@ -1,5 +1,6 @@
 /** Event catalogue: every event name processed, its volume and the types seen at each property (GET /v1/catalog/events). */
 import { api } from '../api';
+import { Table } from '../list';
 import { FirstEventHelp, Show, Time, useLoad } from '../ui';
 
 interface CatalogProperty {
@@ -37,31 +38,25 @@ function EventEntry({ e }: { e: CatalogEvent }) {
       {e.properties.length === 0 ? (
         <p class="muted">No properties.</p>
       ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>Property</th>
-                <th>Types seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {e.properties.map((p) => (
-                <tr class={drifts(p) ? 'drift' : ''}>
-                  <td>
-                    <code>{p.path}</code>
-                  </td>
-                  <td>
-                    {p.types.map((t) => (
-                      <span class={`badge ${drifts(p) && t !== 'null' ? 'failed' : ''}`}>{t}</span>
-                    ))}
-                    {drifts(p) ? <span class="sr"> (drift)</span> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          rows={e.properties}
+          rowKey={(p) => p.path}
+          rowClass={(p) => (drifts(p) ? 'drift' : '')}
+          columns={[
+            { header: 'Property', cell: (p) => <code>{p.path}</code> },
+            {
+              header: 'Types seen',
+              cell: (p) => (
+                <>
+                  {p.types.map((t) => (
+                    <span class={`badge ${drifts(p) && t !== 'null' ? 'failed' : ''}`}>{t}</span>
+                  ))}
+                  {drifts(p) ? <span class="sr"> (drift)</span> : null}
+                </>
+              ),
+            },
+          ]}
+        />
       )}
     </details>
   );

@@ -1,11 +1,17 @@
 import { useState } from 'preact/hooks';
 import { api, query, type ApiContact, type ApiEvent, type ApiRun, type Page } from '../api';
+import { PAGE_SIZE, PagedTable, Table, type Column } from '../list';
 import { FirstEventHelp, Link, Show, Time, useLoad } from '../ui';
+
+const CONTACT_COLUMNS: Column<ApiContact>[] = [
+  { header: 'Email', cell: (c) => <Link href={`/contacts/${encodeURIComponent(c.id)}`}>{String(c.properties.email)}</Link> },
+  { header: 'Name', cell: (c) => [c.properties.firstName, c.properties.lastName].filter(Boolean).join(' ') || '–' },
+  { header: 'Status', cell: (c) => String(c.properties.status ?? '') },
+  { header: 'Created', cell: (c) => <Time iso={c.createdAt} /> },
+];
 
 export function ContactsPage() {
   const [search, setSearch] = useState('');
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [data] = useLoad(() => api<{ contacts: Page<ApiContact> }>(`/contacts${query({ search, cursor, limit: '50' })}`), [search, cursor]);
   return (
     <section>
       <h1>Contacts</h1>
@@ -14,7 +20,6 @@ export function ContactsPage() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setCursor(undefined);
           setSearch(String(new FormData(e.target as HTMLFormElement).get('q')));
         }}
       >
@@ -24,47 +29,15 @@ export function ContactsPage() {
         </label>
         <button type="submit">Search</button>
       </form>
-      <Show data={data}>
-        {(v) =>
-          v.contacts.items.length === 0 ? (
-            search ? <p class="empty">No contact matches “{search}”.</p> : <FirstEventHelp />
-          ) : (
-            <>
-              <div class="scroll">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Email</th>
-                      <th>Name</th>
-                      <th>Status</th>
-                      <th>Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {v.contacts.items.map((c) => (
-                      <tr>
-                        <td>
-                          <Link href={`/contacts/${encodeURIComponent(c.id)}`}>{String(c.properties.email)}</Link>
-                        </td>
-                        <td>{[c.properties.firstName, c.properties.lastName].filter(Boolean).join(' ') || '–'}</td>
-                        <td>{String(c.properties.status ?? '')}</td>
-                        <td>
-                          <Time iso={c.createdAt} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              {v.contacts.hasMore && (
-                <button type="button" onClick={() => setCursor(v.contacts.cursor ?? undefined)}>
-                  Next page
-                </button>
-              )}
-            </>
-          )
-        }
-      </Show>
+      <PagedTable
+        testId="contacts"
+        noun="contacts"
+        load={async (cursor) => (await api<{ contacts: Page<ApiContact> }>(`/contacts${query({ search, cursor, limit: String(PAGE_SIZE) })}`)).contacts}
+        deps={[search]}
+        empty={search ? <p class="empty">No contact matches “{search}”.</p> : <FirstEventHelp />}
+        columns={CONTACT_COLUMNS}
+        rowKey={(c) => c.id}
+      />
     </section>
   );
 }
@@ -144,33 +117,23 @@ export function ContactPage({ id }: { id: string }) {
               {contact.id} · created <Time iso={contact.createdAt} /> · updated <Time iso={contact.updatedAt} />
             </p>
             <h2>Properties</h2>
-            <div class="scroll">
-              <table data-testid="properties">
-                <thead>
-                  <tr>
-                    <th>Property</th>
-                    <th>Value</th>
-                    <th>Set</th>
-                    <th>By event</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {Object.entries(contact.properties).map(([k, val]) => {
+            <Table
+              testId="properties"
+              rows={Object.entries(contact.properties)}
+              rowKey={([k]) => k}
+              columns={[
+                { header: 'Property', cell: ([k]) => k },
+                { header: 'Value', cell: ([, val]) => <code>{JSON.stringify(val)}</code> },
+                { header: 'Set', cell: ([k]) => (by.get(k)?.setAt ? <Time iso={by.get(k)!.setAt!} /> : '–') },
+                {
+                  header: 'By event',
+                  cell: ([k]) => {
                     const p = by.get(k);
-                    return (
-                      <tr>
-                        <td>{k}</td>
-                        <td>
-                          <code>{JSON.stringify(val)}</code>
-                        </td>
-                        <td>{p?.setAt ? <Time iso={p.setAt} /> : '–'}</td>
-                        <td>{p?.messageId ? <Link href={`/events/${encodeURIComponent(p.messageId)}`}>{p.messageId}</Link> : p?.setAt ? 'API call' : '–'}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+                    return p?.messageId ? <Link href={`/events/${encodeURIComponent(p.messageId)}`}>{p.messageId}</Link> : p?.setAt ? 'API call' : '–';
+                  },
+                },
+              ]}
+            />
             <h2>Timeline</h2>
             <p class="muted">Events, segment enters and exits, and workflow runs with their steps, newest first (the latest 100 of each).</p>
             <fieldset class="row filters">

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, query, type ApiDelivery, type Page } from '../api';
+import { api, query, type ApiAttempt, type ApiDelivery, type Page } from '../api';
 import { navigate } from '../router';
+import { PAGE_SIZE, PagedTable, Table, type Column } from '../list';
 import { Link, Show, Time, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'succeeded', 'failed'] as const;
@@ -10,15 +11,19 @@ function lastCode(d: ApiDelivery): string {
   return a ? (a.statusCode === null ? (a.error ?? 'no response') : String(a.statusCode)) : '–';
 }
 
+export const DELIVERY_COLUMNS: Column<ApiDelivery>[] = [
+  { header: 'Delivery', cell: (d) => <Link href={`/deliveries/${encodeURIComponent(d.id)}`}>{d.id}</Link> },
+  { header: 'Status', cell: (d) => <span class={`badge ${d.status}`}>{d.status}</span> },
+  { header: 'URL', cell: (d) => <code>{d.url}</code> },
+  { header: 'Attempts', cell: (d) => d.attempts.length },
+  { header: 'Last answer', cell: lastCode },
+  { header: 'Created', cell: (d) => <Time iso={d.createdAt} /> },
+];
+
 export function DeliveriesPage({ search }: { search: string }) {
   const params = new URLSearchParams(search);
   const status = params.get('status') ?? '';
   const workflowId = params.get('workflowId') ?? '';
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [data] = useLoad(
-    () => api<{ deliveries: Page<ApiDelivery> }>(`/webhook-deliveries${query({ status, workflowId, cursor, limit: '50' })}`),
-    [status, workflowId, cursor],
-  );
   return (
     <section>
       <h1>Webhook deliveries</h1>
@@ -28,7 +33,6 @@ export function DeliveriesPage({ search }: { search: string }) {
           <select
             value={status}
             onChange={(e) => {
-              setCursor(undefined);
               navigate(`/deliveries${query({ status: (e.target as HTMLSelectElement).value, workflowId })}`);
             }}
           >
@@ -44,65 +48,43 @@ export function DeliveriesPage({ search }: { search: string }) {
           </span>
         )}
       </div>
-      <Show data={data}>
-        {(v) =>
-          v.deliveries.items.length === 0 ? (
-            status === 'failed' ? (
-              <p class="empty">No failed deliveries: every webhook was delivered or is still being tried.</p>
-            ) : (
-              <p class="empty">
-                No webhook deliveries{status ? ` that are ${status}` : ''}. A delivery is made when a run reaches a webhook step of a{' '}
-                <Link href="/workflows">workflow</Link>.
-              </p>
-            )
+      <PagedTable
+        testId="deliveries"
+        noun="deliveries"
+        load={async (cursor) => (await api<{ deliveries: Page<ApiDelivery> }>(`/webhook-deliveries${query({ status, workflowId, cursor, limit: String(PAGE_SIZE) })}`)).deliveries}
+        deps={[status, workflowId]}
+        empty={
+          status === 'failed' ? (
+            <p class="empty">No failed deliveries: every webhook was delivered or is still being tried.</p>
           ) : (
-            <>
-              <div class="scroll">
-                <table data-testid="deliveries">
-                  <thead>
-                    <tr>
-                      <th>Delivery</th>
-                      <th>Status</th>
-                      <th>URL</th>
-                      <th>Attempts</th>
-                      <th>Last answer</th>
-                      <th>Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {v.deliveries.items.map((d) => (
-                      <tr class={d.status}>
-                        <td>
-                          <Link href={`/deliveries/${encodeURIComponent(d.id)}`}>{d.id}</Link>
-                        </td>
-                        <td>
-                          <span class={`badge ${d.status}`}>{d.status}</span>
-                        </td>
-                        <td>
-                          <code>{d.url}</code>
-                        </td>
-                        <td>{d.attempts.length}</td>
-                        <td>{lastCode(d)}</td>
-                        <td>
-                          <Time iso={d.createdAt} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              {v.deliveries.hasMore && (
-                <button type="button" onClick={() => setCursor(v.deliveries.cursor ?? undefined)}>
-                  Next page
-                </button>
-              )}
-            </>
+            <p class="empty">
+              No webhook deliveries{status ? ` that are ${status}` : ''}. A delivery is made when a run reaches a webhook step of a{' '}
+              <Link href="/workflows">workflow</Link>.
+            </p>
           )
         }
-      </Show>
+        columns={DELIVERY_COLUMNS}
+        rowKey={(d) => d.id}
+        rowClass={(d) => d.status}
+      />
     </section>
   );
 }
+
+const ATTEMPT_COLUMNS: Column<ApiAttempt>[] = [
+  { header: 'At', cell: (a) => <Time iso={a.at} /> },
+  { header: 'Status code', cell: (a) => a.statusCode ?? '–' },
+  { header: 'Latency', cell: (a) => `${a.latencyMs} ms` },
+  {
+    header: 'Response (first 1 KB)',
+    cell: (a) => (
+      <>
+        {a.error && <p class="error">{a.error}</p>}
+        {a.response ? <pre>{a.response}</pre> : <span class="muted">(empty)</span>}
+      </>
+    ),
+  },
+];
 
 /** While a delivery is pending (after a retry), it is read again every second until it is not. */
 const POLL_MS = 1000;
@@ -200,33 +182,7 @@ export function DeliveryPage({ id }: { id: string }) {
             {d.attempts.length === 0 ? (
               <p class="empty">No attempt yet: the first one is queued.</p>
             ) : (
-              <div class="scroll">
-                <table data-testid="attempts">
-                  <thead>
-                    <tr>
-                      <th>At</th>
-                      <th>Status code</th>
-                      <th>Latency</th>
-                      <th>Response (first 1 KB)</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.attempts.map((a) => (
-                      <tr>
-                        <td>
-                          <Time iso={a.at} />
-                        </td>
-                        <td>{a.statusCode ?? '–'}</td>
-                        <td>{a.latencyMs} ms</td>
-                        <td>
-                          {a.error && <p class="error">{a.error}</p>}
-                          {a.response ? <pre>{a.response}</pre> : <span class="muted">(empty)</span>}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table testId="attempts" rows={d.attempts} columns={ATTEMPT_COLUMNS} />
             )}
           </section>
         )

@@ -1,4 +1,5 @@
 import { api, type ApiContact, type ApiEvent } from '../api';
+import { Table } from '../list';
 import { Json, Link, Show, Time, useLoad } from '../ui';
 
 /** One entry of the event trace: a workflow the event started, or why it did not. */
@@ -38,6 +39,8 @@ export function EventPage({ messageId }: { messageId: string }) {
             </dd>
             <dt>Contact</dt>
             <dd>{contact ? <Link href={`/contacts/${encodeURIComponent(contact.id)}`}>{e.email}</Link> : e.email}</dd>
+            <dt>Source</dt>
+            <dd data-testid="event-source">{e.source === 'segment' ? 'Segment-compatible API' : 'API'}</dd>
             <dt>Event time</dt>
             <dd>
               <Time iso={e.timestamp} />
@@ -59,26 +62,15 @@ export function EventPage({ messageId }: { messageId: string }) {
           {workflows.length === 0 ? (
             <p class="empty">{e.status === 'queued' ? 'Not processed yet.' : 'No workflow is triggered by this event.'}</p>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Workflow</th>
-                  <th>Outcome</th>
-                  <th>Run</th>
-                </tr>
-              </thead>
-              <tbody>
-                {workflows.map((w) => (
-                  <tr key={w.workflowId}>
-                    <td>
-                      <code>{w.workflowId}</code>
-                    </td>
-                    <td>{w.outcome === 'started' ? 'started' : `not entered: ${REASONS[w.reason ?? ''] ?? w.reason ?? 'unknown'}`}</td>
-                    <td>{w.runId ? <code>{w.runId}</code> : '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table
+              rows={workflows}
+              rowKey={(w) => w.workflowId}
+              columns={[
+                { header: 'Workflow', cell: (w) => <code>{w.workflowId}</code> },
+                { header: 'Outcome', cell: (w) => (w.outcome === 'started' ? 'started' : `not entered: ${REASONS[w.reason ?? ''] ?? w.reason ?? 'unknown'}`) },
+                { header: 'Run', cell: (w) => (w.runId ? <code>{w.runId}</code> : '–') },
+              ]}
+            />
           )}
         </section>
       )}

@@ -4,6 +4,7 @@
  * connection, the count of events not shown is displayed instead.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Table, type Column } from '../list';
 import { Link, Time } from '../ui';
 
 export interface LiveItem {
@@ -12,18 +13,56 @@ export interface LiveItem {
   messageId: string | null;
   event: string | null;
   email: string | null;
+  /** Accepted: `api` or `segment`; duplicates and rejections name the endpoint: `single`, `batch` or `segment`. */
   source: string;
   errors?: { code: string; message: string }[];
 }
 
+/** Our API or the Segment-compatible paths, whichever endpoint of ours it was. */
+export const originOf = (source: string): 'api' | 'segment' => (source === 'segment' ? 'segment' : 'api');
+
 const MAX = 500;
+
+const KINDS = [
+  ['accepted', 'accepted'],
+  ['duplicate', 'duplicate'],
+  ['rejected', 'rejected'],
+] as const;
+const SOURCES = [
+  ['api', 'API'],
+  ['segment', 'Segment'],
+] as const;
+
+/** A labelled select whose first option, "all", is the empty value. */
+function Choice({ label, value, options, onChange }: { label: string; value: string; options: readonly (readonly [string, string])[]; onChange: (v: string) => void }) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">all</option>
+        {options.map(([v, text]) => (
+          <option value={v}>{text}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const LIVE_COLUMNS: Column<LiveItem>[] = [
+  { header: 'Received', cell: (i) => <Time iso={i.at} /> },
+  { header: 'Status', cell: (i) => <span class={`badge ${i.kind}`}>{i.kind}</span> },
+  { header: 'Event', cell: (i) => (i.kind === 'accepted' && i.messageId ? <Link href={`/events/${encodeURIComponent(i.messageId)}`}>{i.event}</Link> : (i.event ?? '–')) },
+  { header: 'Email', cell: (i) => i.email ?? '–' },
+  { header: 'Source', cell: (i) => <span title={i.source}>{originOf(i.source) === 'segment' ? 'Segment' : 'API'}</span> },
+  { header: 'Details', cell: (i) => (i.errors ? i.errors.map((e) => `${e.code}: ${e.message}`).join('; ') : i.messageId ? <code>{i.messageId}</code> : '') },
+];
 
 export function LivePage() {
   const [items, setItems] = useState<LiveItem[]>([]);
   const [paused, setPaused] = useState(false);
   const [hidden, setHidden] = useState(0);
   const [state, setState] = useState<'connecting' | 'live' | 'error'>('connecting');
-  const [filter, setFilter] = useState({ text: '', kind: '' });
+  const [filter, setFilter] = useState({ text: '', kind: '', source: '' });
   const pausedRef = useRef(false);
   pausedRef.current = paused;
 
@@ -42,7 +81,7 @@ export function LivePage() {
 
   const t = filter.text.trim().toLowerCase();
   const shown = items.filter(
-    (i) => (!filter.kind || i.kind === filter.kind) && (!t || [i.event, i.email, i.messageId, i.source].some((f) => f?.toLowerCase().includes(t))),
+    (i) => (!filter.kind || i.kind === filter.kind) && (!filter.source || originOf(i.source) === filter.source) && (!t || [i.event, i.email, i.messageId, i.source].some((f) => f?.toLowerCase().includes(t))),
   );
   return (
     <section>
@@ -52,15 +91,8 @@ export function LivePage() {
           Filter
           <input type="search" placeholder="name, email, messageId, source" value={filter.text} onInput={(e) => setFilter({ ...filter, text: (e.target as HTMLInputElement).value })} />
         </label>
-        <label>
-          Status
-          <select value={filter.kind} onChange={(e) => setFilter({ ...filter, kind: (e.target as HTMLSelectElement).value })}>
-            <option value="">all</option>
-            <option value="accepted">accepted</option>
-            <option value="duplicate">duplicate</option>
-            <option value="rejected">rejected</option>
-          </select>
-        </label>
+        <Choice label="Status" value={filter.kind} options={KINDS} onChange={(kind) => setFilter({ ...filter, kind })} />
+        <Choice label="Source" value={filter.source} options={SOURCES} onChange={(source) => setFilter({ ...filter, source })} />
         <button type="button" aria-pressed={paused} onClick={() => (setPaused(!paused), paused && setHidden(0))}>
           {paused ? 'Resume' : 'Pause'}
         </button>
@@ -72,36 +104,7 @@ export function LivePage() {
       {shown.length === 0 ? (
         <p class="empty">{items.length ? 'No event matches the filter.' : 'Waiting for events… send one with the curl on the Overview page.'}</p>
       ) : (
-        <div class="scroll">
-          <table data-testid="live">
-            <thead>
-              <tr>
-                <th>Received</th>
-                <th>Status</th>
-                <th>Event</th>
-                <th>Email</th>
-                <th>Source</th>
-                <th>Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((i) => (
-                <tr class={i.kind}>
-                  <td>
-                    <Time iso={i.at} />
-                  </td>
-                  <td>
-                    <span class={`badge ${i.kind}`}>{i.kind}</span>
-                  </td>
-                  <td>{i.kind === 'accepted' && i.messageId ? <Link href={`/events/${encodeURIComponent(i.messageId)}`}>{i.event}</Link> : (i.event ?? '–')}</td>
-                  <td>{i.email ?? '–'}</td>
-                  <td>{i.source}</td>
-                  <td>{i.errors ? i.errors.map((e) => `${e.code}: ${e.message}`).join('; ') : i.messageId ? <code>{i.messageId}</code> : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table testId="live" rows={shown} rowClass={(i) => i.kind} columns={LIVE_COLUMNS} />
       )}
     </section>
   );

@@ -1,5 +1,6 @@
-import { api, type ApiContact, type ApiSegment, type Page } from '../api';
-import { Json, Link, Show, Time, useLoad } from '../ui';
+import { api, query, type ApiContact, type ApiSegment, type Page } from '../api';
+import { PAGE_SIZE, Paged, PagedTable, type Column } from '../list';
+import { CreateWithApi, Json, Link, Show, Time, useLoad } from '../ui';
 
 interface Transition {
   contact: { id: string; email: string | null };
@@ -14,57 +15,28 @@ function progress(s: ApiSegment): string {
   return `${s.build.processed} of ${s.build.total} contacts evaluated (${pct} %)`;
 }
 
+
+const SEGMENT_COLUMNS: Column<ApiSegment>[] = [
+  { header: 'Name', cell: (s) => <Link href={`/segments/${encodeURIComponent(s.id)}`}>{s.name}</Link> },
+  { header: 'Status', cell: (s) => <span class={`badge ${s.status}`}>{s.status}</span> },
+  { header: 'Members', cell: (s) => s.memberCount },
+  { header: 'Progress', cell: (s) => progress(s) || '–' },
+  { header: 'Updated', cell: (s) => <Time iso={s.updatedAt} /> },
+];
+
 export function SegmentsPage() {
-  const [data] = useLoad(() => api<{ segments: Page<ApiSegment> }>('/segments?limit=100'), []);
   return (
     <section>
       <h1>Segments</h1>
-      <Show data={data}>
-        {(v) =>
-          v.segments.items.length === 0 ? (
-            <div class="empty">
-              <p>No segments yet. Create one with the API, for example:</p>
-              <pre>
-                <code>{`curl -X POST ${location.origin}/v1/segments \\
-  -H "Authorization: Bearer sk_live_…" \\
-  -H "Content-Type: application/json" \\
-  -d '{"name":"Pro plan","rule":{"property":"contact.plan","op":"eq","value":"pro"}}'`}</code>
-              </pre>
-            </div>
-          ) : (
-            <div class="scroll">
-              <table data-testid="segments">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Status</th>
-                    <th>Members</th>
-                    <th>Progress</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.segments.items.map((s) => (
-                    <tr>
-                      <td>
-                        <Link href={`/segments/${encodeURIComponent(s.id)}`}>{s.name}</Link>
-                      </td>
-                      <td>
-                        <span class={`badge ${s.status}`}>{s.status}</span>
-                      </td>
-                      <td>{s.memberCount}</td>
-                      <td>{progress(s) || '–'}</td>
-                      <td>
-                        <Time iso={s.updatedAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
-      </Show>
+      <PagedTable
+        testId="segments"
+        noun="segments"
+        load={async (cursor) => (await api<{ segments: Page<ApiSegment> }>(`/segments${query({ cursor, limit: String(PAGE_SIZE) })}`)).segments}
+        deps={[]}
+        empty={<CreateWithApi what="segments" path="/v1/segments" body={{ name: 'Pro plan', rule: { property: 'contact.plan', op: 'eq', value: 'pro' } }} />}
+        columns={SEGMENT_COLUMNS}
+        rowKey={(s) => s.id}
+      />
     </section>
   );
 }
@@ -72,7 +44,6 @@ export function SegmentsPage() {
 export function SegmentPage({ id }: { id: string }) {
   const e = encodeURIComponent(id);
   const [seg] = useLoad(() => api<{ segment: ApiSegment }>(`/segments/${e}`), [id]);
-  const [members] = useLoad(() => api<{ contacts: Page<ApiContact> }>(`/segments/${e}/contacts?limit=100`), [id]);
   const [transitions] = useLoad(() => api<{ transitions: Page<Transition> }>(`/segments/${e}/transitions?limit=50`), [id]);
   return (
     <section>
@@ -94,24 +65,22 @@ export function SegmentPage({ id }: { id: string }) {
         )}
       </Show>
       <h2>Members</h2>
-      <Show data={members}>
-        {(v) =>
-          v.contacts.items.length === 0 ? (
-            <p class="empty">No contact is in this segment yet. Contacts enter it when an event or an API call gives them properties the rule matches.</p>
-          ) : (
-            <>
-              <ul data-testid="members">
-                {v.contacts.items.map((c) => (
-                  <li>
-                    <Link href={`/contacts/${encodeURIComponent(c.id)}`}>{String(c.properties.email)}</Link>
-                  </li>
-                ))}
-              </ul>
-              {v.contacts.hasMore && <p class="muted">Showing the first 100 members.</p>}
-            </>
-          )
-        }
-      </Show>
+      <Paged
+        noun="members"
+        load={async (cursor) => (await api<{ contacts: Page<ApiContact> }>(`/segments/${e}/contacts${query({ cursor, limit: String(PAGE_SIZE) })}`)).contacts}
+        deps={[id]}
+        empty={<p class="empty">No contact is in this segment yet. Contacts enter it when an event or an API call gives them properties the rule matches.</p>}
+      >
+        {(members) => (
+          <ul data-testid="members">
+            {members.map((c) => (
+              <li key={c.id}>
+                <Link href={`/contacts/${encodeURIComponent(c.id)}`}>{String(c.properties.email)}</Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Paged>
       <h2>Recent transitions</h2>
       <Show data={transitions}>
         {(v) =>

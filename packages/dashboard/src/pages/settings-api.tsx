@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type ApiOutboxEntry, type ApiOutboxMessage, type Page } from '../api';
+import { Table } from '../list';
 import { Show, Time, useLoad } from '../ui';
 
 interface Key {
@@ -66,52 +67,38 @@ export function SettingsApiPage() {
           v.keys.length === 0 ? (
             <p class="empty">No keys in this workspace yet.</p>
           ) : (
-            <div class="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Prefix</th>
-                    <th>Created</th>
-                    <th>Last used</th>
-                    <th>Status</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.keys.map((k) => (
-                    <tr>
-                      <td>{k.name}</td>
-                      <td>
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td>
-                        <Time iso={k.createdAt} />
-                      </td>
-                      <td>{k.lastUsedAt ? <Time iso={k.lastUsedAt} /> : '–'}</td>
-                      <td>
-                        {k.revokedAt ? (
-                          <span>
-                            Revoked <Time iso={k.revokedAt} />
-                          </span>
-                        ) : (
-                          <button
-                            type="button"
-                            class="danger"
-                            onClick={async () => {
-                              if (!confirm(`Revoke “${k.name}”? Requests with it are refused within seconds.`)) return;
-                              await api(`/keys/${k.id}/revoke`, { body: {} });
-                              reload();
-                            }}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              testId="keys"
+              rows={v.keys}
+              rowKey={(k) => k.id}
+              columns={[
+                { header: 'Name', cell: (k) => k.name },
+                { header: 'Prefix', cell: (k) => <code>{k.prefix}…</code> },
+                { header: 'Created', cell: (k) => <Time iso={k.createdAt} /> },
+                { header: 'Last used', cell: (k) => (k.lastUsedAt ? <Time iso={k.lastUsedAt} /> : '–') },
+                {
+                  header: 'Status',
+                  cell: (k) =>
+                    k.revokedAt ? (
+                      <span>
+                        Revoked <Time iso={k.revokedAt} />
+                      </span>
+                    ) : (
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={async () => {
+                          if (!confirm(`Revoke “${k.name}”? Requests with it are refused within seconds.`)) return;
+                          await api(`/keys/${k.id}/revoke`, { body: {} });
+                          reload();
+                        }}
+                      >
+                        Revoke
+                      </button>
+                    ),
+                },
+              ]}
+            />
           )
         }
       </Show>
@@ -253,39 +240,26 @@ function MailSettings() {
             <p class="empty">No emails of this workspace in the outbox. An email step of a workflow writes one here while SMTP_URL is not set.</p>
           ) : (
             <>
-              <div class="scroll">
-                <table data-testid="outbox">
-                  <thead>
-                    <tr>
-                      <th>Written</th>
-                      <th>To</th>
-                      <th>Subject</th>
-                      <th>Size</th>
-                      <th>
-                        <span class="sr">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {o.items.map((e) => (
-                      <tr key={e.name}>
-                        <td>
-                          <Time iso={e.writtenAt} />
-                        </td>
-                        <td>{e.to ?? '–'}</td>
-                        <td>{e.subject ?? '–'}</td>
-                        <td>{fileSize(e.size)}</td>
-                        <td>
-                          <button type="button" aria-expanded={open === e.name} aria-controls="outbox-message" onClick={() => setOpen(open === e.name ? null : e.name)}>
-                            {open === e.name ? 'Close' : 'View'}
-                            <span class="sr"> {e.subject ?? e.name}</span>
-                          </button>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table
+                testId="outbox"
+                rows={o.items}
+                rowKey={(e) => e.name}
+                columns={[
+                  { header: 'Written', cell: (e) => <Time iso={e.writtenAt} /> },
+                  { header: 'To', cell: (e) => e.to ?? '–' },
+                  { header: 'Subject', cell: (e) => e.subject ?? '–' },
+                  { header: 'Size', cell: (e) => fileSize(e.size) },
+                  {
+                    header: '',
+                    cell: (e) => (
+                      <button type="button" aria-expanded={open === e.name} aria-controls="outbox-message" onClick={() => setOpen(open === e.name ? null : e.name)}>
+                        {open === e.name ? 'Close' : 'View'}
+                        <span class="sr"> {e.subject ?? e.name}</span>
+                      </button>
+                    ),
+                  },
+                ]}
+              />
               <p class="muted">
                 Newest first; the {o.scanned} newest of the outbox's {o.total} files are looked at.
               </p>

@@ -1,46 +1,24 @@
 import { useState } from 'preact/hooks';
-import { api, type ApiRun, type ApiWorkflow, type Page } from '../api';
-import { Json, Link, Show, Time, useLoad } from '../ui';
+import { api, query, type ApiRun, type ApiRunStep, type ApiWorkflow, type Page } from '../api';
+import { PAGE_SIZE, PagedTable, Table, type Column } from '../list';
+import { ActionButton, CreateWithApi, Json, Link, Show, Time, useLoad } from '../ui';
 
 /** Pause / Activate: the same service as POST /v1/workflows/:id/pause|activate. */
 function StatusButton({ wf, onChanged }: { wf: ApiWorkflow; onChanged: (w: ApiWorkflow) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const action = wf.status === 'active' ? 'pause' : 'activate';
+  const label = action === 'pause' ? 'Pause' : 'Activate';
   return (
-    <>
-      <button
-        type="button"
-        // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
-        aria-disabled={busy}
-        aria-label={`${action === 'pause' ? 'Pause' : 'Activate'} ${wf.name}`}
-        onClick={async () => {
-          if (busy) return;
-          setBusy(true);
-          setError(null);
-          try {
-            onChanged((await api<{ workflow: ApiWorkflow }>(`/workflows/${encodeURIComponent(wf.id)}/${action}`, { body: {} })).workflow);
-          } catch (err) {
-            setError((err as Error).message);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        {action === 'pause' ? 'Pause' : 'Activate'}
-      </button>
-      {error && (
-        <span class="error" role="alert">
-          {' '}
-          {error}
-        </span>
-      )}
-    </>
+    <ActionButton
+      label={label}
+      ariaLabel={`${label} ${wf.name}`}
+      run={() => api<{ workflow: ApiWorkflow }>(`/workflows/${encodeURIComponent(wf.id)}/${action}`, { body: {} })}
+      onDone={(r) => onChanged(r.workflow)}
+    />
   );
 }
 
+
 export function WorkflowsPage() {
-  const [data] = useLoad(() => api<{ workflows: Page<ApiWorkflow> }>('/workflows?limit=100'), []);
   // A paused or activated workflow replaces its row in place: the button keeps the focus.
   const [changed, setChanged] = useState<Record<string, ApiWorkflow>>({});
   const change = (w: ApiWorkflow) => setChanged((c) => ({ ...c, [w.id]: w }));
@@ -50,65 +28,38 @@ export function WorkflowsPage() {
       <p>
         <Link href="/deliveries?status=failed">Failed webhook deliveries</Link> · <Link href="/deliveries">All webhook deliveries</Link>
       </p>
-      <Show data={data}>
-        {(v) =>
-          v.workflows.items.length === 0 ? (
-            <div class="empty">
-              <p>No workflows yet. Create one with the API, for example:</p>
-              <pre>
-                <code>{`curl -X POST ${location.origin}/v1/workflows \\
-  -H "Authorization: Bearer sk_live_…" \\
-  -H "Content-Type: application/json" \\
-  -d '{"name":"Welcome","trigger":{"event":"user.signup"},"steps":[{"id":"notify","type":"webhook","url":"https://example.com/hook"}]}'`}</code>
-              </pre>
-            </div>
-          ) : (
-            <div class="scroll">
-              <table data-testid="workflows">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Status</th>
-                    <th>Version</th>
-                    <th>Updated</th>
-                    <th>
-                      <span class="sr">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.workflows.items.map((listed) => changed[listed.id] ?? listed).map((w) => (
-                    <tr key={w.id}>
-                      <td>
-                        <Link href={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
-                      </td>
-                      <td>
-                        <span class={`badge ${w.status}`}>{w.status}</span>
-                      </td>
-                      <td>{w.version}</td>
-                      <td>
-                        <Time iso={w.updatedAt} />
-                      </td>
-                      <td>
-                        <StatusButton wf={w} onChanged={change} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
-      </Show>
+      <PagedTable
+        testId="workflows"
+        noun="workflows"
+        load={async (cursor) => (await api<{ workflows: Page<ApiWorkflow> }>(`/workflows${query({ cursor, limit: String(PAGE_SIZE) })}`)).workflows}
+        deps={[]}
+        empty={<CreateWithApi what="workflows" path="/v1/workflows" body={{ name: 'Welcome', trigger: { event: 'user.signup' }, steps: [{ id: 'notify', type: 'webhook', url: 'https://example.com/hook' }] }} />}
+        present={(w) => changed[w.id] ?? w}
+        rowKey={(w) => w.id}
+        columns={[
+          { header: 'Name', cell: (w) => <Link href={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link> },
+          { header: 'Status', cell: (w) => <span class={`badge ${w.status}`}>{w.status}</span> },
+          { header: 'Version', cell: (w) => w.version },
+          { header: 'Updated', cell: (w) => <Time iso={w.updatedAt} /> },
+          { header: '', cell: (w) => <StatusButton wf={w} onChanged={change} /> },
+        ]}
+      />
     </section>
   );
 }
+
+const RUN_COLUMNS: Column<ApiRun>[] = [
+  { header: 'Run', cell: (r) => <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link> },
+  { header: 'Status', cell: (r) => <span class={`badge ${r.status}`}>{r.status}</span> },
+  { header: 'Contact', cell: (r) => <Link href={`/contacts/${encodeURIComponent(r.contactId)}`}>{r.contactId}</Link> },
+  { header: 'Version', cell: (r) => r.version },
+  { header: 'Started', cell: (r) => <Time iso={r.createdAt} /> },
+];
 
 export function WorkflowPage({ id }: { id: string }) {
   const e = encodeURIComponent(id);
   const [wf] = useLoad(() => api<{ workflow: ApiWorkflow }>(`/workflows/${e}`), [id]);
   const [changed, setChanged] = useState<ApiWorkflow | null>(null);
-  const [runs] = useLoad(() => api<{ runs: Page<ApiRun> }>(`/workflows/${e}/runs?limit=100`), [id]);
   return (
     <section>
       <p>
@@ -138,46 +89,15 @@ export function WorkflowPage({ id }: { id: string }) {
       </Show>
       <Versions id={id} />
       <h2>Runs</h2>
-      <Show data={runs}>
-        {(v) =>
-          v.runs.items.length === 0 ? (
-            <p class="empty">No runs yet. A run starts when an event matching the trigger arrives while the workflow is active.</p>
-          ) : (
-            <div class="scroll">
-              <table data-testid="runs">
-                <thead>
-                  <tr>
-                    <th>Run</th>
-                    <th>Status</th>
-                    <th>Contact</th>
-                    <th>Version</th>
-                    <th>Started</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.runs.items.map((r) => (
-                    <tr>
-                      <td>
-                        <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link>
-                      </td>
-                      <td>
-                        <span class={`badge ${r.status}`}>{r.status}</span>
-                      </td>
-                      <td>
-                        <Link href={`/contacts/${encodeURIComponent(r.contactId)}`}>{r.contactId}</Link>
-                      </td>
-                      <td>{r.version}</td>
-                      <td>
-                        <Time iso={r.createdAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
-      </Show>
+      <PagedTable
+        testId="runs"
+        noun="runs"
+        load={async (cursor) => (await api<{ runs: Page<ApiRun> }>(`/workflows/${e}/runs${query({ cursor, limit: String(PAGE_SIZE) })}`)).runs}
+        deps={[id]}
+        empty={<p class="empty">No runs yet. A run starts when an event matching the trigger arrives while the workflow is active.</p>}
+        columns={RUN_COLUMNS}
+        rowKey={(r) => r.id}
+      />
     </section>
   );
 }
@@ -223,6 +143,15 @@ function Versions({ id }: { id: string }) {
   );
 }
 
+const STEP_COLUMNS: Column<ApiRunStep>[] = [
+  { header: 'Step', cell: (s) => s.id },
+  { header: 'Status', cell: (s) => <span class={`badge ${s.status}`}>{s.status}</span> },
+  { header: 'Attempts', cell: (s) => s.attempts },
+  { header: 'Started', cell: (s) => (s.startedAt ? <Time iso={s.startedAt} /> : '–') },
+  { header: 'Finished', cell: (s) => (s.finishedAt ? <Time iso={s.finishedAt} /> : '–') },
+  { header: 'Error', cell: (s) => s.error ?? '' },
+];
+
 export function RunPage({ id }: { id: string }) {
   const [data] = useLoad(() => api<{ run: ApiRun }>(`/runs/${encodeURIComponent(id)}`), [id]);
   return (
@@ -258,34 +187,7 @@ export function RunPage({ id }: { id: string }) {
             )}
           </dl>
           <h2>Steps</h2>
-          <div class="scroll">
-            <table data-testid="steps">
-              <thead>
-                <tr>
-                  <th>Step</th>
-                  <th>Status</th>
-                  <th>Attempts</th>
-                  <th>Started</th>
-                  <th>Finished</th>
-                  <th>Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.steps.map((s) => (
-                  <tr>
-                    <td>{s.id}</td>
-                    <td>
-                      <span class={`badge ${s.status}`}>{s.status}</span>
-                    </td>
-                    <td>{s.attempts}</td>
-                    <td>{s.startedAt ? <Time iso={s.startedAt} /> : '–'}</td>
-                    <td>{s.finishedAt ? <Time iso={s.finishedAt} /> : '–'}</td>
-                    <td>{s.error ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table testId="steps" columns={STEP_COLUMNS} rows={r.steps} rowKey={(s) => s.id} />
           <p>
             <Link href={`/deliveries?workflowId=${encodeURIComponent(r.workflowId)}`}>Webhook deliveries of this workflow</Link>
           </p>
