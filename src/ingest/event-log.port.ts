@@ -14,6 +14,8 @@ export interface AppendItem {
   traits: string | null;
   /** Event time, Unix ms. */
   timestamp: number;
+  /** What a warn-mode tracking plan found wrong with it (JSON `[{rule, path, message}]`); absent or null for none. */
+  violations?: string | null;
 }
 
 export type AppendOutcome = 'accepted' | 'duplicate';

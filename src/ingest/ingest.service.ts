@@ -11,6 +11,26 @@ import { SINGLE_INVALID_EMAIL_MESSAGE, validateEvent } from '../core/validate-ev
 import { isPlainObject } from '../core/validate-properties.js';
 import type { AppendItem, AppendOutcome, EventLog } from './event-log.port.js';
 
+/**
+ * A workspace's tracking plan as the hot path sees it (implemented by tracking-plan/): a
+ * precompiled check, current within a second (tracking-plan-cache.ts). `current` answers
+ * synchronously while its copy is fresh, so most calls cost a Map lookup.
+ */
+export interface PlanChecks {
+  current(workspaceId: string): PlanCheck | null | Promise<PlanCheck | null>;
+}
+
+export interface PlanCheck {
+  readonly mode: 'warn' | 'block';
+  /** The event's first problem, or null when it follows the plan. */
+  check(event: string, properties: JsonObject | null): { rule: string; path: string; message: string } | null;
+}
+
+/** What the plan says of one valid event: pass, accept flagged (`violations` JSON), or refuse. */
+export type PlanVerdict = { kind: 'pass' } | { kind: 'flag'; violations: string } | { kind: 'block'; error: ItemError };
+
+const PASS: PlanVerdict = Object.freeze({ kind: 'pass' });
+
 /** `segment`: the Segment-compatible paths (ingest/segment/), which validate before calling appendValidated. */
 export type IngestEndpoint = 'single' | 'batch' | 'segment';
 
@@ -19,6 +39,8 @@ export interface IngestCounters {
   accepted(endpoint: IngestEndpoint, n: number): void;
   duplicate(endpoint: IngestEndpoint, n: number, workspaceId: string): void;
   rejected(endpoint: IngestEndpoint, n: number): void;
+  /** Events a tracking plan found a problem with: flagged (warn) or refused (block). */
+  planViolations?(endpoint: IngestEndpoint, mode: 'warn' | 'block', n: number): void;
 }
 
 /**
@@ -85,7 +107,22 @@ export class IngestService {
     /** Explains duplicates (the first acceptance time); read for duplicates only. */
     private readonly ledger?: Pick<EventLog, 'firstAcceptedAt'>,
     private readonly observer?: IngestObserver,
+    private readonly plans?: PlanChecks,
   ) {}
+
+  /** The workspace's plan check for one request (null: no plan). */
+  plan(workspaceId: string): PlanCheck | null | Promise<PlanCheck | null> {
+    return this.plans ? this.plans.current(workspaceId) : null;
+  }
+
+  /** Runs the plan on one valid event, counting what it finds. */
+  verdict(plan: PlanCheck, v: ValidEvent, endpoint: IngestEndpoint): PlanVerdict {
+    const problem = plan.check(v.event, v.properties);
+    if (problem === null) return PASS;
+    this.counters.planViolations?.(endpoint, plan.mode, 1);
+    if (plan.mode === 'block') return { kind: 'block', error: { code: 'TRACKING_PLAN_VIOLATION', message: problem.message } };
+    return { kind: 'flag', violations: JSON.stringify([problem]) };
+  }
 
   /** POST /v1/events: one event. */
   async single(workspaceId: string, body: unknown, now: number): Promise<SingleOutcome> {
@@ -104,6 +141,16 @@ export class IngestService {
       return { kind: 'invalid', code: first.code, message };
     }
     const item = toAppendItem(workspaceId, r.value);
+    const plan = this.plans ? await this.plans.current(workspaceId) : null;
+    if (plan !== null) {
+      const v = this.verdict(plan, r.value, 'single');
+      if (v.kind === 'block') {
+        this.counters.rejected('single', 1);
+        this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: NONE, outcomes: NONE, rejected: [{ raw: body, errors: [v.error] }] });
+        return { kind: 'invalid', code: v.error.code, message: v.error.message };
+      }
+      if (v.kind === 'flag') item.violations = v.violations;
+    }
     const outcomes = await this.log.append([item], now, this.dedupWindowMs);
     const outcome = outcomes[0];
     this.observer?.ingested({ workspaceId, endpoint: 'single', now, items: [item], outcomes, rejected: NONE });
@@ -123,9 +170,21 @@ export class IngestService {
    * (ingest/segment/): the same dedup and durable append, one messageId space with our own
    * endpoints. Sizes are the caller's to bound (Segment measures the call it was sent).
    */
-  async appendValidated(workspaceId: string, events: readonly ValidEvent[], now: number, endpoint: IngestEndpoint): Promise<AppendOutcome[]> {
+  async appendValidated(
+    workspaceId: string,
+    events: readonly ValidEvent[],
+    now: number,
+    endpoint: IngestEndpoint,
+    /** Per event, what the plan flagged (verdict()), or null. */
+    violations?: readonly (string | null)[],
+  ): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
-    const items = events.map((v) => toAppendItem(workspaceId, v));
+    const items = events.map((v, i) => {
+      const item = toAppendItem(workspaceId, v);
+      const flagged = violations?.[i];
+      if (flagged) item.violations = flagged;
+      return item;
+    });
     const outcomes = await this.log.append(items, now, this.dedupWindowMs);
     this.observer?.ingested({ workspaceId, endpoint, now, items, outcomes, rejected: NONE });
     let duplicated = 0;
@@ -152,6 +211,7 @@ export class IngestService {
     const errors: BatchResult['errors'] = [];
     const items: AppendItem[] = [];
     const indexes: number[] = [];
+    const plan = this.plans ? await this.plans.current(workspaceId) : null;
     for (let i = 0; i < list.length; i++) {
       const r = validateEvent(list[i], now);
       if (!r.ok) {
@@ -163,6 +223,14 @@ export class IngestService {
       if (itemByteLength(list[i] as JsonObject, item.properties, item.traits) > LIMITS.maxEventBytes) {
         errors.push({ index: i, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] });
         continue;
+      }
+      if (plan !== null) {
+        const v = this.verdict(plan, r.value, 'batch');
+        if (v.kind === 'block') {
+          errors.push({ index: i, errors: [v.error] });
+          continue;
+        }
+        if (v.kind === 'flag') item.violations = v.violations;
       }
       items.push(item);
       indexes.push(i);

@@ -10,6 +10,7 @@ import type { ClaimedEvent } from '../processing/event-queue.port.js';
 import type { ContactRecord } from '../contacts/contact-store.port.js';
 import type { StoredEvent } from '../events-read/event-reader.port.js';
 import { EVENT_STATUS, eventStatusName } from './shared/status.js';
+import { parseViolations } from './shared/tracking-plan-rows.js';
 
 export interface EventRow {
   id: number;
@@ -25,10 +26,11 @@ export interface EventRow {
   attempts: number;
   error: string | null;
   contact_id: string | null;
+  violations: string | null;
 }
 
 export const EVENT_COLUMNS =
-  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id';
+  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id, violations';
 
 /** The stored code of an event status (migrations: 0 queued, 1 processed, 2 failed). */
 export function statusCode(status: EventStatus): 0 | 1 | 2 {
@@ -59,6 +61,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     status: eventStatusName(r.status),
     attempts: r.attempts,
     error: r.error,
+    ...(r.violations != null ? { violations: parseViolations(r.violations) ?? [] } : {}),
   };
 }
 

@@ -193,7 +193,7 @@ export class CompiledPlan {
     const i = this.entryFor(event);
     if (i === -1) {
       if (this.plan.allowUnplanned) return null;
-      return { rule: 'unplanned', path: 'event', message: `Tracking plan: event "${event}" matches no entry of the plan (allowUnplanned is false)` };
+      return { rule: 'unplanned', path: 'event', message: `Tracking plan, rule "unplanned": event "${event}" matches no entry of the plan (allowUnplanned is false)` };
     }
     const validate = this.validator(i);
     if (validate === null || validate(properties ?? {})) return null;

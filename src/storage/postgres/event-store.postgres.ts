@@ -12,7 +12,7 @@ import { hasNul, type PgDatabase } from './database.postgres.js';
 /**
  * The hot path, one statement (so one round trip and one commit) per append call, whatever
  * its size. The items travel as one array per column and are unnested server-side, so the
- * statement text and its 9 parameters are the same for 1 item or 200: it is prepared once
+ * statement text and its 10 parameters are the same for 1 item or 200: it is prepared once
  * per connection.
  *
  * `reserved` claims each messageId in the dedup ledger: a new row, or taking over an entry
@@ -29,8 +29,8 @@ import { hasNul, type PgDatabase } from './database.postgres.js';
  */
 const APPEND_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-    WITH ORDINALITY AS i(workspace_id, message_id, event, email, properties, traits, ts, ord)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $10::text[])
+    WITH ORDINALITY AS i(workspace_id, message_id, event, email, properties, traits, ts, violations, ord)
 ),
 reserved AS (
   INSERT INTO dedup AS d (workspace_id, message_id, accepted_at)
@@ -40,8 +40,8 @@ reserved AS (
   RETURNING workspace_id, message_id
 ),
 stored AS (
-  INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at)
-  SELECT i.workspace_id, i.message_id, i.event, i.email, i.properties, i.traits, i.ts, $8
+  INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at, violations)
+  SELECT i.workspace_id, i.message_id, i.event, i.email, i.properties, i.traits, i.ts, $8, i.violations
   FROM input i JOIN reserved r ON r.workspace_id = i.workspace_id AND r.message_id = i.message_id
   ORDER BY i.ord
 )
@@ -127,6 +127,7 @@ export class PostgresEventStore implements EventStore {
         col((it) => it.timestamp),
         now,
         now - dedupWindowMs,
+        col((it) => it.violations ?? null),
       ],
       'events_append',
     );
