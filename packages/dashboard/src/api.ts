@@ -20,6 +20,8 @@ export interface ApiEvent {
   receivedAt: string;
   status: string;
   error?: string;
+  /** What a warn-mode tracking plan found wrong with it. */
+  violations?: { rule: string; path: string; message: string }[];
 }
 export interface ApiContact {
   id: string;

@@ -1,6 +1,7 @@
 /** Event catalogue: every event name processed, its volume and the types seen at each property (GET /v1/catalog/events). */
 import { api } from '../api';
 import { FirstEventHelp, Show, Time, useLoad } from '../ui';
+import { TrackingPlanSection } from './tracking-plan';
 
 interface CatalogProperty {
   path: string;
@@ -89,6 +90,7 @@ export function CatalogPage() {
           )
         }
       </Show>
+      <TrackingPlanSection />
     </section>
   );
 }
