@@ -78,6 +78,7 @@ export class Metrics {
       this.accepted.inc({ endpoint }, 0);
       this.duplicate.inc({ endpoint }, 0);
       this.rejected.inc({ endpoint }, 0);
+      for (const mode of ['warn', 'block']) this.planViolations.inc({ endpoint, mode }, 0);
     }
     for (const bucket of BUCKETS) this.rateLimited.inc({ bucket }, 0);
     // Node's own metrics under their standard names (process_*, nodejs_*), as the stock

@@ -31,6 +31,7 @@ describe('parsePlan', () => {
     // Strict mode: unknown keywords and remote references are refused.
     expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { propertiez: {} } }] })).toContain('events[0].properties is not a valid JSON Schema');
     expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { $ref: 'https://example.com/schema.json' } }] })).toContain('events[0].properties is not a valid JSON Schema');
+    expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { properties: { e: { type: 'string', format: 'email' } } } }] })).toContain('unknown format "email"');
     expect(refused({ mode: 'warn', events: Array.from({ length: PLAN_LIMITS.maxEntries + 1 }, (_, i) => ({ name: `e${i}` })) })).toContain('more than 1000');
   });
 });

@@ -75,7 +75,6 @@ export function newPlanAjv(): Ajv {
     $data: false,
     // No loadSchema: a $ref to anything but the schema itself fails to compile (no remote fetch, ever).
     addUsedSchema: false,
-    validateFormats: false,
     messages: true,
     code: { optimize: true },
   });
