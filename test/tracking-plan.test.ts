@@ -220,6 +220,24 @@ describe('warn mode', () => {
   });
 });
 
+describe('warn mode, held Segment events', () => {
+  it('keeps the flag of an event held as unidentified and stores it when the event is attached', async () => {
+    const key = await s.createKey('tp-held');
+    expect((await put(key, { mode: 'warn', events: [{ name: 'Order_Completed', properties: { required: ['total'] } }] })).status).toBe(200);
+    const held = await call(`${s.url}/v1/track`, { headers: basic(key), body: { anonymousId: 'anon-held-1', event: 'Order Completed', properties: {}, messageId: 'h-1' } });
+    expect(held.body).toEqual({ success: true });
+    expect((await call(`${s.url}/v1/events/h-1`, { key })).status).toBe(404); // held, not an event yet
+    const identify = await call(`${s.url}/v1/identify`, { headers: basic(key), body: { anonymousId: 'anon-held-1', traits: { email: 'held@example.com' }, messageId: 'h-2' } });
+    expect(identify.status).toBe(200);
+    await s.drain(); // the attach job appends the held event
+    await s.drain();
+    const e = await read(key, 'h-1');
+    expect(e.email).toBe('held@example.com');
+    expect(e.violations).toEqual([{ rule: 'required', path: 'properties.total', message: expect.stringContaining('properties.total is required') }]);
+    expect((await read(key, 'h-2')).violations).toBeUndefined(); // the identify itself: unplanned names are allowed here
+  });
+});
+
 describe('the compiled plan', () => {
   it('the next event sees a new plan at once (this process drops its copy on PUT and DELETE)', async () => {
     const key = await s.createKey('tp-cache');

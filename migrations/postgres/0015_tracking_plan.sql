@@ -8,3 +8,5 @@ CREATE TABLE tracking_plans (
 
 ALTER TABLE events ADD COLUMN violations TEXT;
 CREATE INDEX events_with_violations ON events (workspace_id, id) WHERE violations IS NOT NULL;
+
+ALTER TABLE held_events ADD COLUMN violations TEXT;

@@ -14,3 +14,6 @@ CREATE TABLE tracking_plans (
 -- holds only flagged events: the violations summary reads a workspace's newest ones.
 ALTER TABLE events ADD COLUMN violations TEXT;
 CREATE INDEX events_with_violations ON events (workspace_id, id) WHERE violations IS NOT NULL;
+
+-- A Segment event held as unidentified keeps its flags until it is attached (appended).
+ALTER TABLE held_events ADD COLUMN violations TEXT;

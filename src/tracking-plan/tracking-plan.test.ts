@@ -32,6 +32,10 @@ describe('parsePlan', () => {
     expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { propertiez: {} } }] })).toContain('events[0].properties is not a valid JSON Schema');
     expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { $ref: 'https://example.com/schema.json' } }] })).toContain('events[0].properties is not a valid JSON Schema');
     expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { properties: { e: { type: 'string', format: 'email' } } } }] })).toContain('unknown format "email"');
+    // Strict types: a nested object's keywords need its type.
+    expect(refused({ mode: 'warn', events: [{ name: 'x', properties: { properties: { cart: { properties: { n: { type: 'number' } } } } } }] })).toContain('strict mode');
+    // `required` alone is fine: present, any type.
+    expect(parsePlan({ mode: 'warn', events: [{ name: 'x', properties: { required: ['total'] } }] }).events).toHaveLength(1);
     expect(refused({ mode: 'warn', events: Array.from({ length: PLAN_LIMITS.maxEntries + 1 }, (_, i) => ({ name: `e${i}` })) })).toContain('more than 1000');
   });
 });

@@ -71,6 +71,8 @@ function fail(message: string): never {
 export function newPlanAjv(): Ajv {
   return new Ajv({
     strict: true,
+    // `required` may name a property the schema does not describe ("present, any type").
+    strictRequired: false,
     allErrors: false,
     $data: false,
     // No loadSchema: a $ref to anything but the schema itself fails to compile (no remote fetch, ever).

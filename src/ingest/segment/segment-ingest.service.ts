@@ -130,7 +130,7 @@ export class SegmentIngest {
         flagged.push(verdict?.kind === 'flag' ? verdict.violations : null);
         continue;
       }
-      // Held (no email yet): a warn-mode flag is not kept for it (held_events has no column for it); block applies as above.
+      // Held (no email yet): its warn-mode flag is held with it and appended when it is attached.
       const v = r.value;
       held.push({
         messageId: v.messageId!,
@@ -140,6 +140,7 @@ export class SegmentIngest {
         timestamp: v.timestamp,
         userId: call.userId,
         anonymousId: call.anonymousId,
+        ...(verdict?.kind === 'flag' ? { violations: verdict.violations } : {}),
       });
     }
 
