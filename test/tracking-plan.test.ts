@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/testing/cli.js';
+import { BACKEND } from '../src/testing/test-database.js';
 import { createUser, dash, signIn } from '../src/testing/dashboard.js';
 import { call, ev } from '../src/testing/http.js';
 import { join, mkdtempSync, rmSync, startTestServer, tmpdir, type TestServer } from '../src/testing/test-server.js';
@@ -74,6 +75,12 @@ describe('tracking plan API', () => {
     // A new plan after a delete continues the version (caches compare it).
     expect((await put(key, { mode: 'warn', events: [] })).body.trackingPlan.version).toBe(4);
     expect((await call(`${s.url}/v1/tracking-plan`)).status).toBe(401);
+    // A publishable key only sends events: the plan is a secret key's.
+    const pk = (await runCli(['keys', 'create', '--workspace', 'tp-crud', '--name', 'web', '--publishable'], { env: { DATABASE_URL: s.databaseUrl } })).stdout.trim().split('\n').at(-1)!;
+    expect(pk).toMatch(/^pk_live_/);
+    expect((await call(`${s.url}/v1/tracking-plan`, { key: pk })).status).toBe(401);
+    expect((await put(pk, { mode: 'warn', events: [] })).status).toBe(401);
+    expect((await call(`${s.url}/v1/tracking-plan/violations`, { key: pk })).status).toBe(401);
   });
 
   it('refuses invalid plans with INVALID_TRACKING_PLAN naming the path', async () => {
@@ -249,6 +256,27 @@ describe('the compiled plan', () => {
     expect((await send(key, ev({ event: 'x.y', messageId: 'c-3' }))).status).toBe(400);
     await call(`${s.url}/v1/tracking-plan`, { key, method: 'DELETE' });
     expect((await send(key, ev({ event: 'x.y', messageId: 'c-4' }))).status).toBe(200);
+  });
+
+  it.skipIf(BACKEND !== 'postgres')('PostgreSQL: a PUT on one API process is enforced by another within about a second', async () => {
+    const other = await startTestServer({ database: { url: s.databaseUrl } });
+    try {
+      const key = await s.createKey('tp-two');
+      // The other process has seen the workspace without a plan (its copy: none).
+      expect((await call(`${other.url}/v1/events`, { key, body: ev({ event: 'Bad', messageId: 'two-0' }) })).status).toBe(200);
+      expect((await put(key, { mode: 'block', allowUnplanned: false, events: [{ name: 'good.one' }] })).status).toBe(200);
+      const started = Date.now();
+      let status = 200;
+      for (let i = 1; status === 200 && Date.now() - started < 5000; i++) {
+        status = (await call(`${other.url}/v1/events`, { key, body: ev({ event: 'Bad', messageId: `two-${i}` }) })).status;
+        if (status === 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).toBe(400);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect((await call(`${other.url}/v1/events`, { key, body: ev({ event: 'good.one', messageId: 'two-ok' }) })).status).toBe(200);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a plan written by another process (the CLI) is seen within about a second', async () => {
