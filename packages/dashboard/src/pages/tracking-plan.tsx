@@ -64,7 +64,7 @@ export function TrackingPlanSection() {
             ) : (
               <details>
                 <summary>
-                  <strong>{plan.mode === 'block' ? 'Blocking' : 'Warning'}</strong>{' '}
+                  <strong>{plan.mode === 'block' ? 'Block mode' : 'Warn mode'}</strong>{' '}
                   <span class="muted">
                     version {plan.version}, {plan.events.length} entries, {plan.allowUnplanned ? 'unplanned events allowed' : 'unplanned events are violations'}, updated{' '}
                     <Time iso={plan.updatedAt} />
@@ -75,8 +75,8 @@ export function TrackingPlanSection() {
             )}
             <h3>Flagged events</h3>
             <p class="muted">
-              Events accepted despite breaking the plan (warn mode), newest {summary.counted.toLocaleString()}
-              {summary.truncated ? ' counted (older ones not counted)' : ''}. Refused events (block mode) are not stored: see the live view and{' '}
+              Events accepted despite breaking the plan (warn mode): {summary.counted.toLocaleString()} counted
+              {summary.truncated ? ' (the newest; older ones are not counted)' : ''}. Refused events (block mode) are not stored: see the live view and{' '}
               <code>smashsend_tracking_plan_violations_total</code>. <button type="button" onClick={reload}>Refresh</button>
             </p>
             {summary.counts.length === 0 ? (
