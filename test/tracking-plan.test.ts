@@ -75,6 +75,8 @@ describe('tracking plan API', () => {
     // A new plan after a delete continues the version (caches compare it).
     expect((await put(key, { mode: 'warn', events: [] })).body.trackingPlan.version).toBe(4);
     expect((await call(`${s.url}/v1/tracking-plan`)).status).toBe(401);
+    expect((await call(`${s.url}/v1/tracking-plan`, { key, method: 'POST', body: {} })).status).toBe(405);
+    expect((await call(`${s.url}/v1/tracking-plan?mode=warn`, { key })).body).toMatchObject({ statusCode: 400, code: 'INVALID_QUERY' });
     // A publishable key only sends events: the plan is a secret key's.
     const pk = (await runCli(['keys', 'create', '--workspace', 'tp-crud', '--name', 'web', '--publishable'], { env: { DATABASE_URL: s.databaseUrl } })).stdout.trim().split('\n').at(-1)!;
     expect(pk).toMatch(/^pk_live_/);

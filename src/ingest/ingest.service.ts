@@ -141,7 +141,9 @@ export class IngestService {
       return { kind: 'invalid', code: first.code, message };
     }
     const item = toAppendItem(workspaceId, r.value);
-    const plan = this.plans ? await this.plans.current(workspaceId) : null;
+    // Awaited only when the copy had to be read (once a second per workspace at most).
+    const planned = this.plan(workspaceId);
+    const plan = planned instanceof Promise ? await planned : planned;
     if (plan !== null) {
       const v = this.verdict(plan, r.value, 'single');
       if (v.kind === 'block') {
@@ -211,7 +213,9 @@ export class IngestService {
     const errors: BatchResult['errors'] = [];
     const items: AppendItem[] = [];
     const indexes: number[] = [];
-    const plan = this.plans ? await this.plans.current(workspaceId) : null;
+    // Awaited only when the copy had to be read (once a second per workspace at most).
+    const planned = this.plan(workspaceId);
+    const plan = planned instanceof Promise ? await planned : planned;
     for (let i = 0; i < list.length; i++) {
       const r = validateEvent(list[i], now);
       if (!r.ok) {
