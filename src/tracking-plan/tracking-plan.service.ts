@@ -6,7 +6,7 @@
 import { iso } from '../http/paging.js';
 import type { TrackingPlanCache } from './tracking-plan-cache.js';
 import type { StoredTrackingPlan, TrackingPlanStore } from './tracking-plan-store.port.js';
-import { parsePlan, type Violation } from './tracking-plan.js';
+import { parsePlanYielding, type Violation } from './tracking-plan.js';
 
 /** Flagged events a summary counts (newest first): one bounded index range, whatever the workspace's volume. */
 export const SUMMARY_SCAN = 10_000;
@@ -41,7 +41,7 @@ export class TrackingPlanService {
 
   /** Throws InvalidPlanError (its message names the path) for a body that is not a valid plan. */
   async put(workspaceId: string, body: unknown, now: number): Promise<TrackingPlanView> {
-    const plan = parsePlan(body);
+    const plan = await parsePlanYielding(body);
     const stored = await this.deps.plans.put(workspaceId, plan, now);
     this.deps.cache?.invalidate(workspaceId);
     return presentPlan(stored);
