@@ -42,10 +42,13 @@
  *                       does processing keep up (max lag, drain after), the pipeline stage's lag,
  *                       and the cost of segment evaluation per processed event in µs
  *                       (smashsend_stage_seconds_total / smashsend_stage_events_total)
+ *   plan                SQLite: single events flat out without a tracking plan, with a 100-entry
+ *                       plan (warn mode, every event passing), and without again: ingest
+ *                       ratio-with ÷ ratio-without (issue #17: within 10%)
  *   ceiling (after)
  *
  * Options:
- *   --only sqlite,million,backpressure,segment,reads,postgres,workflows,segments   run some phases (the ceiling always runs)
+ *   --only sqlite,million,backpressure,segment,reads,postgres,workflows,segments,plan   run some phases (the ceiling always runs)
  *   --profile      instead: single + batch loads on SQLite and PostgreSQL servers run under
  *                  `node --cpu-prof`; prints the top self-time functions per thread
  *   --quick        1 s warm-up, 3 s measured, 200,000 instead of 1M events (checks the harness)
@@ -66,7 +69,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { batchBody } from './payloads.mjs';
+import { batchBody, eventJson } from './payloads.mjs';
 import { runAttack } from './body-attack.mjs';
 import { formatSummary, summarize } from './profile-summary.mjs';
 import { fmt, table } from './report.mjs';
@@ -84,7 +87,7 @@ const READ_LOAD = join(HERE, 'read-load.mjs');
 const { values: opts } = parseArgs({
   options: { only: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
 });
-const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows', 'segments'];
+const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows', 'segments', 'plan'];
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 for (const p of only ?? []) {
   if (!PHASES.includes(p)) {
@@ -930,6 +933,79 @@ async function workflowsPhase() {
   return out;
 }
 
+/**
+ * The plan phase's tracking plan: 100 entries in warn mode, the bench's purchase.completed
+ * among them with a schema its events pass (so the check runs in full on every event and
+ * flags nothing), 89 other exact names and 10 patterns (never reached: an exact name wins).
+ */
+function benchTrackingPlan() {
+  const events = [
+    {
+      name: 'purchase.completed',
+      properties: {
+        type: 'object',
+        required: ['orderId', 'amount', 'currency'],
+        properties: {
+          orderId: { type: 'string', maxLength: 100 },
+          amount: { type: 'number', minimum: 0 },
+          currency: { type: 'string', enum: ['USD', 'EUR', 'GBP', 'JPY'] },
+          items: { type: 'array', maxItems: 100, items: { type: 'string' } },
+          coupon: { type: ['string', 'null'] },
+          shipping: { type: 'object', properties: { method: { type: 'string' }, country: { type: 'string', minLength: 2, maxLength: 2 } } },
+        },
+      },
+    },
+  ];
+  for (let i = 0; i < 89; i++) {
+    events.push({ name: `bench_${i}.done`, properties: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, n: { type: 'integer' } } } });
+  }
+  for (let i = 0; i < 10; i++) events.push({ pattern: `^area${i}_[a-z]+\\.[a-z_]+$` });
+  return { mode: 'warn', allowUnplanned: true, events };
+}
+
+/**
+ * Tracking plan cost (issue #17): single events flat out without a plan, with the 100-entry
+ * plan above (warn mode, every event passing: the full check, nothing flagged), and without
+ * again, on one SQLite server in one run. The plan's check is one Map lookup and one
+ * precompiled Ajv function per event; the figure is ratio-with ÷ ratio-without (the target:
+ * within 10%, i.e. ≥ 0.9). The without runs are averaged, so drift over the phase counts
+ * against neither side.
+ */
+async function planPhase() {
+  const dir = tempDir('plan');
+  const s = await startServer('plan server', `sqlite:${join(dir, 'db.sqlite')}`);
+  const out = {};
+  const api = async (method, path, body) => {
+    const r = await fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    return { status: r.status, body: await r.json() };
+  };
+  try {
+    const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
+    out.without = await measure('plan: none', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'pl-0', connections: SINGLE_CONNECTIONS }), ctx);
+    out.drainWithout = await drain(s, 10, 'drain');
+    const put = await api('PUT', '/v1/tracking-plan', benchTrackingPlan());
+    if (put.status !== 200) throw new Error(`plan phase: PUT /v1/tracking-plan answered ${put.status}: ${JSON.stringify(put.body)}`);
+    // The load's events must pass the plan, or the phase measures flagging instead.
+    const probe = JSON.parse(eventJson(`${runId}.pl-probe`, 1));
+    const sent = await api('POST', '/v1/events', probe);
+    const stored = await api('GET', `/v1/events/${encodeURIComponent(probe.messageId)}`);
+    if (sent.status !== 200 || stored.body.event?.violations) throw new Error(`plan phase: the bench event does not pass the plan: ${JSON.stringify(stored.body)}`);
+    out.entries = put.body.trackingPlan.events.length;
+    out.with = await measure(`plan: ${out.entries} entries, warn`, loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'pl-100', connections: SINGLE_CONNECTIONS }), ctx);
+    out.drainWith = await drain(s, 10, 'drain');
+    await api('DELETE', '/v1/tracking-plan');
+    out.withoutAgain = await measure('plan: none again', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'pl-0b', connections: SINGLE_CONNECTIONS }), ctx);
+    const metrics = await scrapeMetrics(s.url);
+    out.flagged = metrics['smashsend_tracking_plan_violations_total'] ?? 0;
+    const withoutRate = mean(out.without.load.okPerSec, out.withoutAgain.load.okPerSec);
+    out.ingestRatio = round2(out.with.load.okPerSec / withoutRate);
+    log(`  ingest with/without a ${out.entries}-entry plan: ${out.ingestRatio} (${fmt(out.with.load.okPerSec)} vs ${fmt(withoutRate)} req/s); flagged ${fmt(out.flagged)}`);
+  } finally {
+    await s.child.stop();
+  }
+  return out;
+}
+
 function figures(res) {
   const f = [];
   const add = (id, label, value, unit, extra = {}) => f.push({ id, label, value: value === undefined ? null : value, unit, ...extra });
@@ -964,6 +1040,15 @@ function figures(res) {
     add('workflows.ingest', 'Workflows: single-event ingest with 10 active workflows, % of without', round2(wf.ingestRatio * 100), '%', { detail: `${fmt(wf.with.load.okPerSec)} vs ${fmt(wf.without.load.okPerSec)} req/s` });
     add('workflows.lag', 'Workflows: run-start lag p99 (event receipt → run created)', wf.runStartLagMs.p99, 'ms', { detail: `p50 ${wf.runStartLagMs.p50} ms over ${wf.runStartLagMs.samples} runs` });
     add('workflows.deliveries', 'Workflows: webhook deliveries per second', wf.deliveries.perSecOverall, 'deliveries/s', { detail: `${fmt(wf.deliveries.total)} delivered, ${fmt(wf.deliveries.perSecDuringLoad)}/s during the load` });
+  }
+  const pl = res.plan;
+  if (pl?.with) {
+    const without = mean(pl.without.load.okPerSec, pl.withoutAgain.load.okPerSec);
+    add('plan.ingest', `Tracking plan: single-event ingest ratio with a ${pl.entries}-entry plan (warn, passing) ÷ ratio without`, pl.ingestRatio, '×', {
+      target: '≥ 0.9',
+      pass: pl.ingestRatio >= 0.9,
+      detail: `with ${fmt(pl.with.load.okPerSec)} req/s (ratio ${fmt(pl.with.load.okPerSec / ceilSingle, 2)}), without ${fmt(without)} req/s (ratio ${fmt(without / ceilSingle, 2)}); p99 ${pl.with.load.latencyMs.p99} vs ${pl.without.load.latencyMs.p99} ms; CPU ${fmt(pl.with.cpuUsPerEvent?.total, 1)} vs ${fmt(pl.without.cpuUsPerEvent?.total, 1)} µs/event`,
+    });
   }
   const sq = res.sqlite;
   if (sq?.single) {
@@ -1187,6 +1272,7 @@ async function main() {
     }
     if (wants('workflows')) res.workflows = await workflowsPhase();
     if (wants('segments')) res.segments = await segmentsPhase();
+    if (wants('plan')) res.plan = await planPhase();
     res.ceiling.after = await ceilingPhase('after');
     res.figures = figures(res);
     res.elapsedSec = round2((performance.now() - t0) / 1000);

@@ -58,6 +58,7 @@ beforeAll(async () => {
     users: store.users,
     activity: store.activity,
     catalog: store.catalog,
+    trackingPlans: store.trackingPlans,
     migrate: () => store.migrate(),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -49,6 +49,7 @@ import { ActivityRecorder } from '../activity/activity-recorder.js';
 import { statsRoutes } from '../activity/stats.routes.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { DryRunService } from '../dry-run/dry-run.service.js';
+import { TrackingPlanModule } from '../tracking-plan/tracking-plan.module.js';
 
 export interface ComposeDeps {
   config: Config;
@@ -177,7 +178,8 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
   const pending = new PendingLimit(store.events, config.maxPendingEvents, metrics.pendingGauge(), config.debugAppendDelayMs, storeStatus);
   const recorder = new ActivityRecorder(store.activity, log, clock);
   recorder.start();
-  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events, recorder);
+  const trackingPlan = new TrackingPlanModule({ plans: store.trackingPlans });
+  const ingest = new IngestService(pending, config.dedupWindowMs, metrics.ingestCounters(), store.events, recorder, trackingPlan.checks);
   const segment = new SegmentIngest(ingest, store.identity, { ...metrics.ingestCounters(), held: (n) => metrics.segmentHeld.inc(n) });
   metrics.watchHeldEvents(() => store.identity.countHeld());
   const segments = segmentsModule(store, {
@@ -192,6 +194,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     workflows: store.workflows,
     segments: { service: segments.service, membership: segments.membership },
     settings: { dedupWindowMs: config.dedupWindowMs, maxEventAgeMs: config.workflowMaxEventAgeMs },
+    plans: trackingPlan.checks,
   });
   const dashboardRoutes: DashboardRoute[] = [];
   const modules: ModuleMount[] = [
@@ -231,6 +234,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
     (app, ctx) => app.register(unsubscribeRoutes, { contacts: store.contacts, secrets: store.secrets, clock: ctx.clock }),
     (app, ctx) => app.register(statsRoutes, { activity: store.activity, guard: ctx.guard, clock: ctx.clock }),
     (app, ctx) => catalog.mount(app, ctx),
+    (app, ctx) => trackingPlan.mount(app, ctx),
     (app) => app.register(opsRoutes, { ping: () => store.ping({ timeoutMs: config.healthCheckTimeoutMs }), status: storeStatus, registry: metrics.registry }),
     (app) => app.register(notImplementedRoutes),
     (app, ctx) =>
@@ -248,6 +252,7 @@ export async function composeServer(deps: ComposeDeps): Promise<ComposedServer> 
         secrets: store.secrets,
         jobs: store.jobs,
         catalog: store.catalog,
+        trackingPlan: trackingPlan.service,
         mail: { smtpConfigured: config.email.smtpUrl !== null, from: config.email.from, outboxDir: config.email.outboxDir },
         outbox: new OutboxReader(config.email.outboxDir),
         limiter: ctx.limiter,

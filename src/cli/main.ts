@@ -6,6 +6,7 @@ import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { segments } from './commands/segments.js';
 import { serve } from './commands/serve.js';
+import { trackingPlan } from './commands/tracking-plan.js';
 import { users } from './commands/users.js';
 import { worker } from './commands/worker.js';
 import { workflows } from './commands/workflows.js';
@@ -21,6 +22,8 @@ Commands:
   segments list|show ID|apply FILE.json   segments of a workspace [--workspace W]: list, one, create/update
   catalog export [--workspace W] [--out F]
                                           the event catalogue (names, volumes, property types) as JSON
+  tracking-plan apply FILE.json|show|delete
+                                          the workspace's tracking plan [--workspace W]: set from a file, print, remove
   users create --email E [--workspace W]… [--password-stdin]
                                           create a dashboard user
   migrate                                 apply schema migrations
@@ -37,7 +40,7 @@ Exit status: 0 ok, 1 failure (store, network, listen address, key not found), 2 
 Environment:
 ${ENV_HELP.map(([k, v]) => `  ${k.padEnd(27)} ${v}`).join('\n')}`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, users, migrate, workflows, segments, catalog };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, worker, keys, users, migrate, workflows, segments, catalog, 'tracking-plan': trackingPlan };
 
 /** The version of package.json at the package root (two levels above dist/cli/ and src/cli/). */
 export function packageVersion(): string {

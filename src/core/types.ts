@@ -28,7 +28,9 @@ export type ItemCode =
   | 'TIMESTAMP_OUT_OF_RANGE'
   | 'INVALID_MESSAGE_ID'
   | 'MESSAGE_ID_TOO_LONG'
-  | 'PAYLOAD_TOO_LARGE';
+  | 'PAYLOAD_TOO_LARGE'
+  /** Refused by the workspace's tracking plan in block mode (tracking-plan/). */
+  | 'TRACKING_PLAN_VIOLATION';
 
 export interface ItemError {
   code: ItemCode;

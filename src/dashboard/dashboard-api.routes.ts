@@ -25,6 +25,7 @@ import type { ActivityStore } from '../activity/activity.port.js';
 import { eventStats } from '../activity/stats.routes.js';
 import type { CatalogStore } from '../catalog/catalog-store.port.js';
 import { catalogView } from '../catalog/catalog.routes.js';
+import type { TrackingPlanService } from '../tracking-plan/tracking-plan.service.js';
 import { liveRoutes } from './live.routes.js';
 import { contactTimeline } from './contact-timeline.js';
 import { hashPassword, PASSWORD_LIMITS, verifyPassword } from '../users/password.js';
@@ -67,6 +68,8 @@ export interface DashboardApiOptions {
   catalog: CatalogStore;
   /** Test siblings of the session's workspace (the "Test mode" switch). */
   modes: WorkspaceModes;
+  /** Tracking plans: the plan and its violations, as GET /v1/tracking-plan[/violations] answer (tracking-plan.service.ts). */
+  trackingPlan: TrackingPlanService;
   /** Filled with every route registered here (for the security test's walk). */
   routeTable: DashboardRoute[];
 }
@@ -262,6 +265,8 @@ export const dashboardApiRoutes: FastifyPluginAsync<DashboardApiOptions> = async
 
   app.get('/dashboard/api/stats', priv(), async (req) => eventStats(o.activity, req.workspaceId, req.query, clock()));
   app.get('/dashboard/api/catalog/events', priv(), async (req) => catalogView(o.catalog, req.workspaceId));
+  app.get('/dashboard/api/tracking-plan', priv(), async (req) => ({ trackingPlan: await o.trackingPlan.get(req.workspaceId) }));
+  app.get('/dashboard/api/tracking-plan/violations', priv(), async (req) => ({ violations: await o.trackingPlan.violations(req.workspaceId) }));
 
   // Segments, workflows and webhook deliveries: the functions the /v1 routes answer with
   // (segments.routes.ts, workflows.routes.ts), given the session's workspace.

@@ -14,7 +14,7 @@ import { previewTraits, type TraitChange } from '../core/trait-preview.js';
 import type { ItemCode, ValidEvent } from '../core/types.js';
 import type { ContactRecord, ContactStore } from '../contacts/contact-store.port.js';
 import type { AppendItem, EventLog } from '../ingest/event-log.port.js';
-import { prepareBatch, prepareSingle, type BatchResult } from '../ingest/ingest.service.js';
+import { planVerdict, prepareBatch, prepareSingle, type BatchResult, type PlanChecks, type PlanVerdict } from '../ingest/ingest.service.js';
 import type { SegmentMembership } from '../segments/segment-links.js';
 import type { EvaluationResult, MembershipService } from '../segments/membership.service.js';
 import { evaluateCondition } from '../workflows/engine-context.js';
@@ -57,6 +57,8 @@ export interface DryRunDeps {
   /** The segments module: its preview, and membership for `inSegment` conditions. */
   segments?: { service: Pick<MembershipService, 'preview'>; membership: SegmentMembership };
   settings: { dedupWindowMs: number; maxEventAgeMs: number };
+  /** The tracking plans, checked as the real call checks them. */
+  plans?: PlanChecks;
 }
 
 /** What earlier events of one batch would have done, so a later one is previewed after them. */
@@ -74,13 +76,13 @@ export class DryRunService {
   constructor(private readonly deps: DryRunDeps) {}
 
   async single(workspaceId: string, body: unknown, now: number): Promise<DryRunSingle> {
-    const p = prepareSingle(workspaceId, body, now);
+    const p = prepareSingle(workspaceId, body, now, await this.planVerdict(workspaceId));
     if (p.kind !== 'valid') return p;
     return { kind: 'previewed', outcome: await this.preview(workspaceId, p.item, p.event, now, newMemory()) };
   }
 
   async batch(workspaceId: string, body: unknown, now: number): Promise<DryRunBatch> {
-    const p = prepareBatch(workspaceId, body, now);
+    const p = prepareBatch(workspaceId, body, now, await this.planVerdict(workspaceId));
     if (p.kind !== 'prepared') return p;
     const memory = newMemory();
     const events: (BatchResult['events'][number] & { dryRun: DryRunOutcome })[] = [];
@@ -93,6 +95,12 @@ export class DryRunService {
       events.push({ index: p.indexes[k]!, messageId: outcome.messageId, status: outcome.duplicate ? 'duplicate' : 'accepted', dryRun: outcome });
     }
     return { kind: 'done', result: { accepted: events.length - duplicated, failed: p.errors.length, duplicated, events, errors: p.errors } };
+  }
+
+  /** The workspace's tracking plan as the real call applies it (a `block` violation is the same error), counting nothing. */
+  private async planVerdict(workspaceId: string): Promise<((v: ValidEvent) => PlanVerdict) | null> {
+    const plan = this.deps.plans ? await this.deps.plans.current(workspaceId) : null;
+    return plan === null ? null : (v) => planVerdict(plan, v);
   }
 
   /** The real append's rule without its reservation: a messageId held within the window is a duplicate. */

@@ -1,6 +1,7 @@
 /** The event reader port: the read API over stored events (GET /v1/events, /v1/events/:messageId). */
 import type { Page } from '../core/cursor.js';
 import type { EventStatus, JsonObject } from '../core/types.js';
+import type { Violation } from '../tracking-plan/tracking-plan.js';
 
 export interface StoredEvent {
   /** Acceptance order, unique per store. */
@@ -19,6 +20,8 @@ export interface StoredEvent {
   error: string | null;
   /** `segment`: taken by the Segment-compatible paths; absent: our own API. */
   source?: 'segment';
+  /** What a warn-mode tracking plan found wrong with it, when anything. */
+  violations?: Violation[];
 }
 
 export interface EventCursor {

@@ -15,6 +15,11 @@ export const STORED_EVENT_SCHEMA: JsonSchema = {
     receivedAt: { type: 'string', format: 'date-time' },
     status: { type: 'string', enum: [...EVENT_STATUSES] },
     error: { type: 'string', description: 'Present when processing failed' },
+    violations: {
+      type: 'array',
+      description: "Present when the workspace's tracking plan (warn mode) flagged the event: its first problem",
+      items: { type: 'object', properties: { rule: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
 };
 

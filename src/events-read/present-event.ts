@@ -15,5 +15,6 @@ export function presentEvent(e: StoredEvent): Record<string, unknown> {
     status: e.status,
   };
   if (e.error !== null) out.error = e.error;
+  if (e.violations) out.violations = e.violations;
   return out;
 }

@@ -42,6 +42,8 @@ describe('error catalogue', () => {
       Errors.emailTaken(),
       Errors.invalidCondition('rule.op: x'),
       Errors.segmentInUse(['wf_1']),
+      Errors.invalidTrackingPlan('events[0].pattern: x'),
+      Errors.trackingPlanNotFound(),
       Errors.contactLimit('TOO_MANY_CONTACT_PROPERTIES', 'x'),
       Errors.serviceUnavailable(),
       Errors.overloaded(),

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'
   | 'INVALID_CONDITION'
+  | 'INVALID_TRACKING_PLAN'
   | 'SEGMENT_IN_USE'
   | 'UNAUTHENTICATED'
   | 'INVALID_CREDENTIALS'
@@ -64,6 +65,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   INVALID_MESSAGE_ID: 400,
   MESSAGE_ID_TOO_LONG: 400,
   PAYLOAD_TOO_LARGE: 413,
+  TRACKING_PLAN_VIOLATION: 400,
+  INVALID_TRACKING_PLAN: 400,
   INVALID_API_KEY: 401,
   RATE_LIMITED: 429,
   INVALID_JSON: 400,
@@ -176,6 +179,9 @@ export const Errors = {
   connectNotAllowed: () => new ApiError(405, 'METHOD_NOT_ALLOWED', 'Method CONNECT is not allowed on this server'),
   /** A workflow's or segment's condition (core/conditions) is invalid; the message names the path. */
   invalidCondition: (message: string) => new ApiError(400, 'INVALID_CONDITION', message),
+  /** A tracking plan body (PUT /v1/tracking-plan) that is refused; the message names the path. */
+  invalidTrackingPlan: (message: string) => new ApiError(400, 'INVALID_TRACKING_PLAN', message),
+  trackingPlanNotFound: () => new ApiError(404, 'NOT_FOUND', 'Tracking plan not found'),
   /** Deleting a segment that workflows or other segments reference (their ids in the message). */
   segmentInUse: (referrers: string[]) =>
     new ApiError(409, 'SEGMENT_IN_USE', `Segment is referenced by ${referrers.slice(0, 20).join(', ')}${referrers.length > 20 ? ', …' : ''}: remove those references first`),

@@ -37,6 +37,8 @@ export class Metrics {
   /** Segment-compatible paths: events held as unidentified, and held events attached to a contact later. */
   readonly segmentHeld: Counter;
   readonly segmentAttached: Counter;
+  /** Events a tracking plan found a problem with, by endpoint and plan mode (per-workspace counts: GET /v1/tracking-plan/violations). */
+  readonly planViolations: Counter<'endpoint' | 'mode'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
@@ -64,12 +66,19 @@ export class Metrics {
     this.backpressure = new Counter({ name: 'smashsend_ingest_backpressure_total', help: 'Ingest requests refused with 503 because too many events were awaiting commit', registers: [r] });
     this.segmentHeld = new Counter({ name: 'smashsend_segment_held_total', help: 'Segment-compatible calls with no resolvable email, held for a later identify or alias', registers: [r] });
     this.segmentAttached = new Counter({ name: 'smashsend_segment_attached_total', help: 'Held Segment-compatible events attached to a contact once their id was linked', registers: [r] });
+    this.planViolations = new Counter({
+      name: 'smashsend_tracking_plan_violations_total',
+      help: 'Events that broke their workspace\'s tracking plan: mode "warn" accepted and flagged, "block" refused',
+      labelNames: ['endpoint', 'mode'],
+      registers: [r],
+    });
     this.pendingEvents = new Gauge({ name: 'smashsend_ingest_pending_events', help: 'Events accepted by the API, not yet committed', registers: [r] });
     new Gauge({ name: 'smashsend_build_info', help: 'This build: always 1, with its version as a label', labelNames: ['version'], registers: [r] }).set({ version: VERSION }, 1);
     for (const endpoint of ENDPOINTS) {
       this.accepted.inc({ endpoint }, 0);
       this.duplicate.inc({ endpoint }, 0);
       this.rejected.inc({ endpoint }, 0);
+      for (const mode of ['warn', 'block']) this.planViolations.inc({ endpoint, mode }, 0);
     }
     for (const bucket of BUCKETS) this.rateLimited.inc({ bucket }, 0);
     // Node's own metrics under their standard names (process_*, nodejs_*), as the stock
@@ -86,6 +95,7 @@ export class Metrics {
         this.duplicateByWorkspace.inc({ workspace: this.workspaceLabel(workspaceId) }, n);
       },
       rejected: (endpoint, n) => this.rejected.inc({ endpoint }, n),
+      planViolations: (endpoint, mode, n) => this.planViolations.inc({ endpoint, mode }, n),
     };
   }
 

@@ -16,6 +16,8 @@ export interface AppendItem {
   timestamp: number;
   /** `segment`: taken by the Segment-compatible paths; absent: our own API (storage/shared/source.ts). */
   source?: 'segment';
+  /** What a warn-mode tracking plan found wrong with it (JSON `[{rule, path, message}]`); absent or null for none. */
+  violations?: string | null;
 }
 
 export type AppendOutcome = 'accepted' | 'duplicate';

@@ -11,6 +11,34 @@ import { SINGLE_INVALID_EMAIL_MESSAGE, validateEvent } from '../core/validate-ev
 import { isPlainObject } from '../core/validate-properties.js';
 import type { AppendItem, AppendOutcome, EventLog } from './event-log.port.js';
 
+/**
+ * A workspace's tracking plan as the hot path sees it (implemented by tracking-plan/): a
+ * precompiled check, current within a second (tracking-plan-cache.ts). `current` answers
+ * synchronously while its copy is fresh, so most calls cost a Map lookup.
+ */
+export interface PlanChecks {
+  current(workspaceId: string): PlanCheck | null | Promise<PlanCheck | null>;
+}
+
+export interface PlanCheck {
+  readonly mode: 'warn' | 'block';
+  /** The event's first problem, or null when it follows the plan. */
+  check(event: string, properties: JsonObject | null): { rule: string; path: string; message: string } | null;
+}
+
+/** What the plan says of one valid event: pass, accept flagged (`violations` JSON), or refuse. */
+export type PlanVerdict = { kind: 'pass' } | { kind: 'flag'; violations: string } | { kind: 'block'; error: ItemError };
+
+const PASS: PlanVerdict = Object.freeze({ kind: 'pass' });
+
+/** The plan's verdict on one valid event, counting nothing (the dry run's; IngestService.verdict counts). */
+export function planVerdict(plan: PlanCheck, v: ValidEvent): PlanVerdict {
+  const problem = plan.check(v.event, v.properties);
+  if (problem === null) return PASS;
+  if (plan.mode === 'block') return { kind: 'block', error: { code: 'TRACKING_PLAN_VIOLATION', message: problem.message } };
+  return { kind: 'flag', violations: JSON.stringify([problem]) };
+}
+
 /** `segment`: the Segment-compatible paths (ingest/segment/), which validate before calling appendValidated. */
 export type IngestEndpoint = 'single' | 'batch' | 'segment';
 
@@ -19,6 +47,8 @@ export interface IngestCounters {
   accepted(endpoint: IngestEndpoint, n: number): void;
   duplicate(endpoint: IngestEndpoint, n: number, workspaceId: string): void;
   rejected(endpoint: IngestEndpoint, n: number): void;
+  /** Events a tracking plan found a problem with: flagged (warn) or refused (block). */
+  planViolations?(endpoint: IngestEndpoint, mode: 'warn' | 'block', n: number): void;
 }
 
 /**
@@ -87,11 +117,27 @@ export class IngestService {
     /** Explains duplicates (the first acceptance time); read for duplicates only. */
     private readonly ledger?: Pick<EventLog, 'firstAcceptedAt'>,
     private readonly observer?: IngestObserver,
+    private readonly plans?: PlanChecks,
   ) {}
+
+  /** The workspace's plan check for one request (null: no plan). */
+  plan(workspaceId: string): PlanCheck | null | Promise<PlanCheck | null> {
+    return this.plans ? this.plans.current(workspaceId) : null;
+  }
+
+  /** Runs the plan on one valid event, counting what it finds. */
+  verdict(plan: PlanCheck, v: ValidEvent, endpoint: IngestEndpoint): PlanVerdict {
+    const verdict = planVerdict(plan, v);
+    if (verdict !== PASS) this.counters.planViolations?.(endpoint, plan.mode, 1);
+    return verdict;
+  }
 
   /** POST /v1/events: one event. */
   async single(workspaceId: string, body: unknown, now: number): Promise<SingleOutcome> {
-    const p = prepareSingle(workspaceId, body, now);
+    // Awaited only when the copy had to be read (once a second per workspace at most).
+    const planned = this.plan(workspaceId);
+    const plan = planned instanceof Promise ? await planned : planned;
+    const p = prepareSingle(workspaceId, body, now, plan === null ? null : (v) => this.verdict(plan, v, 'single'));
     if (p.kind !== 'valid') {
       this.counters.rejected('single', 1);
       // The error the client was answered with.
@@ -118,9 +164,21 @@ export class IngestService {
    * (ingest/segment/): the same dedup and durable append, one messageId space with our own
    * endpoints. Sizes are the caller's to bound (Segment measures the call it was sent).
    */
-  async appendValidated(workspaceId: string, events: readonly ValidEvent[], now: number, endpoint: IngestEndpoint): Promise<AppendOutcome[]> {
+  async appendValidated(
+    workspaceId: string,
+    events: readonly ValidEvent[],
+    now: number,
+    endpoint: IngestEndpoint,
+    /** Per event, what the plan flagged (verdict()), or null. */
+    violations?: readonly (string | null)[],
+  ): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
-    const items = events.map((v) => toAppendItem(workspaceId, v, endpoint));
+    const items = events.map((v, i) => {
+      const item = toAppendItem(workspaceId, v, endpoint);
+      const flagged = violations?.[i];
+      if (flagged) item.violations = flagged;
+      return item;
+    });
     const outcomes = await this.log.append(items, now, this.dedupWindowMs);
     this.observer?.ingested({ workspaceId, endpoint, now, items, outcomes, rejected: NONE });
     let duplicated = 0;
@@ -137,7 +195,10 @@ export class IngestService {
 
   /** POST /v1/events/batch: each event validated alone; the valid ones appended together. */
   async batch(workspaceId: string, body: unknown, now: number): Promise<BatchOutcome> {
-    const p = prepareBatch(workspaceId, body, now);
+    // Awaited only when the copy had to be read (once a second per workspace at most).
+    const planned = this.plan(workspaceId);
+    const plan = planned instanceof Promise ? await planned : planned;
+    const p = prepareBatch(workspaceId, body, now, plan === null ? null : (v) => this.verdict(plan, v, 'batch'));
     if (p.kind !== 'prepared') return p;
     const { list, errors, items, indexes } = p;
     const outcomes = items.length ? await this.log.append(items, now, this.dedupWindowMs) : [];
@@ -167,7 +228,7 @@ export type PreparedSingle =
  * The single endpoint's validation, the same for the real call and its dry run (dry-run/):
  * one function, so a dry run answers every invalid input exactly as the real call does.
  */
-export function prepareSingle(workspaceId: string, body: unknown, now: number): PreparedSingle {
+export function prepareSingle(workspaceId: string, body: unknown, now: number, verdict: ((v: ValidEvent) => PlanVerdict) | null = null): PreparedSingle {
   if (!isPlainObject(body)) return { kind: 'not_object' };
   const r = validateEvent(body, now);
   if (!r.ok) {
@@ -175,7 +236,13 @@ export function prepareSingle(workspaceId: string, body: unknown, now: number): 
     const message = first.code === 'INVALID_EMAIL' ? SINGLE_INVALID_EMAIL_MESSAGE : first.message;
     return { kind: 'invalid', code: first.code, message };
   }
-  return { kind: 'valid', item: toAppendItem(workspaceId, r.value), event: r.value, messageIdGiven: r.value.messageId !== null };
+  const item = toAppendItem(workspaceId, r.value);
+  if (verdict !== null) {
+    const v = verdict(r.value);
+    if (v.kind === 'block') return { kind: 'invalid', code: v.error.code, message: v.error.message };
+    if (v.kind === 'flag') item.violations = v.violations;
+  }
+  return { kind: 'valid', item, event: r.value, messageIdGiven: r.value.messageId !== null };
 }
 
 /** A batch validated: the errors by index, and the items that would be appended (with their indexes and validated events). */
@@ -186,7 +253,7 @@ export type PreparedBatch =
   | { kind: 'prepared'; list: unknown[]; errors: BatchResult['errors']; items: AppendItem[]; indexes: number[]; valid: ValidEvent[] };
 
 /** The batch endpoint's validation, shared with its dry run like prepareSingle. */
-export function prepareBatch(workspaceId: string, body: unknown, now: number): PreparedBatch {
+export function prepareBatch(workspaceId: string, body: unknown, now: number, verdict: ((v: ValidEvent) => PlanVerdict) | null = null): PreparedBatch {
   if (!isPlainObject(body)) return { kind: 'not_object' };
   const list = body.events;
   if (list === undefined || list === null) return { kind: 'invalid_batch', message: '"events" is required' };
@@ -209,6 +276,14 @@ export function prepareBatch(workspaceId: string, body: unknown, now: number): P
     if (itemByteLength(list[i] as JsonObject, item.properties, item.traits) > LIMITS.maxEventBytes) {
       errors.push({ index: i, errors: [{ code: 'PAYLOAD_TOO_LARGE', message: 'Event payload exceeds 32KB limit' }] });
       continue;
+    }
+    if (verdict !== null) {
+      const v = verdict(r.value);
+      if (v.kind === 'block') {
+        errors.push({ index: i, errors: [v.error] });
+        continue;
+      }
+      if (v.kind === 'flag') item.violations = v.violations;
     }
     items.push(item);
     indexes.push(i);

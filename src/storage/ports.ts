@@ -17,6 +17,7 @@ import type { SegmentStore } from '../segments/segment-store.port.js';
 import type { UserStore } from '../users/user-store.port.js';
 import type { ActivityStore } from '../activity/activity.port.js';
 import type { CatalogStore } from '../catalog/catalog-store.port.js';
+import type { TrackingPlanStore } from '../tracking-plan/tracking-plan-store.port.js';
 
 /** What one adapter of the events table serves: the hot path's log and the read API. */
 export type EventStore = EventLog & EventReader;
@@ -46,6 +47,8 @@ export interface Store {
   readonly activity: ActivityStore;
   /** The event catalogue: names, volumes and property types per workspace. */
   readonly catalog: CatalogStore;
+  /** Per-workspace tracking plans (and the events they flagged). */
+  readonly trackingPlans: TrackingPlanStore;
   /** Applies pending migrations; refuses a schema newer than this build knows. */
   migrate(): Promise<{ applied: string[] }>;
   /**

@@ -12,6 +12,7 @@ import type { StoredEvent } from '../events-read/event-reader.port.js';
 import type { AcceptedEvent } from '../activity/activity.port.js';
 import { EVENT_STATUS, eventStatusName } from './shared/status.js';
 import { sourceField } from './shared/source.js';
+import { parseViolations } from './shared/tracking-plan-rows.js';
 
 export interface EventRow {
   id: number;
@@ -28,10 +29,11 @@ export interface EventRow {
   error: string | null;
   contact_id: string | null;
   source: number;
+  violations: string | null;
 }
 
 export const EVENT_COLUMNS =
-  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id, source';
+  'id, workspace_id, message_id, event, email, properties, traits, ts, received_at, status, attempts, error, contact_id, source, violations';
 
 /** The stored code of an event status (migrations: 0 queued, 1 processed, 2 failed). */
 export function statusCode(status: EventStatus): 0 | 1 | 2 {
@@ -63,6 +65,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     attempts: r.attempts,
     error: r.error,
     ...sourceField(r.source),
+    ...(r.violations != null ? { violations: parseViolations(r.violations) ?? [] } : {}),
   };
 }
 

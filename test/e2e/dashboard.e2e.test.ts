@@ -7,7 +7,7 @@
  * and seen to succeed; the segments and workflows pages show theirs. Then a second failed
  * delivery is retried from the Failed page, the contact's timeline shows its event, segment
  * enter and run, the workflow page its two versions, and Settings reveals and rotates the
- * webhook signing secret; the event catalogue shows a drifting property. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
+ * webhook signing secret; the event catalogue shows a drifting property and the tracking plan's flagged events. Screenshots go to test/e2e/artifacts/ (and docs/dashboard.png, for the
  * README, when SMASHSEND_UPDATE_SCREENSHOT=1).
  */
 import { createServer, type Server } from 'node:http';
@@ -374,5 +374,23 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     await segRow.getByRole('link', { name: 'Viewed' }).click();
     await page.getByTestId('event-source').waitFor();
     expect(await page.getByTestId('event-source').textContent()).toBe('Segment-compatible API');
+  });
+
+  it('the catalogue page shows the tracking plan and its flagged events; the event page shows the violation', async () => {
+    const plan = { mode: 'warn', events: [{ name: 'plan.flagged', properties: { type: 'object', required: ['total'], properties: { total: { type: 'number' } } } }] };
+    expect((await call(`${s.url}/v1/tracking-plan`, { method: 'PUT', key: s.key, body: plan })).status).toBe(200);
+    expect((await call(`${s.url}/v1/events`, { key: s.key, body: ev({ event: 'plan.flagged', messageId: 'tp-e2e-1', properties: { total: 'twelve' } }) })).status).toBe(200);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event catalogue' }).click();
+    await page.getByRole('heading', { name: 'Event catalogue' }).waitFor();
+    await page.getByRole('button', { name: 'Refresh' }).last().click();
+    const section = page.getByTestId('tracking-plan');
+    await section.getByText('Warn mode').waitFor();
+    expect(await section.locator('summary').first().textContent()).toMatch(/version 1, 1 entries/);
+    const row = section.getByTestId('violation-counts').getByRole('row').filter({ hasText: 'plan.flagged' });
+    expect(await row.textContent()).toMatch(/plan\.flagged\s*type\s*properties\.total\s*1/);
+    await page.screenshot({ path: join(ARTIFACTS, 'tracking-plan.png'), fullPage: true });
+    await row.getByRole('link', { name: 'tp-e2e-1' }).click();
+    await page.getByRole('heading', { name: 'Tracking plan violations' }).waitFor();
+    expect(await page.getByTestId('violations').textContent()).toContain('properties.total must be number');
   });
 });

@@ -24,6 +24,8 @@ export interface ApiEvent {
   error?: string;
   /** The dashboard's event page only: `api` or `segment`. */
   source?: 'api' | 'segment';
+  /** What a warn-mode tracking plan found wrong with it. */
+  violations?: { rule: string; path: string; message: string }[];
 }
 export interface ApiContact {
   id: string;

@@ -39,6 +39,8 @@ export interface HeldEventInput {
   timestamp: number;
   userId: string | null;
   anonymousId: string | null;
+  /** A warn-mode tracking plan's flags (AppendItem.violations), appended with the event when it is attached. */
+  violations?: string | null;
 }
 
 export interface HeldEvent extends HeldEventInput {

@@ -47,7 +47,7 @@ export interface SegmentResult {
 
 export class SegmentIngest {
   constructor(
-    private readonly ingest: Pick<IngestService, 'appendValidated'> & Partial<Pick<IngestService, 'observeRejected'>>,
+    private readonly ingest: Pick<IngestService, 'appendValidated'> & Partial<Pick<IngestService, 'observeRejected' | 'plan' | 'verdict'>>,
     private readonly identity: Pick<IdentityStore, 'resolve' | 'record'>,
     private readonly counters: IngestCounters & SegmentCounters,
   ) {}
@@ -95,7 +95,10 @@ export class SegmentIngest {
     const lookup = (id: string | null) => (id === null ? undefined : (local.get(id) ?? stored.get(id)));
 
     const valid: ValidEvent[] = [];
+    const flagged: (string | null)[] = [];
     const held: HeldEventInput[] = [];
+    // The workspace's tracking plan, the same check as our own endpoints (IngestService.verdict).
+    const plan = this.ingest.plan ? await this.ingest.plan(workspaceId) : null;
     for (const { index, call } of mapped) {
       if (call.type === 'alias') {
         const previousId = call.previousId!;
@@ -117,10 +120,17 @@ export class SegmentIngest {
         rejected.push({ index, ...r.error[0]! });
         continue;
       }
-      if (email !== null) {
-        valid.push(r.value);
+      const verdict = plan !== null && this.ingest.verdict ? this.ingest.verdict(plan, r.value, 'segment') : null;
+      if (verdict?.kind === 'block') {
+        rejected.push({ index, ...verdict.error });
         continue;
       }
+      if (email !== null) {
+        valid.push(r.value);
+        flagged.push(verdict?.kind === 'flag' ? verdict.violations : null);
+        continue;
+      }
+      // Held (no email yet): its warn-mode flag is held with it and appended when it is attached.
       const v = r.value;
       held.push({
         messageId: v.messageId!,
@@ -130,12 +140,13 @@ export class SegmentIngest {
         timestamp: v.timestamp,
         userId: call.userId,
         anonymousId: call.anonymousId,
+        ...(verdict?.kind === 'flag' ? { violations: verdict.violations } : {}),
       });
     }
 
     const newLinks = links.filter((l) => !known(l));
     const [outcomes, recorded] = await Promise.all([
-      this.ingest.appendValidated(workspaceId, valid, now, 'segment'),
+      this.ingest.appendValidated(workspaceId, valid, now, 'segment', flagged),
       newLinks.length > 0 || held.length > 0 ? this.identity.record({ workspaceId, links: newLinks, held, now }) : null,
     ]);
     let duplicate = 0;

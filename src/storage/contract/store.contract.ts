@@ -22,6 +22,7 @@ import { workflowsContract } from './workflows.contract.js';
 import { usersContract } from './users.contract.js';
 import { activityContract } from './activity.contract.js';
 import { catalogContract } from './catalog.contract.js';
+import { trackingPlanContract } from './tracking-plan.contract.js';
 
 export type { OpenedStore } from './contract-fixture.js';
 
@@ -64,6 +65,7 @@ export const CONTRACT_SUITES: readonly ContractSuite[] = [
   usersContract,
   activityContract,
   catalogContract,
+  trackingPlanContract,
 ];
 
 /** Runs every suite on one adapter; `open` gives each test a new, empty store. */

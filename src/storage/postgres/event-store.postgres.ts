@@ -30,8 +30,8 @@ import { hasNul, type PgDatabase } from './database.postgres.js';
  */
 const APPEND_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $10::smallint[])
-    WITH ORDINALITY AS i(workspace_id, message_id, event, email, properties, traits, ts, source, ord)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $10::smallint[], $11::text[])
+    WITH ORDINALITY AS i(workspace_id, message_id, event, email, properties, traits, ts, source, violations, ord)
 ),
 reserved AS (
   INSERT INTO dedup AS d (workspace_id, message_id, accepted_at)
@@ -41,8 +41,8 @@ reserved AS (
   RETURNING workspace_id, message_id
 ),
 stored AS (
-  INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at, source)
-  SELECT i.workspace_id, i.message_id, i.event, i.email, i.properties, i.traits, i.ts, $8, i.source
+  INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at, source, violations)
+  SELECT i.workspace_id, i.message_id, i.event, i.email, i.properties, i.traits, i.ts, $8, i.source, i.violations
   FROM input i JOIN reserved r ON r.workspace_id = i.workspace_id AND r.message_id = i.message_id
   ORDER BY i.ord
 )
@@ -129,6 +129,7 @@ export class PostgresEventStore implements EventStore {
         now,
         now - dedupWindowMs,
         col((it) => sourceCode(it.source)),
+        col((it) => it.violations ?? null),
       ],
       'events_append',
     );

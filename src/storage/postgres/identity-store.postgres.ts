@@ -68,11 +68,11 @@ export class PostgresIdentityStore implements IdentityStore {
         const h = input.held;
         const { rows } = await tx.query<{ ord: string; inserted: boolean }>(
           `WITH input AS (
-             SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY
-               AS t(message_id, event, properties, traits, ts, user_id, anonymous_id, ord)
+             SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $10::text[]) WITH ORDINALITY
+               AS t(message_id, event, properties, traits, ts, user_id, anonymous_id, violations, ord)
            ), ins AS (
-             INSERT INTO held_events (workspace_id, message_id, event, properties, traits, ts, received_at, user_id, anonymous_id)
-             SELECT $1, message_id, event, properties, traits, ts, $9, user_id, anonymous_id FROM input ORDER BY ord
+             INSERT INTO held_events (workspace_id, message_id, event, properties, traits, ts, received_at, user_id, anonymous_id, violations)
+             SELECT $1, message_id, event, properties, traits, ts, $9, user_id, anonymous_id, violations FROM input ORDER BY ord
              ON CONFLICT (workspace_id, message_id) DO NOTHING
              RETURNING message_id
            )
@@ -87,6 +87,7 @@ export class PostgresIdentityStore implements IdentityStore {
             h.map((e) => e.userId),
             h.map((e) => e.anonymousId),
             now,
+            h.map((e) => e.violations ?? null),
           ],
         );
         // A messageId repeated within the call: the first is held, the rest are duplicates.

@@ -15,6 +15,7 @@ import { PostgresSegmentStore } from './segment-store.postgres.js';
 import { PostgresUserStore } from './user-store.postgres.js';
 import { PostgresActivityStore } from './activity-store.postgres.js';
 import { PostgresCatalogStore } from './catalog-store.postgres.js';
+import { PostgresTrackingPlanStore } from './tracking-plan-store.postgres.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may open (default 10): bounded, so N processes need N × poolMax server slots. */
@@ -53,6 +54,7 @@ export class PostgresStore implements Store {
   readonly users: PostgresUserStore;
   readonly activity: PostgresActivityStore;
   readonly catalog: PostgresCatalogStore;
+  readonly trackingPlans: PostgresTrackingPlanStore;
   private readonly db: PgDatabase;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -71,6 +73,7 @@ export class PostgresStore implements Store {
     this.users = new PostgresUserStore(this.db);
     this.activity = new PostgresActivityStore(this.db);
     this.catalog = new PostgresCatalogStore(this.db);
+    this.trackingPlans = new PostgresTrackingPlanStore(this.db);
   }
 
   async migrate(): Promise<{ applied: string[] }> {

@@ -19,9 +19,10 @@ export interface HeldRow {
   received_at: number | string;
   user_id: string | null;
   anonymous_id: string | null;
+  violations: string | null;
 }
 
-export const HELD_COLUMNS = 'seq, workspace_id, message_id, event, properties, traits, ts, received_at, user_id, anonymous_id';
+export const HELD_COLUMNS = 'seq, workspace_id, message_id, event, properties, traits, ts, received_at, user_id, anonymous_id, violations';
 
 export function toHeldEvent(r: HeldRow): HeldEvent {
   return {
@@ -35,6 +36,7 @@ export function toHeldEvent(r: HeldRow): HeldEvent {
     receivedAt: Number(r.received_at),
     userId: r.user_id,
     anonymousId: r.anonymous_id,
+    ...(r.violations != null ? { violations: r.violations } : {}),
   };
 }
 

@@ -40,14 +40,14 @@ export class SqliteEventStore implements EventStore {
     // merged_upto behind, and the keys are rebuilt from the events table.
     this.ledger = new SqliteDedupLedger(db, (fn) => this.sync.unsynced(() => db.transaction(fn).immediate()));
     this.reads = new SqliteEventReads(new SqliteReads(db, opts.trace), opts.readBounds ?? DEFAULT_READ_BOUNDS);
-    this.insert = db.prepare(`INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at, source)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insert = db.prepare(`INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at, source, violations)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.commitGroup = db.transaction((group: AppendRequest[]) =>
       group.map((p) => {
         const cutoff = p.now - p.windowMs;
         return p.items.map((it): AppendOutcome => {
           if (!this.ledger.reserve(it.workspaceId, it.messageId, p.now, cutoff)) return 'duplicate';
-          const info = this.insert.run(it.workspaceId, it.messageId, it.event, it.email, it.properties, it.traits, it.timestamp, p.now, sourceCode(it.source));
+          const info = this.insert.run(it.workspaceId, it.messageId, it.event, it.email, it.properties, it.traits, it.timestamp, p.now, sourceCode(it.source), it.violations ?? null);
           this.ledger.inserted(Number(info.lastInsertRowid));
           return 'accepted';
         });

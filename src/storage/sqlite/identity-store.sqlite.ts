@@ -30,8 +30,8 @@ export class SqliteIdentityStore implements IdentityStore {
     this.linkOf = db.prepare('SELECT id, email, alias_of, linked_at FROM identity_links WHERE workspace_id = ? AND id = ?');
     this.upsertLink = db.prepare(`INSERT INTO identity_links (workspace_id, id, email, alias_of, linked_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (workspace_id, id) DO UPDATE SET email = excluded.email, alias_of = excluded.alias_of, linked_at = excluded.linked_at`);
-    this.insertHeld = db.prepare(`INSERT INTO held_events (workspace_id, message_id, event, properties, traits, ts, received_at, user_id, anonymous_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, message_id) DO NOTHING`);
+    this.insertHeld = db.prepare(`INSERT INTO held_events (workspace_id, message_id, event, properties, traits, ts, received_at, user_id, anonymous_id, violations)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, message_id) DO NOTHING`);
     this.hasHeld = db
       .prepare(
         `SELECT EXISTS (SELECT 1 FROM held_events WHERE workspace_id = ? AND user_id = ?)
@@ -74,7 +74,7 @@ export class SqliteIdentityStore implements IdentityStore {
           candidates.add(l.id);
         }
         const held = input.held.map((h): HoldOutcome => {
-          const info = this.insertHeld.run(workspaceId, h.messageId, h.event, h.properties, h.traits, h.timestamp, now, h.userId, h.anonymousId);
+          const info = this.insertHeld.run(workspaceId, h.messageId, h.event, h.properties, h.traits, h.timestamp, now, h.userId, h.anonymousId, h.violations ?? null);
           if (info.changes === 0) return 'duplicate';
           if (h.userId !== null) candidates.add(h.userId);
           if (h.anonymousId !== null) candidates.add(h.anonymousId);

@@ -10,6 +10,7 @@ import { SqliteKeyStore } from './key-store.sqlite.js';
 import { SqliteUserStore } from './user-store.sqlite.js';
 import { SqliteActivityStore } from './activity-store.sqlite.js';
 import { SqliteCatalogStore } from './catalog-store.sqlite.js';
+import { SqliteTrackingPlanStore } from './tracking-plan-store.sqlite.js';
 import { migrateSqlite } from './migrate.sqlite.js';
 import { SqliteQueueStore } from './queue-store.sqlite.js';
 import { SqliteSegmentStore } from './segment-store.sqlite.js';
@@ -58,6 +59,7 @@ export class SqliteDirectStore implements Store {
   private _users?: SqliteUserStore;
   private _activity?: SqliteActivityStore;
   private _catalog?: SqliteCatalogStore;
+  private _trackingPlans?: SqliteTrackingPlanStore;
   private closed = false;
   private sync?: SyncMode;
   private readonly walPath: string | null;
@@ -129,6 +131,10 @@ export class SqliteDirectStore implements Store {
 
   get catalog(): SqliteCatalogStore {
     return (this._catalog ??= new SqliteCatalogStore(this.db));
+  }
+
+  get trackingPlans(): SqliteTrackingPlanStore {
+    return (this._trackingPlans ??= new SqliteTrackingPlanStore(this.db));
   }
 
   private get contactWriter(): SqliteContactWriter {

@@ -14,6 +14,7 @@ import type { SegmentStore } from '../../segments/segment-store.port.js';
 import type { UserStore } from '../../users/user-store.port.js';
 import type { ActivityStore } from '../../activity/activity.port.js';
 import type { CatalogStore } from '../../catalog/catalog-store.port.js';
+import type { TrackingPlanStore } from '../../tracking-plan/tracking-plan-store.port.js';
 import type { AppendRequest, AppendResult } from '../shared/append-request.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { acquireIngestLock, type IngestLock } from './ingest-lock.sqlite.js';
@@ -71,6 +72,7 @@ export class SqliteStore implements Store {
   readonly users: UserStore;
   readonly activity: ActivityStore;
   readonly catalog: CatalogStore;
+  readonly trackingPlans: TrackingPlanStore;
 
   private readonly thread: Thread;
   private checkpointer: Thread | null = null;
@@ -258,6 +260,13 @@ export class SqliteStore implements Store {
       record: (...a) => call('catalog.record', a),
       purgeBatches: (...a) => call('catalog.purgeBatches', a),
       list: async (ws, b) => (await r()).catalog.list(ws, b),
+    };
+    this.trackingPlans = {
+      put: (...a) => call('trackingPlans.put', a),
+      delete: (...a) => call('trackingPlans.delete', a),
+      get: async (ws) => (await r()).trackingPlans.get(ws),
+      version: async (ws) => (await r()).trackingPlans.version(ws),
+      flaggedEvents: async (ws, n) => (await r()).trackingPlans.flaggedEvents(ws, n),
     };
   }
 

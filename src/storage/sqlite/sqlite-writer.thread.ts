@@ -22,7 +22,7 @@ try {
   process.exit(1);
 }
 
-type Target = 'keys' | 'events' | 'queue' | 'contacts' | 'jobs' | 'secrets' | 'identity' | 'workflows' | 'deliveries' | 'segments' | 'users' | 'activity' | 'catalog';
+type Target = 'keys' | 'events' | 'queue' | 'contacts' | 'jobs' | 'secrets' | 'identity' | 'workflows' | 'deliveries' | 'segments' | 'users' | 'activity' | 'catalog' | 'trackingPlans';
 
 async function handle(msg: WriterRequest): Promise<unknown> {
   switch (msg.op) {

@@ -2,6 +2,7 @@
 import { api } from '../api';
 import { Table } from '../list';
 import { FirstEventHelp, Show, Time, useLoad } from '../ui';
+import { TrackingPlanSection } from './tracking-plan';
 
 interface CatalogProperty {
   path: string;
@@ -84,6 +85,7 @@ export function CatalogPage() {
           )
         }
       </Show>
+      <TrackingPlanSection />
     </section>
   );
 }

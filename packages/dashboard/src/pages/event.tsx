@@ -1,6 +1,7 @@
 import { api, type ApiContact, type ApiEvent } from '../api';
 import { Table } from '../list';
 import { Json, Link, Show, Time, useLoad } from '../ui';
+import { Violations } from './tracking-plan';
 
 /** One entry of the event trace: a workflow the event started, or why it did not. */
 interface TraceEntry {
@@ -56,6 +57,12 @@ export function EventPage({ messageId }: { messageId: string }) {
               </>
             )}
           </dl>
+          {e.violations && (
+            <>
+              <h2>Tracking plan violations</h2>
+              <Violations list={e.violations} />
+            </>
+          )}
           <h2>Payload</h2>
           <Json value={{ properties: e.properties, traits: e.traits }} />
           <h2>Workflows</h2>
