@@ -126,6 +126,13 @@ describe('block mode', () => {
     expect((await send(key, ev({ event: 'user.signed_up', messageId: 'b-4' }))).status).toBe(200);
     expect((await send(key, ev({ event: 'order.completed', messageId: 'b-5', properties: { total: 3, currency: 'USD' } }))).status).toBe(200);
     expect((await call(`${s.url}/v1/events/b-1`, { key })).status).toBe(404);
+    // A dry run checks the plan as the real call does (the same 400, the batch's same item error), counting nothing.
+    const dry = await call(`${s.url}/v1/events?dryRun=true`, { key, body: ev({ event: 'order.completed', messageId: 'b-1', properties: { total: '12', currency: 'EUR' } }) });
+    expect(dry.status).toBe(400);
+    expect(dry.body).toEqual(bad.body);
+    const dryBatch = await call(`${s.url}/v1/events/batch?dryRun=true`, { key, body: { events: [ev({ event: 'Signup', messageId: 'b-6' }), ev({ event: 'user.signed_up', messageId: 'b-7' })] } });
+    expect(dryBatch.status).toBe(207);
+    expect(dryBatch.body).toMatchObject({ dryRun: true, accepted: 1, failed: 1, errors: [{ index: 0, errors: [{ code: 'TRACKING_PLAN_VIOLATION' }] }] });
     expect(await metric('endpoint="single",mode="block"')).toBe(before + 3);
     // A refused event reserves nothing: once the plan is gone, the same messageId is accepted.
     expect((await call(`${s.url}/v1/tracking-plan`, { key, method: 'DELETE' })).status).toBe(200);

@@ -39,7 +39,7 @@ export function attachHeldKind(o: AttachHeldOptions): JobKind {
         for (const h of held) {
           const email = (h.userId !== null ? emails.get(h.userId) : undefined) ?? (h.anonymousId !== null ? emails.get(h.anonymousId) : undefined);
           if (email === undefined) continue;
-          items.push({ workspaceId, messageId: h.messageId, event: h.event, email, properties: h.properties, traits: h.traits, timestamp: h.timestamp, ...(h.violations ? { violations: h.violations } : {}) });
+          items.push({ workspaceId, messageId: h.messageId, event: h.event, email, properties: h.properties, traits: h.traits, timestamp: h.timestamp, source: 'segment', ...(h.violations ? { violations: h.violations } : {}) });
         }
         if (items.length === 0) return;
         await o.events.append(items, ctx.now, o.dedupWindowMs);
