@@ -384,7 +384,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !built)('dashboard in Chromium', () => 
     await page.getByRole('heading', { name: 'Event catalogue' }).waitFor();
     await page.getByRole('button', { name: 'Refresh' }).last().click();
     const section = page.getByTestId('tracking-plan');
-    await section.getByText('Warn mode').waitFor();
+    await section.getByText('Warn mode', { exact: true }).waitFor();
     expect(await section.locator('summary').first().textContent()).toMatch(/version 1, 1 entries/);
     const row = section.getByTestId('violation-counts').getByRole('row').filter({ hasText: 'plan.flagged' });
     expect(await row.textContent()).toMatch(/plan\.flagged\s*type\s*properties\.total\s*1/);
