@@ -45,10 +45,13 @@
  *   plan                SQLite: single events flat out without a tracking plan, with a 100-entry
  *                       plan (warn mode, every event passing), and without again: ingest
  *                       ratio-with ÷ ratio-without (issue #17: within 10%)
+ *   live                SQLite: single events flat out with no dashboard viewer, with 3 signed-in
+ *                       live views (Server-Sent Events) of the workspace open, and with none
+ *                       again: ingest with ÷ without, and what the views were sent (issue #13)
  *   ceiling (after)
  *
  * Options:
- *   --only sqlite,million,backpressure,segment,reads,postgres,workflows,segments,plan   run some phases (the ceiling always runs)
+ *   --only sqlite,million,backpressure,segment,reads,postgres,workflows,segments,plan,live   run some phases (the ceiling always runs)
  *   --profile      instead: single + batch loads on SQLite and PostgreSQL servers run under
  *                  `node --cpu-prof`; prints the top self-time functions per thread
  *   --quick        1 s warm-up, 3 s measured, 200,000 instead of 1M events (checks the harness)
@@ -59,9 +62,9 @@
  *
  * Writes bench/results/<timestamp>.json and prints a markdown table.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,7 +90,7 @@ const READ_LOAD = join(HERE, 'read-load.mjs');
 const { values: opts } = parseArgs({
   options: { only: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
 });
-const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows', 'segments', 'plan'];
+const PHASES = ['sqlite', 'million', 'backpressure', 'segment', 'reads', 'postgres', 'workflows', 'segments', 'plan', 'live'];
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 for (const p of only ?? []) {
   if (!PHASES.includes(p)) {
@@ -414,11 +417,41 @@ async function ceilingPhase(when) {
   }
 }
 
+/**
+ * The disk's own commit floor (issue #16 item 5): 16 KB appended and `fdatasync`ed, one after
+ * another, in the directory the SQLite database is in, as a WAL commit does; p50/p99 in ms.
+ * Every acknowledged single event waits for one such sync, so its p99 bounds ours from below.
+ */
+function fdatasyncProbe(dir, n = QUICK ? 100 : 300) {
+  const file = join(dir, 'fdatasync-probe');
+  const fd = openSync(file, 'a');
+  const block = Buffer.alloc(16 * 1024, 1);
+  const ms = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      writeSync(fd, block);
+      fdatasyncSync(fd);
+      ms.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q) => round2(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]);
+  const out = { samples: n, p50: at(0.5), p99: at(0.99) };
+  log(`  bare fdatasync of 16 KB beside the database: p50 ${out.p50} ms, p99 ${out.p99} ms (${n} syncs)`);
+  return out;
+}
+
 async function sqlitePhase(ceilingBefore, { cpuProfDir } = {}) {
   const dir = tempDir('sqlite');
   const s = await startServer('sqlite server', `sqlite:${join(dir, 'db.sqlite')}`, { cpuProfDir });
   const out = {};
   try {
+    // With the server idle: the disk's floor for the single-event p99 next to it.
+    out.fdatasyncMs = fdatasyncProbe(dir);
     const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
     out.single = await measure('sqlite', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'sq-s', connections: SINGLE_CONNECTIONS }), ctx);
     out.drainAfterSingle = await drain(s, 5, 'drain after single');
@@ -1006,6 +1039,76 @@ async function planPhase() {
   return out;
 }
 
+/**
+ * The dashboard's live view beside ingest (issue #13: "keeps up at the benchmark's single-event
+ * rate without slowing ingest"): single events flat out with no viewer, then with
+ * LIVE_VIEWERS signed-in browsers' Server-Sent Events streams of the same workspace open (each
+ * read as fast as it comes, as a browser tab would), then with none again, on one SQLite
+ * server. The figure is ingest with viewers ÷ ingest without (the mean of the two without
+ * runs), with what the viewers were sent: events shown and events summarised as "not shown".
+ */
+const LIVE_VIEWERS = 3;
+
+async function livePhase() {
+  const dir = tempDir('live');
+  const databaseUrl = `sqlite:${join(dir, 'db.sqlite')}`;
+  const s = await startServer('live server', databaseUrl);
+  const out = { viewers: LIVE_VIEWERS };
+  const streams = [];
+  try {
+    const email = 'bench-viewer@example.com';
+    const password = 'bench viewer password';
+    const made = spawnSync(process.execPath, [join(ROOT, 'bin', 'smashsend.js'), 'users', 'create', '--email', email, '--password-stdin'], { env: serverEnv(databaseUrl), cwd: ROOT, input: `${password}\n`, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`live phase: users create failed: ${made.stderr}`);
+    const signIn = await fetch(`${s.url}/dashboard/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    if (signIn.status !== 200) throw new Error(`live phase: sign-in answered ${signIn.status}`);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+    const ctx = { servers: [s], procs: { server: s.pid }, memPids: [s.pid] };
+    out.without = await measure('live: no viewer', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'lv-0', connections: SINGLE_CONNECTIONS }), ctx);
+    await drain(s, 10, 'drain');
+    const seen = { events: 0, notShown: 0, bytes: 0 };
+    for (let i = 0; i < LIVE_VIEWERS; i++) {
+      const ac = new AbortController();
+      const r = await fetch(`${s.url}/dashboard/api/live`, { headers: { cookie, accept: 'text/event-stream' }, signal: ac.signal });
+      if (r.status !== 200) throw new Error(`live phase: /dashboard/api/live answered ${r.status}`);
+      const reader = r.body.getReader();
+      const decoder = new TextDecoder();
+      let tail = '';
+      const pump = (async () => {
+        for (;;) {
+          const { done, value } = await reader.read().catch(() => ({ done: true }));
+          if (done) return;
+          seen.bytes += value.length;
+          tail += decoder.decode(value, { stream: true });
+          const frames = tail.split('\n\n');
+          tail = frames.pop();
+          for (const f of frames) {
+            const lines = f.split('\n');
+            const kind = lines.find((l) => l.startsWith('event: '))?.slice(7);
+            const data = lines.find((l) => l.startsWith('data: '));
+            // Counted over all viewers: every item sent, and the "N events not shown" summaries.
+            if (kind === 'item') seen.events++;
+            else if (kind === 'dropped' && data) seen.notShown += JSON.parse(data.slice(6)).count;
+          }
+        }
+      })();
+      streams.push({ ac, pump });
+    }
+    out.with = await measure(`live: ${LIVE_VIEWERS} viewers`, loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'lv-3', connections: SINGLE_CONNECTIONS }), ctx);
+    await drain(s, 10, 'drain');
+    out.seen = { ...seen };
+    for (const st of streams.splice(0)) st.ac.abort();
+    out.withoutAgain = await measure('live: no viewer again', loadOptions({ targets: [s.url], key: s.key, kind: 'single', tag: 'lv-0b', connections: SINGLE_CONNECTIONS }), ctx);
+    const withoutRate = mean(out.without.load.okPerSec, out.withoutAgain.load.okPerSec);
+    out.ingestRatio = round2(out.with.load.okPerSec / withoutRate);
+    log(`  ingest with/without ${LIVE_VIEWERS} live viewers: ${out.ingestRatio} (${fmt(out.with.load.okPerSec)} vs ${fmt(withoutRate)} req/s); viewers were sent ${fmt(seen.events)} events and ${fmt(seen.notShown)} "not shown"`);
+  } finally {
+    for (const st of streams) st.ac.abort();
+    await s.child.stop();
+  }
+  return out;
+}
+
 function figures(res) {
   const f = [];
   const add = (id, label, value, unit, extra = {}) => f.push({ id, label, value: value === undefined ? null : value, unit, ...extra });
@@ -1050,6 +1153,13 @@ function figures(res) {
       detail: `with ${fmt(pl.with.load.okPerSec)} req/s (ratio ${fmt(pl.with.load.okPerSec / ceilSingle, 2)}), without ${fmt(without)} req/s (ratio ${fmt(without / ceilSingle, 2)}); p99 ${pl.with.load.latencyMs.p99} vs ${pl.without.load.latencyMs.p99} ms; CPU ${fmt(pl.with.cpuUsPerEvent?.total, 1)} vs ${fmt(pl.without.cpuUsPerEvent?.total, 1)} µs/event`,
     });
   }
+  const lv = res.live;
+  if (lv?.with) {
+    const without = mean(lv.without.load.okPerSec, lv.withoutAgain.load.okPerSec);
+    add('live.ingest', `Live view: single-event ingest with ${lv.viewers} dashboard live views open ÷ without`, lv.ingestRatio, '×', {
+      detail: `with ${fmt(lv.with.load.okPerSec)} req/s, without ${fmt(without)} req/s; p99 ${lv.with.load.latencyMs.p99} vs ${lv.without.load.latencyMs.p99} ms; the views were sent ${fmt(lv.seen.events)} events and told of ${fmt(lv.seen.notShown)} not shown`,
+    });
+  }
   const sq = res.sqlite;
   if (sq?.single) {
     const l = sq.single.load;
@@ -1068,6 +1178,8 @@ function figures(res) {
     });
     add('sqlite.single.p50', 'SQLite: single events p50', l.latencyMs.p50, 'ms');
     add('sqlite.single.p99', 'SQLite: single events p99', l.latencyMs.p99, 'ms', { target: `< ${TARGETS.singleP99Ms} ms`, pass: l.latencyMs.p99 < TARGETS.singleP99Ms });
+    const fs = sq.fdatasyncMs;
+    if (fs) add('disk.fdatasync.p99', 'Disk: bare fdatasync of 16 KB p99 (the floor under the single-event p99)', fs.p99, 'ms', { detail: `p50 ${fs.p50} ms over ${fs.samples} syncs, same directory, server idle` });
     const b = sq.batch.load;
     add('sqlite.batch', 'SQLite: 200-event batches, 10 connections', b.eventsPerSec, 'events/s', {
       ratio: b.eventsPerSec / ceilBatch,
@@ -1273,6 +1385,7 @@ async function main() {
     if (wants('workflows')) res.workflows = await workflowsPhase();
     if (wants('segments')) res.segments = await segmentsPhase();
     if (wants('plan')) res.plan = await planPhase();
+    if (wants('live')) res.live = await livePhase();
     res.ceiling.after = await ceilingPhase('after');
     res.figures = figures(res);
     res.elapsedSec = round2((performance.now() - t0) / 1000);
