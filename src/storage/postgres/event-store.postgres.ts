@@ -15,11 +15,10 @@ import { hasNul, type PgDatabase } from './database.postgres.js';
  * its size. The items travel as one JSON array parameter ($1, built by `appendJson`) and are
  * unpacked server-side by json_to_recordset, so the statement text and its 3 parameters are
  * the same for 1 item or 200: it is prepared once per connection. One JSON text rather than
- * one array literal per column because the driver builds array literals by escaping every
- * element (pg's escapeElement: each `"` of the properties JSON becomes `\"`), while here the
- * properties and traits, already compact JSON, are spliced in as they are: `json` columns of
- * the record keep their input text verbatim (key order and spacing), so `p::text` is the
- * text the caller gave. Measured in BENCHMARKS.md ("PostgreSQL batch append").
+ * one array literal per column (as before) because the driver builds array literals in
+ * JavaScript, escaping every element with regular expressions (pg's escapeElement), where
+ * JSON.stringify escapes natively: measured here, the API's CPU per event about halves and
+ * PostgreSQL's stays put (BENCHMARKS.md, "PostgreSQL batch append").
  *
  * `reserved` claims each messageId in the dedup ledger: a new row, or taking over an entry
  * accepted at or before the window's start ($3). A live entry makes ON CONFLICT's WHERE
@@ -35,8 +34,8 @@ import { hasNul, type PgDatabase } from './database.postgres.js';
  */
 const APPEND_SQL = `
 WITH input AS (
-  SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (w text, m text, e text, a text, p json, ps text, t json, ts text, s bigint, o smallint, v text))
-    WITH ORDINALITY AS i(workspace_id, message_id, event, email, pj, ps, tj, tst, ts, source, violations, ord)
+  SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (w text, m text, e text, a text, p text, t text, s bigint, o smallint, v text))
+    WITH ORDINALITY AS i(workspace_id, message_id, event, email, properties, traits, ts, source, violations, ord)
 ),
 reserved AS (
   INSERT INTO dedup AS d (workspace_id, message_id, accepted_at)
@@ -47,35 +46,30 @@ reserved AS (
 ),
 stored AS (
   INSERT INTO events (workspace_id, message_id, event, email, properties, traits, ts, received_at, source, violations)
-  SELECT i.workspace_id, i.message_id, i.event, i.email, coalesce(i.pj::text, i.ps), coalesce(i.tj::text, i.tst), i.ts, $2, i.source, i.violations
+  SELECT i.workspace_id, i.message_id, i.event, i.email, i.properties, i.traits, i.ts, $2, i.source, i.violations
   FROM input i JOIN reserved r ON r.workspace_id = i.workspace_id AND r.message_id = i.message_id
   ORDER BY i.ord
 )
 SELECT i.ord FROM input i JOIN reserved r ON r.workspace_id = i.workspace_id AND r.message_id = i.message_id`;
 
 /**
- * The items as APPEND_SQL's $1: a JSON array of one object per item. The strings go through
- * JSON.stringify (quotes and escapes); properties and traits are compact JSON text already
- * (AppendItem) and go in as they are (`p`, `t`), so their bytes are copied, never escaped.
- * Except when they hold a `\u` escape: PostgreSQL's JSON parser refuses `\u0000` and lone
- * surrogates even inside a `json` value (which text columns store fine), and JSON.stringify
- * writes `\u` only for control characters and lone surrogates, so such a bag travels as a
- * JSON string instead (`ps`, `ts`), escaped and unescaped like any other. PostgreSQL parses
- * the whole array as JSON, so text that is not JSON fails the statement rather than storing
- * something else. Violations, rare, travel as a JSON string.
+ * The items as APPEND_SQL's $1: a JSON array of one object per item, every text field a JSON
+ * string. Properties and traits (compact JSON text already) go as strings too, not spliced in
+ * as JSON values: PostgreSQL's JSON parser refuses `\u0000` and lone surrogates even inside a
+ * `json` value, which a text column stores fine, and parsing their structure server-side
+ * measured no cheaper than unescaping one string.
  */
-const bag = (key: string, json: string | null): string =>
-  json === null ? `"${key}":null` : json.includes('\\u') ? `"${key}s":${JSON.stringify(json)}` : `"${key}":${json}`;
+const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
-export function appendJson(items: readonly AppendItem[], sent: readonly number[]): string {
+function appendJson(items: readonly AppendItem[], sent: readonly number[]): string {
   let out = '[';
   for (let k = 0; k < sent.length; k++) {
     const it = items[sent[k]!]!;
     if (k > 0) out += ',';
     out +=
       `{"w":${JSON.stringify(it.workspaceId)},"m":${JSON.stringify(it.messageId)},"e":${JSON.stringify(it.event)},"a":${JSON.stringify(it.email)}` +
-      `,${bag('p', it.properties)},${bag('t', it.traits)},"s":${it.timestamp},"o":${sourceCode(it.source)}` +
-      `,"v":${it.violations == null ? 'null' : JSON.stringify(it.violations)}}`;
+      `,"p":${str(it.properties)},"t":${str(it.traits)},"s":${it.timestamp},"o":${sourceCode(it.source)}` +
+      `,"v":${str(it.violations ?? null)}}`;
   }
   return out + ']';
 }
