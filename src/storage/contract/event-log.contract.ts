@@ -108,6 +108,49 @@ export const eventLogContract: ContractSuite = {
         expect(await append([ev(wsA, 'm1')], T0 + WINDOW + 2)).toEqual(['duplicate']);
       });
 
+      it('a 2,500-event call: duplicates inside it and of earlier calls answered in order, text needing escapes stored exactly', async () => {
+        // Text a wire encoding has to escape: quotes, backslashes, an escaped U+0000 and lone
+        // surrogate (JSON text holds them as \u escapes), delimiters, non-ASCII.
+        const tricky = { q: 'say "hi"\\n', nul: 'a\u0000b', lone: 'x\ud800y', delim: '{a,b}\t|,', u: 'é😀' };
+        const properties = JSON.stringify(tricky);
+        const traits = JSON.stringify({ name: 'O\'Neil "Ann"', tags: ['a,b', '}'] });
+        const violations = JSON.stringify([{ rule: 'type', path: 'q', message: 'expected "number"' }]);
+        // old-2 is taken over once its window ended; old-1 is live in the ledger for the big call.
+        expect(await append([ev(wsA, 'old-2')], T0)).toEqual(['accepted']);
+        expect(await append([ev(wsA, 'old-2'), ev(wsA, 'old-1')], T0 + WINDOW + 1)).toEqual(['accepted', 'accepted']);
+        const items = [];
+        const expected: string[] = [];
+        for (let k = 0; k < 2500; k++) {
+          if (k % 500 === 7) {
+            items.push(ev(wsA, 'old-1'));
+            expected.push('duplicate');
+          } else if (k % 500 === 9) {
+            items.push(ev(wsA, `id-${k - 9}\\"é`)); // repeats the id of item k - 9
+            expected.push('duplicate');
+          } else {
+            const id = k % 500 === 0 ? `id-${k}\\"é` : `id-${k}`;
+            items.push(ev(wsA, id, { event: `e${k}`, properties, traits, timestamp: T0 + k, ...(k === 3 ? { source: 'segment' as const, violations } : {}) }));
+            expected.push('accepted');
+          }
+        }
+        expect(await append(items, T0 + WINDOW + 2)).toEqual(expected);
+        expect(await append([ev(wsA, 'old-2')], T0 + WINDOW + 3)).toEqual(['duplicate']);
+        const stored = await listEvents(store, { workspaceId: wsA, limit: 3000 });
+        expect(stored).toHaveLength(2 + 1 + 2500 - 10);
+        const mine = stored.filter((e) => e.event.startsWith('e')).sort((a, b) => a.seq - b.seq);
+        // Acceptance order (seq) follows the call's order.
+        expect(mine.map((e) => e.event)).toEqual(items.flatMap((it, k) => (expected[k] === 'accepted' ? [it.event] : [])));
+        const first = await mustGet(wsA, 'id-0\\"é');
+        expect(first.event).toBe('e0');
+        expect(first.properties).toEqual(tricky);
+        expect(JSON.stringify(first.properties)).toBe(properties);
+        expect(JSON.stringify(first.traits)).toBe(traits);
+        const flagged = await mustGet(wsA, 'id-3');
+        expect(flagged.source).toBe('segment');
+        expect(flagged.violations).toEqual(JSON.parse(violations));
+        expect((await mustGet(wsA, 'id-4')).source).toBeUndefined();
+      });
+
       it('purgeDedup drops ledger entries accepted before the cutoff, and only those', async () => {
         await append([ev(wsA, 'm1')], T0);
         await append([ev(wsA, 'm2'), ev(wsB, 'm3')], T0 + 10);
