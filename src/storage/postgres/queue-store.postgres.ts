@@ -1,5 +1,4 @@
 import { describeRefusals, mergeWithinLimits, type ContactMerge, type Refusal } from '../../core/merge-properties.js';
-import type { JsonObject } from '../../core/types.js';
 import type { ApplyGroup, ApplyResult, ClaimedEvent, QueueStats, QueueStore } from '../../processing/event-queue.port.js';
 import {
   PgContactWriter,

@@ -16,7 +16,7 @@ export const FLAGGED_SQL = `SELECT message_id, event, received_at, violations FR
 export class SqliteTrackingPlanStore implements TrackingPlanStore {
   private readonly s: Statements;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.s = new Statements(db);
   }
 
