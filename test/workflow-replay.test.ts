@@ -256,6 +256,7 @@ describe('POST /v1/workflows/replay', () => {
       [{ since, until }, 400, 'give exactly one of "workflowId" and "definition"'],
       [{ workflowId: 'wf_nope', since, until }, 404, 'Workflow not found'],
       [{ workflowId: 'wf_nope', until }, 400, '"since" is required: an ISO 8601 date or a Unix timestamp'],
+      [{ workflowId: 'wf_nope', since: 'last tuesday', until }, 400, '"since" must be an ISO 8601 date or a Unix timestamp'],
       [{ workflowId: 'wf_nope', since: until, until: since }, 400, '"until" must be after "since"'],
       [{ definition: { name: 'x', trigger: { event: 'a', where: { property: 'contact.x', op: 'nope' } }, steps: [] }, since, until }, 400, ''],
       [{ workflowId: 'wf_nope', since, until, extra: 1 }, 400, 'unknown field "extra"'],

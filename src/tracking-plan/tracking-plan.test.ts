@@ -37,6 +37,13 @@ describe('parsePlan', () => {
     // `required` alone is fine: present, any type.
     expect(parsePlan({ mode: 'warn', events: [{ name: 'x', properties: { required: ['total'] } }] }).events).toHaveLength(1);
     expect(refused({ mode: 'warn', events: Array.from({ length: PLAN_LIMITS.maxEntries + 1 }, (_, i) => ({ name: `e${i}` })) })).toContain('more than 1000');
+    // A schema nested past the bound is refused before Ajv's recursive compile (3,000 levels overflowed its stack).
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 3000; i++) deep = { type: 'object', properties: { a: deep } };
+    expect(refused({ mode: 'warn', events: [{ name: 'x', properties: deep }] })).toBe(`events[0].properties nests deeper than ${PLAN_LIMITS.maxSchemaDepth} levels`);
+    let ok: Record<string, unknown> = { type: 'number' };
+    for (let i = 0; i < 10; i++) ok = { type: 'object', properties: { a: ok } };
+    expect(parsePlan({ mode: 'warn', events: [{ name: 'x', properties: ok }] }).events).toHaveLength(1);
   });
 });
 

@@ -48,7 +48,21 @@ export const PLAN_LIMITS = {
   maxBodyBytes: 1_048_576,
   maxPatternChars: 200,
   maxNameChars: 60,
+  /** Nesting of a properties schema (objects and arrays): Ajv compiles recursively, so a deeper one is refused before it. */
+  maxSchemaDepth: 32,
 } as const;
+
+/** Whether a parsed JSON value nests objects/arrays deeper than `max` (iterative: no stack to overflow). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 export class InvalidPlanError extends Error {
   override readonly name = 'InvalidPlanError';
@@ -164,6 +178,7 @@ function parsePlanShape(body: unknown): TrackingPlan {
     }
     if (raw.properties !== undefined) {
       if (!isPlainObject(raw.properties)) fail(`${at}.properties must be a JSON Schema object`);
+      if (nestsDeeperThan(raw.properties, PLAN_LIMITS.maxSchemaDepth)) fail(`${at}.properties nests deeper than ${PLAN_LIMITS.maxSchemaDepth} levels`);
       entry.properties = raw.properties as JsonObject;
     }
     return entry;

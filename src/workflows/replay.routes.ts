@@ -23,8 +23,9 @@ const FIELDS = new Set(['workflowId', 'definition', 'since', 'until']);
 
 function instant(body: Record<string, unknown>, name: 'since' | 'until'): number {
   const v = body[name];
-  const t = v === undefined || v === null ? null : parseInstant(v);
-  if (t === null) throw Errors.invalidBody(`"${name}" is required: an ISO 8601 date or a Unix timestamp`);
+  if (v === undefined || v === null) throw Errors.invalidBody(`"${name}" is required: an ISO 8601 date or a Unix timestamp`);
+  const t = parseInstant(v);
+  if (t === null) throw Errors.invalidBody(`"${name}" must be an ISO 8601 date or a Unix timestamp`);
   return t;
 }
 

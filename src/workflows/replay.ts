@@ -185,6 +185,13 @@ async function simulateRun(
   let t = e.timestamp;
   const subject = () => ({ workspaceId: wf.workspaceId, contactId: e.contactId, contact, event: { name: e.event, properties: e.properties, timestamp: e.timestamp } });
 
+  /** A step that needs the contact, after it was erased: the step and the run fail, as live. */
+  const contactGone = (step: Step, at: string): false => {
+    run.steps.push({ id: step.id, type: step.type, status: 'failed', at, error: 'the contact no longer exists' });
+    run.status = 'failed';
+    return false;
+  };
+
   // Depth-first through branches, as the runner's positions go; false: the run ended.
   const walk = async (steps: Step[]): Promise<boolean> => {
     for (const step of steps) {
@@ -211,11 +218,7 @@ async function simulateRun(
           break;
         }
         case 'update_contact': {
-          if (!contact) {
-            run.steps.push({ id: step.id, type: step.type, status: 'failed', at, error: 'the contact no longer exists' });
-            run.status = 'failed';
-            return false;
-          }
+          if (!contact) return contactGone(step, at);
           // Shown, not written; later steps of this run see it.
           for (const [k, v] of Object.entries(step.properties)) {
             if (v === null) delete contact[k];
@@ -230,11 +233,7 @@ async function simulateRun(
           break;
         }
         case 'email': {
-          if (!contact) {
-            run.steps.push({ id: step.id, type: step.type, status: 'failed', at, error: 'the contact no longer exists' });
-            run.status = 'failed';
-            return false;
-          }
+          if (!contact) return contactGone(step, at);
           const c = await composeEmail(contact, triggerEvent, wf, step, deps.settings.emailFrom);
           if (c.status === 'ready') run.steps.push({ id: step.id, type: step.type, status: 'completed', at, email: c.message });
           else run.steps.push({ id: step.id, type: step.type, status: c.status, at, error: c.error });
